@@ -1,0 +1,60 @@
+// swift-tools-version:6.2
+// TinyHub: an Azure IoT Hub device SDK (MQTT 3.1.1 and HTTPS over mbedTLS) that also builds
+// as Embedded Swift. Default build: normal Swift, dynamic mbedTLS (what `swift test` uses).
+// Device build: `swift build -c release --traits Embedded,StaticMbedTLS -Xswiftc -Osize`
+// (see scripts/build-embedded.sh).
+import PackageDescription
+
+/// Every Swift target of the package turns Embedded Swift on with the `Embedded` trait.
+let embedded: [SwiftSetting] = [
+    .enableExperimentalFeature("Embedded", .when(traits: ["Embedded"])),
+]
+
+/// mbedTLS is listed here rather than in the module map: Embedded objects carry no
+/// autolink entries. Order matters for static archives: tls, then x509, then crypto.
+let mbedTLSLinkage: [LinkerSetting] = [
+    .linkedLibrary(":libmbedtls.a", .when(traits: ["StaticMbedTLS"])),
+    .linkedLibrary(":libmbedx509.a", .when(traits: ["StaticMbedTLS"])),
+    .linkedLibrary(":libmbedcrypto.a", .when(traits: ["StaticMbedTLS"])),
+    .linkedLibrary("mbedtls", .when(traits: ["DynamicMbedTLS"])),
+    .linkedLibrary("mbedx509", .when(traits: ["DynamicMbedTLS"])),
+    .linkedLibrary("mbedcrypto", .when(traits: ["DynamicMbedTLS"])),
+]
+
+func example(_ name: String, _ deps: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: deps, path: "Examples/\(name)", swiftSettings: embedded)
+}
+
+let package = Package(
+    name: "TinyHub",
+    products: [
+        .library(name: "TinyHub", targets: ["TinyHub"]),
+        .library(name: "TinyMQTT", targets: ["TinyMQTT"]),
+        .library(name: "TinyHTTP", targets: ["TinyHTTP"]),
+        .library(name: "TinyTLS", targets: ["TinyTLS"]),
+        .library(name: "TinyPlatform", targets: ["TinyPlatform"]),
+        .executable(name: "mqtt-demo", targets: ["mqtt-demo"]),
+    ],
+    traits: [
+        .trait(name: "Embedded", description: "Build every Swift target as Embedded Swift (no runtime, no Foundation)."),
+        .trait(name: "StaticMbedTLS", description: "Link Debian's mbedTLS static archives (device builds)."),
+        .trait(name: "DynamicMbedTLS", description: "Link Debian's mbedTLS shared libraries."),
+        .default(enabledTraits: ["DynamicMbedTLS"]),
+    ],
+    targets: [
+        .target(name: "CTinyPlatform"),
+        .systemLibrary(name: "CMbedTLS"),
+        .target(name: "TinyPlatform", dependencies: ["CTinyPlatform"], swiftSettings: embedded),
+        .target(name: "TinyMQTT", dependencies: ["TinyPlatform"], swiftSettings: embedded),
+        .target(name: "TinyHTTP", swiftSettings: embedded),
+        .target(name: "TinyTLS", dependencies: ["TinyPlatform", "CMbedTLS"], swiftSettings: embedded,
+                linkerSettings: mbedTLSLinkage),
+        .target(name: "TinyHub", dependencies: ["TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"],
+                swiftSettings: embedded),
+
+        example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),
+
+        
+        .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform"]),
+    ]
+)

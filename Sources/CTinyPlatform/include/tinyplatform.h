@@ -1,0 +1,78 @@
+// TinyHub platform shim: the only C in the SDK besides the mbedTLS module map.
+// Every call returns errors as values (negative TP_ERR_* codes plus errno in an out
+// parameter); nothing here aborts except tp_exit, which is asked to.
+#ifndef TINYPLATFORM_H
+#define TINYPLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Result codes shared by the socket calls.
+enum {
+    TP_OK = 0,
+    TP_ERR_IO = -1,          ///< any other socket error; errno in *err
+    TP_ERR_TIMEOUT = -2,     ///< the deadline passed
+    TP_ERR_DNS = -3,         ///< getaddrinfo found no address
+    TP_ERR_REFUSED = -4,     ///< every address refused the connection
+    TP_ERR_CLOSED = -5,      ///< the peer closed the connection
+    TP_ERR_UNREACHABLE = -6, ///< no route / network down
+    TP_ERR_TOO_LARGE = -7,   ///< a file does not fit the caller's buffer
+};
+
+/// Opens a TCP connection to host:port (IPv4 or IPv6) within timeout_ms, with
+/// TCP_NODELAY set and the socket left non-blocking. On success stores the
+/// descriptor in *out_fd and returns TP_OK.
+int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t *out_fd, int32_t *err);
+
+/// Sends all len bytes within timeout_ms. Returns len, or a negative TP_ERR_*.
+int64_t tp_send_all(int32_t fd, const void *buf, size_t len, int32_t timeout_ms, int32_t *err);
+
+/// Receives up to len bytes, waiting at most timeout_ms (0 = do not wait, -1 = forever).
+/// Returns the count (> 0), TP_ERR_TIMEOUT, TP_ERR_CLOSED or TP_ERR_IO.
+int64_t tp_recv(int32_t fd, void *buf, size_t len, int32_t timeout_ms, int32_t *err);
+
+/// Closes a descriptor (ignores errors).
+void tp_close(int32_t fd);
+
+/// Monotonic clock in milliseconds.
+uint64_t tp_monotonic_ms(void);
+
+/// Sleeps for ms milliseconds (restarts after signals).
+void tp_sleep_ms(uint32_t ms);
+
+/// Wall-clock time in whole seconds since the Unix epoch (UTC).
+int64_t tp_wall_seconds(void);
+
+/// Fills buf with len bytes from getrandom(). Returns TP_OK or TP_ERR_IO.
+int tp_random(void *buf, size_t len);
+
+/// Writes bytes to standard output (fd 1) or standard error (fd 2).
+void tp_write(int32_t fd, const void *buf, size_t len);
+
+/// Flushes nothing (output is unbuffered) and exits the process with code.
+_Noreturn void tp_exit(int32_t code);
+
+/// Number of program arguments, including the program name.
+int32_t tp_argc(void);
+
+/// Argument i (0 = program name), or NULL when out of range.
+const char *tp_argv(int32_t i);
+
+/// getenv(name), or NULL.
+const char *tp_getenv(const char *name);
+
+/// Reads a whole file into buf (at most cap bytes). Returns the length, TP_ERR_IO
+/// when it cannot be read, or TP_ERR_TOO_LARGE when the file is larger than cap.
+int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err);
+
+/// Text for an errno value (strerror), never NULL.
+const char *tp_strerror(int32_t err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

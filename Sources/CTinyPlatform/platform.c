@@ -1,0 +1,206 @@
+// POSIX side of TinyHub. Kept small and free of allocation after start-up:
+// getaddrinfo allocates (and frees) during connect, nothing else does.
+#define _GNU_SOURCE
+#include "tinyplatform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+static int wait_fd(int fd, short events, int32_t timeout_ms, int32_t *err) {
+    struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
+    for (;;) {
+        int r = poll(&p, 1, timeout_ms);
+        if (r > 0) return TP_OK;
+        if (r == 0) return TP_ERR_TIMEOUT;
+        if (errno == EINTR) continue;
+        if (err) *err = errno;
+        return TP_ERR_IO;
+    }
+}
+
+static int connect_one(const struct addrinfo *ai, int32_t timeout_ms, int32_t *out_fd, int32_t *err) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) { *err = errno; return TP_ERR_IO; }
+    int one = 1;
+    // Without TCP_NODELAY a TLS handshake waits on Nagle + delayed ACK (~40 ms per flight).
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef SO_NOSIGPIPE
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (r != 0 && errno != EINPROGRESS) {
+        *err = errno;
+        close(fd);
+        return (*err == ECONNREFUSED) ? TP_ERR_REFUSED
+             : (*err == ENETUNREACH || *err == EHOSTUNREACH) ? TP_ERR_UNREACHABLE : TP_ERR_IO;
+    }
+    if (r != 0) {
+        int w = wait_fd(fd, POLLOUT, timeout_ms, err);
+        if (w != TP_OK) { close(fd); return w; }
+        int soerr = 0;
+        socklen_t len = sizeof soerr;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+        if (soerr != 0) {
+            *err = soerr;
+            close(fd);
+            return (soerr == ECONNREFUSED) ? TP_ERR_REFUSED
+                 : (soerr == ENETUNREACH || soerr == EHOSTUNREACH) ? TP_ERR_UNREACHABLE : TP_ERR_IO;
+        }
+    }
+    *out_fd = fd;
+    return TP_OK;
+}
+
+int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t *out_fd, int32_t *err) {
+    int32_t dummy = 0;
+    if (!err) err = &dummy;
+    *err = 0;
+    char service[8];
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    struct addrinfo *list = NULL;
+    int g = getaddrinfo(host, service, &hints, &list);
+    if (g != 0 || list == NULL) {
+        // AI_ADDRCONFIG hides ::1 / 127.0.0.1 on hosts without a configured address; retry without it.
+        hints.ai_flags = 0;
+        g = getaddrinfo(host, service, &hints, &list);
+        if (g != 0 || list == NULL) { *err = g; return TP_ERR_DNS; }
+    }
+    int result = TP_ERR_REFUSED;
+    for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
+        result = connect_one(ai, timeout_ms, out_fd, err);
+        if (result == TP_OK || result == TP_ERR_TIMEOUT) break;
+    }
+    freeaddrinfo(list);
+    return result;
+}
+
+int64_t tp_send_all(int32_t fd, const void *buf, size_t len, int32_t timeout_ms, int32_t *err) {
+    const unsigned char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, p + done, len - done, MSG_NOSIGNAL);
+        if (n > 0) { done += (size_t)n; continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int w = wait_fd(fd, POLLOUT, timeout_ms, err);
+            if (w != TP_OK) return w;
+            continue;
+        }
+        if (err) *err = errno;
+        return (errno == EPIPE || errno == ECONNRESET) ? TP_ERR_CLOSED : TP_ERR_IO;
+    }
+    return (int64_t)done;
+}
+
+int64_t tp_recv(int32_t fd, void *buf, size_t len, int32_t timeout_ms, int32_t *err) {
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n > 0) return n;
+        if (n == 0) return TP_ERR_CLOSED;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (timeout_ms == 0) return TP_ERR_TIMEOUT;
+            int w = wait_fd(fd, POLLIN, timeout_ms, err);
+            if (w != TP_OK) return w;
+            continue;
+        }
+        if (err) *err = errno;
+        return (errno == ECONNRESET) ? TP_ERR_CLOSED : TP_ERR_IO;
+    }
+}
+
+void tp_close(int32_t fd) { if (fd >= 0) close(fd); }
+
+uint64_t tp_monotonic_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void tp_sleep_ms(uint32_t ms) {
+    struct timespec ts = { .tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+int64_t tp_wall_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+int tp_random(void *buf, size_t len) {
+    unsigned char *p = buf;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = getrandom(p + done, len - done, 0);
+        if (n < 0) { if (errno == EINTR) continue; return TP_ERR_IO; }
+        done += (size_t)n;
+    }
+    return TP_OK;
+}
+
+void tp_write(int32_t fd, const void *buf, size_t len) {
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) { if (errno == EINTR) continue; return; }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+void tp_exit(int32_t code) { exit(code); }
+
+// argv without CommandLine (unavailable in Embedded Swift): glibc passes argc/argv/envp
+// to functions in .init_array, so we capture them before main runs.
+static int32_t saved_argc;
+static char **saved_argv;
+static void capture_args(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+__attribute__((section(".init_array"), used)) static void (*tp_capture_args)(int, char **, char **) = capture_args;
+
+int32_t tp_argc(void) { return saved_argc; }
+const char *tp_argv(int32_t i) { return (i >= 0 && i < saved_argc) ? saved_argv[i] : NULL; }
+const char *tp_getenv(const char *name) { return getenv(name); }
+
+int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { if (err) *err = errno; return TP_ERR_IO; }
+    size_t done = 0;
+    for (;;) {
+        if (done == cap) {
+            char extra;
+            ssize_t n = read(fd, &extra, 1);
+            close(fd);
+            return n == 0 ? (int64_t)done : TP_ERR_TOO_LARGE;
+        }
+        ssize_t n = read(fd, (char *)buf + done, cap - done);
+        if (n < 0) { if (errno == EINTR) continue; if (err) *err = errno; close(fd); return TP_ERR_IO; }
+        if (n == 0) break;
+        done += (size_t)n;
+    }
+    close(fd);
+    return (int64_t)done;
+}
+
+const char *tp_strerror(int32_t err) { const char *s = strerror(err); return s ? s : "unknown error"; }

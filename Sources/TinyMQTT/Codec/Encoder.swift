@@ -1,0 +1,144 @@
+/// Encodes the packets a client sends (MQTT 3.1.1 §3) into caller-provided buffers.
+/// Every function returns the packet's length, or throws before writing anything.
+public enum MQTTEncoder {
+    /// CONNECT (§3.1): protocol name "MQTT", level 4.
+    public static func connect(_ options: MQTTConnectOptions, into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
+        try UTF8Check.validate(options.clientID)
+        var length = 10 + (try options.clientID.checkedFieldSize()) // variable header is 10 bytes
+        var flags: UInt8 = options.cleanSession ? 0x02 : 0
+        if let will = options.will {
+            try checkTopicName(will.topic)
+            length += try will.topic.checkedFieldSize() + will.payload.checkedFieldSize()
+            flags |= 0x04 | will.qos.rawValue << 3 | (will.retain ? 0x20 : 0)
+        }
+        if let username = options.username {
+            try UTF8Check.validate(username)
+            length += try username.checkedFieldSize()
+            flags |= 0x80
+        }
+        if let password = options.password {
+            // §3.1.2.9: a password without a user name is not allowed.
+            guard options.username != nil else { throw .invalidFlags(packetType: MQTTPacketType.connect.rawValue) }
+            length += try password.checkedFieldSize()
+            flags |= 0x40
+        }
+        var writer = PacketWriter(buffer)
+        try writer.beginPacket(firstByte: MQTTPacketType.connect.rawValue << 4, remainingLength: length)
+        writer.uint16(4)
+        writer.byte(0x4D); writer.byte(0x51); writer.byte(0x54); writer.byte(0x54) // "MQTT"
+        writer.byte(4) // protocol level 3.1.1
+        writer.byte(flags)
+        writer.uint16(options.keepAliveSeconds)
+        writer.lengthPrefixed(options.clientID)
+        if let will = options.will {
+            writer.lengthPrefixed(will.topic)
+            writer.lengthPrefixed(will.payload)
+        }
+        if let username = options.username { writer.lengthPrefixed(username) }
+        if let password = options.password { writer.lengthPrefixed(password) }
+        return writer.position
+    }
+
+    /// Total size of a PUBLISH with this topic and payload length (for sizing buffers).
+    public static func publishSize(topicLength: Int, payloadLength: Int, qos: MQTTQoS) -> Int {
+        let remaining = 2 + topicLength + (qos == .atMostOnce ? 0 : 2) + payloadLength
+        return 1 + PacketWriter.remainingLengthSize(remaining) + remaining
+    }
+
+    /// PUBLISH (§3.3). `packetID` must be non-zero for QoS 1 and is ignored for QoS 0.
+    public static func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
+                               retain: Bool = false, dup: Bool = false, packetID: UInt16 = 0,
+                               into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
+        try checkTopicName(topic)
+        if qos == .atLeastOnce, packetID == 0 { throw .zeroPacketIdentifier }
+        let length = try topic.checkedFieldSize() + (qos == .atMostOnce ? 0 : 2) + payload.count
+        // §3.3.1.1: DUP must be 0 for QoS 0.
+        let first = MQTTPacketType.publish.rawValue << 4 | (dup && qos != .atMostOnce ? 0x08 : 0)
+            | qos.rawValue << 1 | (retain ? 0x01 : 0)
+        var writer = PacketWriter(buffer)
+        try writer.beginPacket(firstByte: first, remainingLength: length)
+        writer.lengthPrefixed(topic)
+        if qos != .atMostOnce { writer.uint16(packetID) }
+        writer.bytes(payload)
+        return writer.position
+    }
+
+    /// PUBACK (§3.4).
+    public static func puback(packetID: UInt16, into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
+        guard packetID != 0 else { throw .zeroPacketIdentifier }
+        var writer = PacketWriter(buffer)
+        try writer.beginPacket(firstByte: MQTTPacketType.puback.rawValue << 4, remainingLength: 2)
+        writer.uint16(packetID)
+        return writer.position
+    }
+
+    /// SUBSCRIBE (§3.8) with one or more filters; the fixed-header flags are 0b0010.
+    public static func subscribe(packetID: UInt16, _ subscriptions: UnsafeBufferPointer<MQTTSubscription>,
+                                 into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
+        guard packetID != 0 else { throw .zeroPacketIdentifier }
+        guard !subscriptions.isEmpty else { throw .noTopicFilters }
+        var length = 2
+        for subscription in subscriptions {
+            try checkTopicFilter(subscription.filter)
+            length += try subscription.filter.checkedFieldSize() + 1
+        }
+        var writer = PacketWriter(buffer)
+        try writer.beginPacket(firstByte: MQTTPacketType.subscribe.rawValue << 4 | 0x02, remainingLength: length)
+        writer.uint16(packetID)
+        for subscription in subscriptions {
+            writer.lengthPrefixed(subscription.filter)
+            writer.byte(subscription.qos.rawValue)
+        }
+        return writer.position
+    }
+
+    /// UNSUBSCRIBE (§3.10) with one or more filters; the fixed-header flags are 0b0010.
+    public static func unsubscribe(packetID: UInt16, _ filters: UnsafeBufferPointer<UnsafeRawBufferPointer>,
+                                   into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
+        guard packetID != 0 else { throw .zeroPacketIdentifier }
+        guard !filters.isEmpty else { throw .noTopicFilters }
+        var length = 2
+        for filter in filters {
+            try checkTopicFilter(filter)
+            length += try filter.checkedFieldSize()
+        }
+        var writer = PacketWriter(buffer)
+        try writer.beginPacket(firstByte: MQTTPacketType.unsubscribe.rawValue << 4 | 0x02, remainingLength: length)
+        writer.uint16(packetID)
+        for filter in filters { writer.lengthPrefixed(filter) }
+        return writer.position
+    }
+
+    /// PINGREQ (§3.12): two bytes, 0xC0 0x00.
+    public static func pingreq(into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
+        var writer = PacketWriter(buffer)
+        try writer.beginPacket(firstByte: MQTTPacketType.pingreq.rawValue << 4, remainingLength: 0)
+        return writer.position
+    }
+
+    /// DISCONNECT (§3.14): two bytes, 0xE0 0x00.
+    public static func disconnect(into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
+        var writer = PacketWriter(buffer)
+        try writer.beginPacket(firstByte: MQTTPacketType.disconnect.rawValue << 4, remainingLength: 0)
+        return writer.position
+    }
+
+    /// A topic name to publish to: non-empty UTF-8 without wildcards (§4.7.1, §4.7.3).
+    static func checkTopicName(_ topic: UnsafeRawBufferPointer) throws(MQTTCodecError) {
+        guard topic.count > 0 else { throw .invalidTopic }
+        for byte in topic where byte == 0x2B || byte == 0x23 { throw .invalidTopic } // '+' '#'
+        try UTF8Check.validate(topic)
+    }
+
+    /// A topic filter: non-empty UTF-8; `#` only last and alone in its level, `+` alone in its level (§4.7.1).
+    static func checkTopicFilter(_ filter: UnsafeRawBufferPointer) throws(MQTTCodecError) {
+        guard filter.count > 0 else { throw .invalidTopic }
+        try UTF8Check.validate(filter)
+        for (index, byte) in filter.enumerated() where byte == 0x2B || byte == 0x23 {
+            let startsLevel = index == 0 || filter[index - 1] == 0x2F
+            let endsLevel = index == filter.count - 1 || filter[index + 1] == 0x2F
+            guard startsLevel, endsLevel else { throw .invalidTopic }
+            if byte == 0x23, index != filter.count - 1 { throw .invalidTopic }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import CTinyPlatform
+
+/// Time, randomness and sleep as the session and the hub client see them. Injected so
+/// tests can drive a fake clock deterministically; `SystemPlatform` is the real one.
+public protocol Platform: AnyObject {
+    /// Milliseconds from a monotonic clock (never goes backwards).
+    func monotonicMs() -> UInt64
+    /// Wall-clock seconds since the Unix epoch (UTC); SAS expiry is computed from it.
+    func wallSeconds() -> Int64
+    /// A uniformly random 32-bit value (used for backoff jitter and request ids).
+    func random32() -> UInt32
+    /// Blocks for `ms` milliseconds (used while waiting out a reconnect backoff).
+    func sleep(ms: UInt32)
+}
+
+/// The real clock (`CLOCK_MONOTONIC`, `CLOCK_REALTIME`), `getrandom()` and `poll()`-based sleep.
+public final class SystemPlatform: Platform {
+    /// Creates the system platform. It holds no state.
+    public init() {}
+
+    public func monotonicMs() -> UInt64 { tp_monotonic_ms() }
+
+    public func wallSeconds() -> Int64 { tp_wall_seconds() }
+
+    public func random32() -> UInt32 {
+        var value: UInt32 = 0
+        _ = withUnsafeMutableBytes(of: &value) { tp_random($0.baseAddress, 4) }
+        return value
+    }
+
+    public func sleep(ms: UInt32) { tp_sleep_ms(ms) }
+}

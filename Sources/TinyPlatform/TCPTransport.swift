@@ -1,0 +1,62 @@
+import CTinyPlatform
+
+/// Plain TCP, for tests and debugging against a local broker. Never a default:
+/// IoT Hub only speaks TLS, and a device should too.
+public final class TCPTransport: Transport {
+    private let host: String
+    private let port: UInt16
+    /// The socket descriptor while open, -1 otherwise. `TLSTransport` reads it for its BIO.
+    public private(set) var descriptor: Int32 = -1
+
+    /// A transport that will connect to `host:port` (a name, an IPv4 or an IPv6 literal).
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    deinit { close() }
+
+    public var isOpen: Bool { descriptor >= 0 }
+
+    public func open(timeoutMs: Int32) throws(TransportError) {
+        close()
+        var fd: Int32 = -1
+        var err: Int32 = 0
+        let result = host.withCString { tp_tcp_connect($0, port, timeoutMs, &fd, &err) }
+        if result != Int32(TP_OK) { throw TCPTransport.error(code: Int64(result), errno: err) }
+        descriptor = fd
+    }
+
+    public func send(_ bytes: UnsafeRawBufferPointer, timeoutMs: Int32) throws(TransportError) {
+        guard descriptor >= 0 else { throw .notConnected }
+        var err: Int32 = 0
+        let n = tp_send_all(descriptor, bytes.baseAddress, bytes.count, timeoutMs, &err)
+        if n < 0 { throw TCPTransport.error(code: n, errno: err) }
+    }
+
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMs: Int32) throws(TransportError) -> Int {
+        guard descriptor >= 0 else { throw .notConnected }
+        var err: Int32 = 0
+        let n = tp_recv(descriptor, buffer.baseAddress, buffer.count, timeoutMs, &err)
+        if n == Int64(TP_ERR_TIMEOUT) { return 0 }
+        if n < 0 { throw TCPTransport.error(code: n, errno: err) }
+        return Int(n)
+    }
+
+    public func close() {
+        if descriptor >= 0 { tp_close(descriptor) }
+        descriptor = -1
+    }
+
+    /// Maps a shim result code to a transport error.
+    static func error(code: Int64, errno: Int32) -> TransportError {
+        switch code {
+        case Int64(TP_ERR_TIMEOUT): return .timeout
+        case Int64(TP_ERR_DNS): return .dnsFailure(code: errno)
+        case Int64(TP_ERR_REFUSED): return .connectionRefused
+        case Int64(TP_ERR_CLOSED): return .closed
+        case Int64(TP_ERR_UNREACHABLE): return .networkUnreachable
+        default: return .io(errno: errno)
+        }
+    }
+}

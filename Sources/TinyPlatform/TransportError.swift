@@ -1,0 +1,62 @@
+/// Why a transport could not open, send or receive. One enum for TCP and TLS alike,
+/// so a session generic over its transport reports failures a person can act on.
+public enum TransportError: Error, Equatable {
+    /// The host name did not resolve (getaddrinfo error code attached).
+    case dnsFailure(code: Int32)
+    /// Every address of the host refused the TCP connection (nothing listens on the port).
+    case connectionRefused
+    /// No route to the host or the network is down.
+    case networkUnreachable
+    /// A connect, handshake, send or receive deadline passed.
+    case timeout
+    /// The peer closed the connection (or reset it).
+    case closed
+    /// Any other socket error, with its errno.
+    case io(errno: Int32)
+    /// The server certificate does not chain to a trusted root (wrong CA, self-signed...).
+    case untrustedCertificate
+    /// The server certificate is valid but not for the host name we asked for.
+    case hostnameMismatch
+    /// The server certificate (or one in its chain) has expired or is not yet valid.
+    case certificateExpired
+    /// Other TLS failure, with the mbedTLS error code (negative).
+    case tls(code: Int32)
+    /// The configuration is unusable (bad PEM, missing key, host name too long...).
+    case invalidConfiguration(StaticString)
+    /// The call needs an open connection and there is none.
+    case notConnected
+
+    public static func == (lhs: TransportError, rhs: TransportError) -> Bool {
+        switch (lhs, rhs) {
+        case let (.dnsFailure(a), .dnsFailure(b)): return a == b
+        case (.connectionRefused, .connectionRefused), (.networkUnreachable, .networkUnreachable),
+             (.timeout, .timeout), (.closed, .closed), (.untrustedCertificate, .untrustedCertificate),
+             (.hostnameMismatch, .hostnameMismatch), (.certificateExpired, .certificateExpired),
+             (.notConnected, .notConnected):
+            return true
+        case let (.io(a), .io(b)): return a == b
+        case let (.tls(a), .tls(b)): return a == b
+        case let (.invalidConfiguration(a), .invalidConfiguration(b)):
+            return a.utf8CodeUnitCount == b.utf8CodeUnitCount && a.utf8Start == b.utf8Start
+        default: return false
+        }
+    }
+
+    /// A short description for logs and example programs.
+    public var summary: StaticString {
+        switch self {
+        case .dnsFailure: return "DNS lookup failed: check the host name"
+        case .connectionRefused: return "connection refused: nothing listens on that host and port"
+        case .networkUnreachable: return "network unreachable"
+        case .timeout: return "timed out"
+        case .closed: return "connection closed by the peer"
+        case .io: return "socket error"
+        case .untrustedCertificate: return "server certificate is not trusted: check the trusted CA roots"
+        case .hostnameMismatch: return "server certificate does not match the host name"
+        case .certificateExpired: return "server certificate has expired or is not yet valid: check the device clock"
+        case .tls: return "TLS failure"
+        case .invalidConfiguration(let why): return why
+        case .notConnected: return "not connected"
+        }
+    }
+}
