@@ -55,6 +55,13 @@ let package = Package(
         example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),
 
         
-        .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform"]),
+        // Tests build non-embedded from the same sources and may use Foundation.
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport"]),
+        .testTarget(name: "TinyTLSTests", dependencies: ["TinyTLS", "TinyPlatform"]),
+        .testTarget(name: "TinyHTTPTests", dependencies: ["TinyHTTP"]),
+        .testTarget(name: "TinyHubTests", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"]),
+        .testTarget(name: "IntegrationTests",
+                    dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform", "CTestSupport"]),
     ]
 )
