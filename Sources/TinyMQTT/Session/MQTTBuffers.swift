@@ -1,0 +1,60 @@
+/// One entry of the in-flight window: where an unacknowledged QoS 1 PUBLISH lives in
+/// the arena. Storage for these is caller-owned, like the arena itself.
+public struct MQTTInflightSlot {
+    var packetID: UInt16 = 0
+    var acknowledged = false
+    var sent = false
+    var offset = 0
+    var length = 0
+
+    /// An empty slot.
+    public init() {}
+}
+
+/// The memory an `MQTTSession` works in, sized and owned by the application. Nothing
+/// else is allocated by the session after it is created.
+///
+/// - `transmit` holds one outgoing packet that needs no resend (CONNECT, QoS 0 PUBLISH,
+///   SUBSCRIBE...): size it for the largest of those.
+/// - `receive` holds inbound packets; a larger one is drained and reported.
+/// - `inflightArena` holds encoded QoS 1 PUBLISH packets until their PUBACK, so they can
+///   be resent after a reconnect; `inflightSlots.count` is the in-flight window.
+public struct MQTTBuffers {
+    /// Outgoing packets that are not kept for resend.
+    public var transmit: UnsafeMutableRawBufferPointer
+    /// Inbound packets.
+    public var receive: UnsafeMutableRawBufferPointer
+    /// Encoded QoS 1 PUBLISH packets awaiting PUBACK.
+    public var inflightArena: UnsafeMutableRawBufferPointer
+    /// Book-keeping for the arena: one slot per message in flight.
+    public var inflightSlots: UnsafeMutableBufferPointer<MQTTInflightSlot>
+
+    /// Wraps memory the caller already owns (static arrays, a linker section...).
+    public init(transmit: UnsafeMutableRawBufferPointer, receive: UnsafeMutableRawBufferPointer,
+                inflightArena: UnsafeMutableRawBufferPointer, inflightSlots: UnsafeMutableBufferPointer<MQTTInflightSlot>) {
+        self.transmit = transmit
+        self.receive = receive
+        self.inflightArena = inflightArena
+        self.inflightSlots = inflightSlots
+    }
+
+    /// Allocates all buffers once, at start-up. Release them with `deallocate()` after
+    /// the session is gone.
+    public static func allocate(transmit: Int, receive: Int, inflightBytes: Int, inflightWindow: Int) -> MQTTBuffers {
+        let slots = UnsafeMutableBufferPointer<MQTTInflightSlot>.allocate(capacity: max(1, inflightWindow))
+        slots.initialize(repeating: MQTTInflightSlot())
+        return MQTTBuffers(
+            transmit: .allocate(byteCount: transmit, alignment: 8),
+            receive: .allocate(byteCount: receive, alignment: 8),
+            inflightArena: .allocate(byteCount: inflightBytes, alignment: 8),
+            inflightSlots: slots)
+    }
+
+    /// Frees buffers made by `allocate`.
+    public func deallocate() {
+        transmit.deallocate()
+        receive.deallocate()
+        inflightArena.deallocate()
+        inflightSlots.deallocate()
+    }
+}

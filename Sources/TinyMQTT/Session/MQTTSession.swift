@@ -1,0 +1,512 @@
+import TinyPlatform
+
+/// An MQTT 3.1.1 client session over any `Transport`: connect, keep-alive, a QoS 1
+/// in-flight window kept in caller memory and resent after reconnects, subscriptions,
+/// and automatic reconnection with backoff. Single-threaded: the application drives it
+/// by calling `poll` from its loop; there are no hidden threads or timers.
+///
+/// Memory: the session works only in the `MQTTBuffers` it is given; it allocates nothing
+/// after `init`.
+public final class MQTTSession<T: Transport, P: Platform> {
+    enum State {
+        case idle                        // never connected, or disconnected by the app
+        case connected
+        case waitingToReconnect(atMs: UInt64)
+        case stopped(MQTTConnectReturnCode) // permanent refusal: no retries
+    }
+
+    struct PendingAck {
+        var packetID: UInt16 = 0
+        var deadlineMs: UInt64 = 0
+    }
+
+    /// The transport the session runs over (exposed for diagnostics and tests).
+    public let transport: T
+    /// The clock, randomness and sleep the session uses.
+    public let platform: P
+    /// Timeouts and reconnect policy; changes apply from the next use.
+    public var configuration: MQTTSessionConfiguration
+
+    private var options: MQTTConnectOptions?
+    private let transmit: UnsafeMutableRawBufferPointer
+    private let receive: UnsafeMutableRawBufferPointer
+    private var inflight: InflightWindow
+    private var received = 0          // bytes of `receive` holding unprocessed data
+    private var drainRemaining = 0    // bytes of an oversized packet still to discard
+    private var pending = InlineArray<8, PendingAck>(repeating: PendingAck())
+    private var nextPacketID: UInt16 = 0
+    private var state = State.idle
+    private var reconnectAttempt: UInt32 = 0
+    private var lastSendMs: UInt64 = 0
+    private var pingSentMs: UInt64? = nil
+
+    /// Creates a session that will use `buffers` and nothing else.
+    public init(transport: T, platform: P, buffers: MQTTBuffers,
+                configuration: MQTTSessionConfiguration = MQTTSessionConfiguration()) {
+        self.transport = transport
+        self.platform = platform
+        self.configuration = configuration
+        self.transmit = buffers.transmit
+        self.receive = buffers.receive
+        self.inflight = InflightWindow(arena: buffers.inflightArena, slots: buffers.inflightSlots)
+    }
+
+    // MARK: - State
+
+    /// Whether a CONNACK accepted the current connection.
+    public var isConnected: Bool {
+        if case .connected = state { return true }
+        return false
+    }
+
+    /// Whether a permanent CONNACK refusal stopped the session.
+    public var refusal: MQTTConnectReturnCode? {
+        if case .stopped(let code) = state { return code }
+        return nil
+    }
+
+    /// QoS 1 messages sent (or queued) and not yet acknowledged.
+    public var inflightCount: Int { inflight.unacknowledged }
+
+    /// Whether a QoS 1 PUBLISH with this topic and payload size fits the window now.
+    public func canPublish(topicLength: Int, payloadLength: Int) -> Bool {
+        inflight.canAppend(length: MQTTEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce))
+    }
+
+    // MARK: - Connect / disconnect
+
+    /// Connects with `options` (kept for automatic reconnects: their bytes must stay valid),
+    /// waits for the CONNACK, then resends unacknowledged QoS 1 messages with DUP set.
+    /// Returns the CONNACK's session-present flag. Throws on any failure; a permanent
+    /// refusal (bad credentials...) stops the session until `connect` is called again.
+    @discardableResult
+    public func connect(_ options: MQTTConnectOptions) throws(MQTTError) -> Bool {
+        self.options = options
+        return try establish()
+    }
+
+    /// Replaces the options used by the next (re)connect, e.g. a renewed password.
+    public func updateConnectOptions(_ options: MQTTConnectOptions) {
+        self.options = options
+    }
+
+    /// Sends DISCONNECT (§3.14) and closes the transport. In-flight QoS 1 messages stay
+    /// queued and are resent by the next `connect`. No automatic reconnect follows.
+    public func disconnect() {
+        if isConnected {
+            try? sendControl { (bytes) throws(MQTTCodecError) -> Int in try MQTTEncoder.disconnect(into: bytes) }
+        }
+        dropConnection()
+        state = .idle
+    }
+
+    private func establish() throws(MQTTError) -> Bool {
+        guard let options else { throw .notConnected }
+        dropConnection()
+        do {
+            try transport.open(timeoutMs: configuration.openTimeoutMs)
+        } catch {
+            throw .transport(error)
+        }
+        let length: Int
+        do {
+            length = try MQTTEncoder.connect(options, into: transmit)
+        } catch {
+            transport.close()
+            throw .encoding(error)
+        }
+        try sendRaw(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
+        let sessionPresent = try awaitConnack()
+        state = .connected
+        reconnectAttempt = 0
+        try resendInflight()
+        return sessionPresent
+    }
+
+    /// Reads until the first packet, which must be a CONNACK (§3.2).
+    private func awaitConnack() throws(MQTTError) -> Bool {
+        let deadline = platform.monotonicMs() + UInt64(configuration.connackTimeoutMs)
+        while true {
+            let now = platform.monotonicMs()
+            guard now < deadline else {
+                dropConnection()
+                throw .connackTimeout
+            }
+            let n: Int
+            do {
+                n = try transport.receive(into: UnsafeMutableRawBufferPointer(rebasing: receive[received...]),
+                                          timeoutMs: Int32(clamping: deadline - now))
+            } catch {
+                dropConnection()
+                throw .transport(error)
+            }
+            received += n
+            let frame: (packet: MQTTInboundPacket, length: Int)?
+            do {
+                frame = try MQTTDecoder.decode(UnsafeRawBufferPointer(rebasing: receive[0..<received]))
+            } catch {
+                dropConnection()
+                throw .protocolViolation(error)
+            }
+            if frame == nil, received == receive.count {
+                dropConnection()
+                throw .protocolViolation(.invalidConnack)
+            }
+            guard let (packet, consumed) = frame else { continue }
+            guard case .connack(let sessionPresent, let code) = packet else {
+                dropConnection()
+                throw .protocolViolation(.unexpectedPacketType(receive[0] >> 4))
+            }
+            consume(consumed)
+            let returnCode = MQTTConnectReturnCode(rawValue: code) ?? .notAuthorized
+            guard returnCode == .accepted else {
+                dropConnection()
+                if returnCode.isPermanent { state = .stopped(returnCode) }
+                throw .connectionRefused(returnCode)
+            }
+            return sessionPresent
+        }
+    }
+
+    private func resendInflight() throws(MQTTError) {
+        var i = 0
+        while i < inflight.count {
+            if let packet = inflight.packetForSending(at: i) { try sendRaw(packet) }
+            i += 1
+        }
+    }
+
+    /// Closes the transport and forgets partial input and outstanding requests.
+    private func dropConnection() {
+        transport.close()
+        received = 0
+        drainRemaining = 0
+        pingSentMs = nil
+    }
+
+    private func sendRaw(_ bytes: UnsafeRawBufferPointer) throws(MQTTError) {
+        do {
+            try transport.send(bytes, timeoutMs: configuration.sendTimeoutMs)
+            lastSendMs = platform.monotonicMs()
+        } catch {
+            dropConnection()
+            throw .transport(error)
+        }
+    }
+
+    // MARK: - Publish / subscribe
+
+    /// Publishes a message. QoS 1 messages are encoded into the in-flight arena and kept
+    /// until their PUBACK; while disconnected they queue there and go out on reconnect.
+    /// QoS 0 needs a connection. Returns the packet id (0 for QoS 0).
+    @discardableResult
+    public func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
+                        retain: Bool = false) throws(MQTTError) -> UInt16 {
+        if case .stopped = state { throw .notConnected }
+        if qos == .atMostOnce {
+            guard isConnected else { throw .notConnected }
+            let length: Int
+            do {
+                length = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atMostOnce, retain: retain, into: transmit)
+            } catch { throw .encoding(error) }
+            try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
+            return 0
+        }
+        let size = MQTTEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: .atLeastOnce)
+        guard size <= inflight.arenaCapacity else { throw .encoding(.bufferTooSmall(needed: size)) }
+        let packetID = allocatePacketID()
+        guard let slot = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
+        do {
+            _ = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain,
+                                        packetID: packetID, into: slot)
+        } catch {
+            inflight.removeNewest()
+            throw .encoding(error)
+        }
+        if isConnected, let packet = inflight.packetForSending(at: inflight.count - 1) {
+            // A failed send is not an error for QoS 1: the message stays queued for resend.
+            try? sendOrLose(packet)
+        }
+        return packetID
+    }
+
+    /// Subscribes to one or more filters; the SUBACK arrives as `.subscribed` from `poll`.
+    @discardableResult
+    public func subscribe(_ subscriptions: UnsafeBufferPointer<MQTTSubscription>) throws(MQTTError) -> UInt16 {
+        try request { (id: UInt16) throws(MQTTCodecError) -> Int in
+            try MQTTEncoder.subscribe(packetID: id, subscriptions, into: transmit)
+        }
+    }
+
+    /// Unsubscribes from one or more filters; the UNSUBACK arrives as `.unsubscribed`.
+    @discardableResult
+    public func unsubscribe(_ filters: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws(MQTTError) -> UInt16 {
+        try request { (id: UInt16) throws(MQTTCodecError) -> Int in
+            try MQTTEncoder.unsubscribe(packetID: id, filters, into: transmit)
+        }
+    }
+
+    private func request(_ encode: (UInt16) throws(MQTTCodecError) -> Int) throws(MQTTError) -> UInt16 {
+        guard isConnected else { throw .notConnected }
+        var free = -1
+        for i in pending.indices where pending[i].packetID == 0 { free = i; break }
+        guard free >= 0 else { throw .tooManyPendingRequests }
+        let id = allocatePacketID()
+        let length: Int
+        do { length = try encode(id) } catch { throw .encoding(error) }
+        pending[free] = PendingAck(packetID: id, deadlineMs: platform.monotonicMs() + UInt64(configuration.ackTimeoutMs))
+        try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
+        return id
+    }
+
+    /// Next packet id: never 0, never one still in flight or awaiting an ack (§2.3.1).
+    private func allocatePacketID() -> UInt16 {
+        while true {
+            nextPacketID = nextPacketID == UInt16.max ? 1 : nextPacketID + 1
+            if inflight.contains(nextPacketID) { continue }
+            var busy = false
+            for i in pending.indices where pending[i].packetID == nextPacketID { busy = true }
+            if !busy { return nextPacketID }
+        }
+    }
+
+    /// Sends; on failure marks the connection lost (reconnect follows) and rethrows.
+    private func sendOrLose(_ bytes: UnsafeRawBufferPointer) throws(MQTTError) {
+        do {
+            try sendRaw(bytes)
+        } catch {
+            lostPending = error
+            throw error
+        }
+    }
+
+    /// A send failure outside `poll` waiting to be reported by the next `poll`.
+    private var lostPending: MQTTError? = nil
+
+    // MARK: - Poll
+
+    /// Runs the session for up to `timeoutMs`: reads and dispatches inbound packets,
+    /// keeps the connection alive, times out requests, and reconnects after a loss
+    /// (waiting out the backoff). Returns early once it has reported at least one event.
+    /// Throws only when the session cannot continue: never connected / disconnected by
+    /// the app (`notConnected`) or a permanent CONNACK refusal on reconnect.
+    public func poll(timeoutMs: UInt32, _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
+        let deadline = platform.monotonicMs() + UInt64(timeoutMs)
+        var reported = false
+        if let error = lostPending {
+            lostPending = nil
+            connectionLost(error, handler)
+            reported = true
+        }
+        repeat {
+            let now = platform.monotonicMs()
+            switch state {
+            case .idle:
+                throw .notConnected
+            case .stopped(let code):
+                throw .connectionRefused(code)
+            case .waitingToReconnect(let at):
+                if now < at {
+                    if reported { return }
+                    platform.sleep(ms: UInt32(min(at, deadline) - now))
+                    continue
+                }
+                do {
+                    let sessionPresent = try establish()
+                    handler(.connected(sessionPresent: sessionPresent))
+                } catch {
+                    if case .connectionRefused(let code) = error, code.isPermanent { throw error }
+                    connectionLost(error, handler)
+                }
+                reported = true
+            case .connected:
+                if serviceTimers(now: now, handler) { reported = true; continue }
+                let wait = min(deadline > now ? deadline - now : 0, nextTimerMs(now: now))
+                if receiveAndDispatch(waitMs: UInt32(clamping: wait), handler) { reported = true }
+            }
+        } while !reported && platform.monotonicMs() < deadline
+    }
+
+    /// Milliseconds until the next keep-alive or timeout action is due.
+    private func nextTimerMs(now: UInt64) -> UInt64 {
+        var next = UInt64.max
+        if let sent = pingSentMs {
+            next = min(next, sent + UInt64(configuration.pingTimeoutMs))
+        } else if let options, options.keepAliveSeconds > 0 {
+            next = min(next, lastSendMs + UInt64(options.keepAliveSeconds) * 1000)
+        }
+        for i in pending.indices where pending[i].packetID != 0 { next = min(next, pending[i].deadlineMs) }
+        return next > now ? next - now : 0
+    }
+
+    /// Sends PINGREQ when idle for a keep-alive period (§3.1.2.10), detects a missing
+    /// PINGRESP and expired requests. Returns true when it reported an event.
+    private func serviceTimers(now: UInt64, _ handler: (MQTTEvent) -> Void) -> Bool {
+        if let sent = pingSentMs, now >= sent + UInt64(configuration.pingTimeoutMs) {
+            connectionLost(.pingTimeout, handler)
+            return true
+        }
+        if pingSentMs == nil, let options, options.keepAliveSeconds > 0,
+           now >= lastSendMs + UInt64(options.keepAliveSeconds) * 1000 {
+            do {
+                try sendControl { (bytes) throws(MQTTCodecError) -> Int in try MQTTEncoder.pingreq(into: bytes) }
+            } catch {
+                connectionLost(error, handler)
+                return true
+            }
+            pingSentMs = now
+        }
+        var fired = false
+        for i in pending.indices where pending[i].packetID != 0 && now >= pending[i].deadlineMs {
+            let id = pending[i].packetID
+            pending[i] = PendingAck()
+            handler(.ackTimedOut(packetID: id))
+            fired = true
+        }
+        return fired
+    }
+
+    /// Receives once and dispatches every complete packet. Returns true if it reported.
+    private func receiveAndDispatch(waitMs: UInt32, _ handler: (MQTTEvent) -> Void) -> Bool {
+        let n: Int
+        do {
+            n = try transport.receive(into: UnsafeMutableRawBufferPointer(rebasing: receive[received...]),
+                                      timeoutMs: Int32(clamping: waitMs))
+        } catch {
+            connectionLost(.transport(error), handler)
+            return true
+        }
+        guard n > 0 else { return false }
+        received += n
+        do {
+            return try dispatchBuffered(handler)
+        } catch {
+            connectionLost(error, handler)
+            return true
+        }
+    }
+
+    private func dispatchBuffered(_ handler: (MQTTEvent) -> Void) throws(MQTTError) -> Bool {
+        var reported = false
+        while received > 0 {
+            if drainRemaining > 0 {
+                let take = min(drainRemaining, received)
+                drainRemaining -= take
+                consume(take)
+                continue
+            }
+            let available = UnsafeRawBufferPointer(rebasing: receive[0..<received])
+            let header: MQTTFixedHeader?
+            do { header = try MQTTDecoder.fixedHeader(available) } catch { throw .protocolViolation(error) }
+            guard let header else { break }
+            if header.packetLength > receive.count {
+                // Wait until the buffer is full so the PUBLISH prefix (topic, id) is readable.
+                guard received == receive.count else { break }
+                try dropOversized(header, available, handler)
+                reported = true
+                continue
+            }
+            guard received >= header.packetLength else { break }
+            let body = UnsafeRawBufferPointer(rebasing: receive[header.headerLength..<header.packetLength])
+            let packet: MQTTInboundPacket
+            do { packet = try MQTTDecoder.decode(header: header, body: body) } catch { throw .protocolViolation(error) }
+            try dispatch(packet, handler)
+            reported = true
+            consume(header.packetLength)
+        }
+        return reported
+    }
+
+    /// Reports and discards a packet too large for the receive buffer. A QoS 1 PUBLISH is
+    /// acknowledged, or the broker would redeliver it on every reconnect.
+    private func dropOversized(_ header: MQTTFixedHeader, _ available: UnsafeRawBufferPointer,
+                               _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
+        let type = header.typeNibble
+        if type == MQTTPacketType.publish.rawValue, (header.firstByte >> 1) & 0x03 == 1 {
+            let start = header.headerLength
+            if available.count >= start + 2 {
+                let topicLength = Int(available[start]) << 8 | Int(available[start + 1])
+                let idAt = start + 2 + topicLength
+                if available.count >= idAt + 2 {
+                    let id = UInt16(available[idAt]) << 8 | UInt16(available[idAt + 1])
+                    if id != 0 { try sendPuback(id) }
+                }
+            }
+        } else if type != MQTTPacketType.publish.rawValue {
+            throw .protocolViolation(.invalidLength(packetType: type))
+        }
+        drainRemaining = header.packetLength
+        handler(.oversizedPacketDropped(packetType: type, length: header.packetLength))
+    }
+
+    private func dispatch(_ packet: MQTTInboundPacket, _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
+        switch packet {
+        case .connack:
+            throw .protocolViolation(.unexpectedPacketType(MQTTPacketType.connack.rawValue))
+        case .publish(let message):
+            handler(.message(message))
+            // Acknowledge only after the application has the message.
+            if message.qos == .atLeastOnce { try sendPuback(message.packetID) }
+        case .puback(let id):
+            // An unknown id is a late duplicate ack after a resend: ignore it.
+            if inflight.acknowledge(id) { handler(.delivered(packetID: id)) }
+        case .suback(let id, let codes):
+            if clearPending(id) { handler(.subscribed(packetID: id, returnCodes: codes)) }
+        case .unsuback(let id):
+            if clearPending(id) { handler(.unsubscribed(packetID: id)) }
+        case .pingresp:
+            pingSentMs = nil
+        }
+    }
+
+    private func sendPuback(_ id: UInt16) throws(MQTTError) {
+        try sendControl { (bytes) throws(MQTTCodecError) -> Int in try MQTTEncoder.puback(packetID: id, into: bytes) }
+    }
+
+    /// Encodes a small control packet (at most 4 bytes) on the stack and sends it.
+    private func sendControl(_ encode: (UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int) throws(MQTTError) {
+        var packet: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        try withUnsafeMutableBytes(of: &packet) { (bytes) throws(MQTTError) in
+            let length: Int
+            do throws(MQTTCodecError) { length = try encode(bytes) } catch { throw .encoding(error) }
+            try sendRaw(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+        }
+    }
+
+    private func clearPending(_ id: UInt16) -> Bool {
+        for i in pending.indices where pending[i].packetID == id {
+            pending[i] = PendingAck()
+            return true
+        }
+        return false
+    }
+
+    /// Drops `count` processed bytes from the front of the receive buffer.
+    private func consume(_ count: Int) {
+        let rest = received - count
+        if rest > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: receive[0..<rest])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: receive[count..<received]))
+        }
+        received = rest
+    }
+
+    private func connectionLost(_ error: MQTTError, _ handler: (MQTTEvent) -> Void) {
+        dropConnection()
+        for i in pending.indices where pending[i].packetID != 0 {
+            let id = pending[i].packetID
+            pending[i] = PendingAck()
+            handler(.ackTimedOut(packetID: id))
+        }
+        handler(.connectionLost(error))
+        guard configuration.reconnect else {
+            state = .idle
+            return
+        }
+        reconnectAttempt += 1
+        let policy = Backoff(minMs: configuration.backoffMinMs, maxMs: configuration.backoffMaxMs)
+        let delay = policy.delay(attempt: reconnectAttempt, random: platform.random32())
+        state = .waitingToReconnect(atMs: platform.monotonicMs() + UInt64(delay))
+        handler(.reconnectScheduled(delayMs: delay, attempt: reconnectAttempt))
+    }
+}
