@@ -48,8 +48,8 @@ public final class TCPTransport: Transport {
         descriptor = -1
     }
 
-    /// Maps a shim result code to a transport error.
-    static func error(code: Int64, errno: Int32) -> TransportError {
+    /// Maps a platform-shim result code (`TP_ERR_*`) and errno to a transport error.
+    public static func error(code: Int64, errno: Int32) -> TransportError {
         switch code {
         case Int64(TP_ERR_TIMEOUT): return .timeout
         case Int64(TP_ERR_DNS): return .dnsFailure(code: errno)

@@ -1,0 +1,59 @@
+import CTinyPlatform
+
+/// Program arguments and environment for examples, without `CommandLine` or Foundation
+/// (neither exists in Embedded Swift). The C shim captures argv before `main`.
+public enum ProcessArguments {
+    /// Number of arguments, including the program name.
+    public static var count: Int { Int(tp_argc()) }
+
+    /// Argument `index` (0 = program name), or nil.
+    public static func argument(_ index: Int) -> String? {
+        guard let pointer = tp_argv(Int32(clamping: index)) else { return nil }
+        return String(cString: pointer)
+    }
+
+    /// Whether argument `index` equals `flag` byte for byte (no Unicode tables needed).
+    public static func argument(_ index: Int, is flag: StaticString) -> Bool {
+        guard let pointer = tp_argv(Int32(clamping: index)) else { return false }
+        return cStringEquals(pointer, flag)
+    }
+}
+
+/// Environment variables.
+public enum ProcessEnvironment {
+    /// The value of `name`, or nil when unset.
+    public static func value(_ name: StaticString) -> String? {
+        guard let pointer = tp_getenv(UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)) else { return nil }
+        return String(cString: pointer)
+    }
+}
+
+/// Byte-wise comparison of a C string with a static string.
+func cStringEquals(_ pointer: UnsafePointer<CChar>, _ text: StaticString) -> Bool {
+    let count = text.utf8CodeUnitCount
+    var i = 0
+    while i < count {
+        if UInt8(bitPattern: pointer[i]) != text.utf8Start[i] { return false }
+        i += 1
+    }
+    return pointer[count] == 0
+}
+
+/// Parsing of decimal numbers from text without Foundation.
+public enum DecimalParser {
+    /// The unsigned decimal value of all of `text`, or nil if it is empty, has a non-digit
+    /// or exceeds `limit`.
+    public static func parse(_ text: String, limit: UInt64 = UInt64(Int64.max)) -> UInt64? {
+        var value: UInt64 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            guard byte >= 0x30, byte <= 0x39 else { return nil }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(UInt64(byte - 0x30))
+            guard !overflow1, !overflow2, sum <= limit else { return nil }
+            value = sum
+            digits += 1
+        }
+        return digits > 0 ? value : nil
+    }
+}

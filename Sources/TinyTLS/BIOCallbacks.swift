@@ -1,0 +1,39 @@
+import CMbedTLS
+import CTinyPlatform
+
+/// mbedTLS pulls and pushes bytes through these (mbedtls_ssl_set_bio). Deadlines come
+/// from `BIOState`, set by `TLSTransport` before each call, not from mbedTLS's own timer.
+enum BIOCallbacks {
+    static let send: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt8>?, Int) -> Int32 = { context, buffer, length in
+        guard let state = context?.assumingMemoryBound(to: BIOState.self) else { return MBEDTLS_ERR_NET_INVALID_CONTEXT }
+        var err: Int32 = 0
+        let n = tp_send_all(state.pointee.descriptor, buffer, length, state.pointee.sendTimeoutMs, &err)
+        if n >= 0 { return Int32(clamping: n) }
+        state.pointee.lastCode = n
+        state.pointee.lastErrno = err
+        switch n {
+        case Int64(TP_ERR_TIMEOUT): return MBEDTLS_ERR_SSL_TIMEOUT
+        case Int64(TP_ERR_CLOSED): return MBEDTLS_ERR_NET_CONN_RESET
+        default: return MBEDTLS_ERR_NET_SEND_FAILED
+        }
+    }
+
+    static let receive: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int, UInt32) -> Int32 = { context, buffer, length, _ in
+        guard let state = context?.assumingMemoryBound(to: BIOState.self) else { return MBEDTLS_ERR_NET_INVALID_CONTEXT }
+        var err: Int32 = 0
+        let n = tp_recv(state.pointee.descriptor, buffer, length, state.pointee.receiveTimeoutMs, &err)
+        if n > 0 { return Int32(clamping: n) }
+        state.pointee.lastCode = n
+        state.pointee.lastErrno = err
+        switch n {
+        case Int64(TP_ERR_TIMEOUT): return MBEDTLS_ERR_SSL_TIMEOUT
+        case Int64(TP_ERR_CLOSED): return MBEDTLS_ERR_NET_CONN_RESET
+        default: return MBEDTLS_ERR_NET_RECV_FAILED
+        }
+    }
+
+    /// Entropy for the CTR-DRBG straight from getrandom(): no 38 KB mbedtls_entropy_context.
+    static let entropy: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int) -> Int32 = { _, buffer, length in
+        tp_random(buffer, length) == Int32(TP_OK) ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED
+    }
+}

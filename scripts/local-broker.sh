@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Starts a throw-away TLS mosquitto on a free loopback port with a test CA made by openssl.
+# Usage: source scripts/local-broker.sh   (then: $BROKER_PORT, $BROKER_CA, $BROKER_DIR; stop_broker)
+set -euo pipefail
+
+BROKER_DIR=$(mktemp -d /tmp/tinyhub-broker.XXXXXX)
+(
+  cd "$BROKER_DIR"
+  openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 2 -subj "/CN=TinyHub Test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout ca.key -out ca.pem >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" -keyout server.key -out server.csr >/dev/null 2>&1
+  printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > server.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
+    -extfile server.ext -out server.pem >/dev/null 2>&1
+)
+BROKER_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+cat > "$BROKER_DIR/mosquitto.conf" <<CONF
+per_listener_settings false
+user root
+allow_anonymous true
+persistence false
+log_dest file $BROKER_DIR/mosquitto.log
+listener $BROKER_PORT 127.0.0.1
+cafile $BROKER_DIR/ca.pem
+certfile $BROKER_DIR/server.pem
+keyfile $BROKER_DIR/server.key
+CONF
+/usr/sbin/mosquitto -c "$BROKER_DIR/mosquitto.conf" &
+BROKER_PID=$!
+for _ in $(seq 1 100); do
+  if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1',$BROKER_PORT)))" 2>/dev/null; then break; fi
+  sleep 0.05
+done
+BROKER_CA="$BROKER_DIR/ca.pem"
+export BROKER_PORT BROKER_CA BROKER_DIR BROKER_PID
+stop_broker() { kill "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true; rm -rf "$BROKER_DIR"; }
