@@ -1,8 +1,8 @@
 /// One entry of the in-flight window: where an unacknowledged QoS 1 PUBLISH lives in
 /// the arena. Storage for these is caller-owned, like the arena itself.
 public struct MQTTInflightSlot {
-    var packetID: UInt16 = 0
-    var acknowledged = false
+    var packetID: UInt16 = 0      // 0: the slot is free
+    var sequence: UInt64 = 0      // send order
     var sent = false
     var offset = 0
     var length = 0

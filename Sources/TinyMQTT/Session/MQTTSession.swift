@@ -169,10 +169,10 @@ public final class MQTTSession<T: Transport, P: Platform> {
     }
 
     private func resendInflight() throws(MQTTError) {
-        var i = 0
-        while i < inflight.count {
-            if let packet = inflight.packetForSending(at: i) { try sendRaw(packet) }
-            i += 1
+        var last: UInt64 = 0
+        while let slot = inflight.nextInOrder(after: last) {
+            last = inflight.sequence(of: slot)
+            try sendRaw(inflight.packetForSending(slot: slot))
         }
     }
 
@@ -215,17 +215,17 @@ public final class MQTTSession<T: Transport, P: Platform> {
         let size = MQTTEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: .atLeastOnce)
         guard size <= inflight.arenaCapacity else { throw .encoding(.bufferTooSmall(needed: size)) }
         let packetID = allocatePacketID()
-        guard let slot = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
+        guard let (slot, bytes) = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
         do {
             _ = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain,
-                                        packetID: packetID, into: slot)
+                                        packetID: packetID, into: bytes)
         } catch {
-            inflight.removeNewest()
+            inflight.remove(slot: slot)
             throw .encoding(error)
         }
-        if isConnected, let packet = inflight.packetForSending(at: inflight.count - 1) {
+        if isConnected {
             // A failed send is not an error for QoS 1: the message stays queued for resend.
-            try? sendOrLose(packet)
+            try? sendOrLose(inflight.packetForSending(slot: slot))
         }
         return packetID
     }
@@ -410,8 +410,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
             let body = UnsafeRawBufferPointer(rebasing: receive[header.headerLength..<header.packetLength])
             let packet: MQTTInboundPacket
             do { packet = try MQTTDecoder.decode(header: header, body: body) } catch { throw .protocolViolation(error) }
-            try dispatch(packet, handler)
-            reported = true
+            if try dispatch(packet, handler) { reported = true }
             consume(header.packetLength)
         }
         return reported
@@ -439,7 +438,8 @@ public final class MQTTSession<T: Transport, P: Platform> {
         handler(.oversizedPacketDropped(packetType: type, length: header.packetLength))
     }
 
-    private func dispatch(_ packet: MQTTInboundPacket, _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
+    /// Handles one packet; returns true when it reported an event.
+    private func dispatch(_ packet: MQTTInboundPacket, _ handler: (MQTTEvent) -> Void) throws(MQTTError) -> Bool {
         switch packet {
         case .connack:
             throw .protocolViolation(.unexpectedPacketType(MQTTPacketType.connack.rawValue))
@@ -447,15 +447,23 @@ public final class MQTTSession<T: Transport, P: Platform> {
             handler(.message(message))
             // Acknowledge only after the application has the message.
             if message.qos == .atLeastOnce { try sendPuback(message.packetID) }
+            return true
         case .puback(let id):
             // An unknown id is a late duplicate ack after a resend: ignore it.
-            if inflight.acknowledge(id) { handler(.delivered(packetID: id)) }
+            guard inflight.acknowledge(id) else { return false }
+            handler(.delivered(packetID: id))
+            return true
         case .suback(let id, let codes):
-            if clearPending(id) { handler(.subscribed(packetID: id, returnCodes: codes)) }
+            guard clearPending(id) else { return false }
+            handler(.subscribed(packetID: id, returnCodes: codes))
+            return true
         case .unsuback(let id):
-            if clearPending(id) { handler(.unsubscribed(packetID: id)) }
+            guard clearPending(id) else { return false }
+            handler(.unsubscribed(packetID: id))
+            return true
         case .pingresp:
             pingSentMs = nil
+            return false
         }
     }
 

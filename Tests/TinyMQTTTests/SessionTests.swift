@@ -1,0 +1,281 @@
+import Testing
+@testable import TinyMQTT
+import TinyPlatform
+
+@Suite struct SessionTests {
+    @Test func connectSendsConnectAndReturnsSessionPresent() throws {
+        let f = SessionFixture()
+        f.acceptConnections(sessionPresent: true)
+        #expect(try f.session.connect(f.options) == true)
+        #expect(f.session.isConnected)
+        #expect(f.transport.sentTypes == [1])
+        #expect(f.transport.sent[0][9] == 0x00, "clean session 0")
+    }
+
+    @Test func permanentRefusalIsNotRetried() throws {
+        let f = SessionFixture()
+        f.transport.onOpen = { $0.inbound.append([0x20, 2, 0, 5]) }
+        do {
+            try f.session.connect(f.options)
+            Issue.record("connect succeeded")
+        } catch {
+            guard case .connectionRefused(.notAuthorized) = error else { Issue.record("\(error)"); return }
+        }
+        #expect(f.session.refusal == .notAuthorized)
+        #expect(throws: MQTTError.self) { try f.poll(10_000) }
+        #expect(f.transport.opens == 1, "no retry storm after an authentication failure")
+    }
+
+    @Test func connackTimeout() {
+        let f = SessionFixture()
+        do {
+            try f.session.connect(f.options)
+            Issue.record("connected without CONNACK")
+        } catch {
+            guard case .connackTimeout = error else { Issue.record("\(error)"); return }
+        }
+        #expect(!f.transport.isOpen)
+    }
+
+    @Test func firstPacketMustBeConnack() {
+        let f = SessionFixture()
+        f.transport.onOpen = { $0.inbound.append([0xD0, 0]) }
+        do {
+            try f.session.connect(f.options)
+            Issue.record("connected")
+        } catch {
+            guard case .protocolViolation = error else { Issue.record("\(error)"); return }
+        }
+    }
+
+    @Test func keepAliveSendsPingAndSurvivesWithPingresp() throws {
+        let f = SessionFixture(keepAlive: 5)
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        try f.poll(4_000)
+        #expect(f.transport.sentTypes == [1], "no ping before the keep-alive period")
+        try f.poll(2_000)
+        #expect(f.transport.sentTypes == [1, 12], "PINGREQ after 5 s idle")
+        f.transport.inbound.append([0xD0, 0])
+        f.transport.answerPings = true
+        for _ in 0..<12 { try f.poll(5_000) }
+        #expect(f.session.isConnected)
+        #expect(f.transport.sentTypes.filter { $0 == 12 }.count >= 6, "a PINGREQ every idle keep-alive period")
+        #expect(!f.events.contains { $0.hasPrefix("lost") })
+    }
+
+    @Test func missingPingrespLosesTheConnection() throws {
+        let f = SessionFixture(keepAlive: 5) { $0.pingTimeoutMs = 3_000 }
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        f.platform.randomValues = [0]
+        for _ in 0..<5 { try f.poll(2_000) }
+        #expect(f.events.contains("lost(pingTimeout)"))
+        #expect(f.events.contains { $0.hasPrefix("reconnect(") })
+    }
+
+    @Test func qos1PublishIsKeptUntilPuback() throws {
+        let f = SessionFixture()
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        let id = try f.publish("a")
+        #expect(id != 0)
+        #expect(f.session.inflightCount == 1)
+        #expect(f.transport.sent.last == [0x32, 6, 0, 1, 0x74, UInt8(id >> 8), UInt8(id & 0xFF), 0x61])
+        f.transport.inbound.append([0x40, 2, UInt8(id >> 8), UInt8(id & 0xFF)])
+        try f.poll()
+        #expect(f.events == ["delivered(\(id))"])
+        #expect(f.session.inflightCount == 0)
+    }
+
+    @Test func windowFullIsReportedAndIdsAreUnique() throws {
+        let f = SessionFixture(window: 3)
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        let ids = [try f.publish("1"), try f.publish("2"), try f.publish("3")]
+        #expect(Set(ids).count == 3 && !ids.contains(0))
+        #expect(throws: MQTTError.self) { try f.publish("4") }
+        // Out-of-order PUBACK frees a slot.
+        f.transport.inbound.append([0x40, 2, 0, UInt8(ids[1])])
+        try f.poll()
+        let fourth = try f.publish("4")
+        #expect(!ids.contains(fourth) || fourth == ids[1])
+        #expect(f.session.inflightCount == 3)
+    }
+
+    @Test func packetIDsSkipZeroAndIdsInFlight() throws {
+        let f = SessionFixture(window: 2)
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        let first = try f.publish("keep")  // stays in flight the whole time
+        var seen: Set<UInt16> = []
+        for _ in 0..<70_000 {
+            let id = try f.publish("x")
+            #expect(id != 0)
+            #expect(id != first)
+            seen.insert(id)
+            f.transport.inbound.append([0x40, 2, UInt8(id >> 8), UInt8(id & 0xFF)])
+            try f.poll()
+        }
+        #expect(seen.count == 65_534, "every id but 0 and the one in flight")
+        f.transport.sent.removeAll(keepingCapacity: true)
+    }
+
+    @Test func unackedMessagesAreResentWithDupAfterReconnect() throws {
+        let f = SessionFixture()
+        f.acceptConnections(sessionPresent: true)
+        try f.session.connect(f.options)
+        let a = try f.publish("a")
+        let b = try f.publish("b")
+        f.transport.inbound.append([0x40, 2, 0, UInt8(a)])
+        try f.poll()
+        f.transport.receiveError = .closed
+        f.platform.randomValues = [0]
+        try f.poll()
+        #expect(f.events.contains("lost(transport(TinyPlatform.TransportError.closed))"))
+        f.transport.sent.removeAll()
+        try f.poll(5_000)
+        #expect(f.events.last == "connected(true)")
+        #expect(f.transport.sentTypes == [1, 3], "CONNECT, then the unacked PUBLISH")
+        #expect(f.transport.sent[1] == [0x3A, 6, 0, 1, 0x74, 0, UInt8(b), 0x62], "DUP=1, same id, same payload")
+    }
+
+    @Test func publishWhileDisconnectedQueuesAndSendsOnReconnect() throws {
+        let f = SessionFixture()
+        f.acceptConnections(sessionPresent: false)
+        try f.session.connect(f.options)
+        f.transport.receiveError = .closed
+        try f.poll()
+        let id = try f.publish("queued")
+        f.transport.sent.removeAll()
+        try f.poll(5_000)
+        #expect(f.transport.sentTypes == [1, 3])
+        #expect(f.transport.sent[1][0] == 0x32, "first transmission: DUP stays 0")
+        #expect(f.transport.sent[1][6] == UInt8(id))
+    }
+
+    @Test func inboundQoS1IsAcknowledgedAfterTheHandler() throws {
+        let f = SessionFixture()
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        f.transport.inbound.append([0x32, 8, 0, 1, 0x74, 0, 42, 0x68, 0x69, 0x21])
+        var sentDuringHandler = -1
+        try f.session.poll(timeoutMs: 1_000) { event in
+            if case .message(let m) = event {
+                #expect(m.payload.array == utf8("hi!"))
+                sentDuringHandler = f.transport.sent.count
+            }
+        }
+        #expect(sentDuringHandler == 1, "no PUBACK before the application had the message")
+        #expect(f.transport.sent.last == [0x40, 2, 0, 42])
+    }
+
+    @Test func packetsSplitAcrossReadsAndCoalescedAreAllDelivered() throws {
+        let f = SessionFixture()
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        let stream: [UInt8] = [0x30, 4, 0, 1, 0x74, 0x41] + [0x30, 4, 0, 1, 0x74, 0x42] + [0xD0, 0] + [0x30, 4, 0, 1, 0x74, 0x43]
+        for byte in stream { f.transport.inbound.append([byte]) }
+        for _ in 0..<20 { try f.poll(10) }
+        #expect(f.events == ["message(t,A,q0,id0)", "message(t,B,q0,id0)", "message(t,C,q0,id0)"])
+        f.events.removeAll()
+        f.transport.inbound.append(stream)
+        try f.poll(10)
+        #expect(f.events == ["message(t,A,q0,id0)", "message(t,B,q0,id0)", "message(t,C,q0,id0)"])
+    }
+
+    @Test func oversizedPacketIsDrainedReportedAndAcknowledged() throws {
+        let f = SessionFixture(receive: 64)
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        var big: [UInt8] = [0x32, 0x85, 0x01, 0, 1, 0x74, 0x01, 0x02] // remaining length 133
+        big += [UInt8](repeating: 0x5A, count: 133 - 5)
+        let after: [UInt8] = [0x30, 4, 0, 1, 0x74, 0x4F]
+        f.transport.inbound.append(big + after)
+        for _ in 0..<5 { try f.poll(10) }
+        #expect(f.events == ["oversized(3,136)", "message(t,O,q0,id0)"])
+        #expect(f.transport.sent.last == [0x40, 2, 1, 2], "QoS 1 oversized PUBLISH still acknowledged")
+        #expect(f.session.isConnected, "the connection survives")
+    }
+
+    @Test func garbageFromBrokerClosesConnectionButKeepsQueuedMessages() throws {
+        let f = SessionFixture()
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        let id = try f.publish("keep me")
+        f.transport.inbound.append([0x34, 5, 0, 1, 0x74, 0, 1]) // QoS 2 PUBLISH
+        f.platform.randomValues = [0]
+        try f.poll()
+        #expect(f.events.first == "lost(protocolViolation(TinyMQTT.MQTTCodecError.qos2NotSupported))")
+        #expect(f.session.inflightCount == 1)
+        f.transport.sent.removeAll()
+        try f.poll(5_000)
+        #expect(f.transport.sent.last?[6] == UInt8(id))
+    }
+
+    @Test func subscribeAckMatchingAndTimeout() throws {
+        let f = SessionFixture() { $0.ackTimeoutMs = 2_000 }
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        let filter = utf8("c/#")
+        let id = try filter.withUnsafeBytes { raw in
+            try [MQTTSubscription(filter: raw, qos: .atLeastOnce)].withUnsafeBufferPointer { try f.session.subscribe($0) }
+        }
+        f.transport.inbound.append([0x90, 3, 0, UInt8(id &+ 1), 1]) // wrong id: ignored
+        f.transport.inbound.append([0x90, 3, 0, UInt8(id), 1])
+        try f.poll()
+        #expect(f.events == ["subscribed(\(id),[1])"])
+        let second = try filter.withUnsafeBytes { raw in
+            try [raw].withUnsafeBufferPointer { try f.session.unsubscribe($0) }
+        }
+        try f.poll(1_000)
+        try f.poll(1_500)
+        #expect(f.events.last == "ackTimedOut(\(second))")
+    }
+
+    @Test func reconnectBackoffGrowsWithJitterWithinBounds() throws {
+        let f = SessionFixture { $0.backoffMinMs = 100; $0.backoffMaxMs = 1_000 }
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        f.transport.openError = .connectionRefused
+        f.platform.randomValues = [UInt32.max]
+        f.transport.receiveError = .closed
+        for _ in 0..<8 { try f.poll(2_000) }
+        let delays = f.events.compactMap { e -> Int? in
+            guard e.hasPrefix("reconnect(") else { return nil }
+            return Int(e.dropFirst(10).split(separator: ",")[0])
+        }
+        #expect(delays.count >= 5)
+        let policy = Backoff(minMs: 100, maxMs: 1_000)
+        for (i, d) in delays.enumerated() {
+            let ceiling = min(1_000, 100 << i)
+            #expect(d >= 100 && d <= ceiling, "attempt \(i + 1): \(d)")
+            #expect(UInt32(d) == policy.delay(attempt: UInt32(i + 1), random: UInt32.max))
+        }
+        #expect(!f.session.isConnected)
+        f.transport.openError = nil
+        try f.poll(2_000)
+        try f.poll(2_000)
+        #expect(f.session.isConnected, "reconnects once the broker is back")
+    }
+
+    @Test func backoffPolicy() {
+        let policy = Backoff(minMs: 500, maxMs: 8_000)
+        #expect(policy.ceiling(attempt: 1) == 500)
+        #expect(policy.ceiling(attempt: 3) == 2_000)
+        #expect(policy.ceiling(attempt: 40) == 8_000)
+        #expect(policy.delay(attempt: 3, random: 0) == 500)
+        #expect(policy.delay(attempt: 3, random: 1_500) == 2_000)
+        #expect(policy.delay(attempt: 3, random: 1_501) == 500)
+    }
+
+    @Test func disconnectSendsDisconnectAndStopsReconnecting() throws {
+        let f = SessionFixture()
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        f.session.disconnect()
+        #expect(f.transport.sentTypes == [1, 14])
+        #expect(!f.transport.isOpen)
+        #expect(throws: MQTTError.self) { try f.poll() }
+    }
+}

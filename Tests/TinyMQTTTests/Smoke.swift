@@ -1,3 +1,0 @@
-import Testing
-@testable import TinyMQTT
-@Test func smoke() { #expect(MQTTQoS.atLeastOnce.rawValue == 1) }
