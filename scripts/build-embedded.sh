@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds every library target and every example as Embedded Swift with -Osize, once with
+# static mbedTLS (device build) and once with the shared libraries. Any error fails it.
+# Prints the stripped size of each example binary.
+# Output: .build-embedded-static/release, .build-embedded-dynamic/release
+set -euo pipefail
+cd "$(dirname "$0")/.."
+examples=$(sed -n 's/^ *example("\([a-z0-9-]*\)".*/\1/p' Package.swift)
+for variant in static dynamic; do
+  if [ "$variant" = static ]; then traits=Embedded,StaticMbedTLS; else traits=Embedded,DynamicMbedTLS; fi
+  scratch=".build-embedded-$variant"
+  swift build -c release --scratch-path "$scratch" --traits "$traits" -Xswiftc -Osize >"$scratch.log" 2>&1 \
+    || { cat "$scratch.log"; echo "Embedded build ($variant mbedTLS) failed" >&2; exit 1; }
+  if grep -q "warning:" "$scratch.log"; then grep "warning:" "$scratch.log" | sort -u >&2; fi
+  for e in $examples; do
+    bin="$scratch/release/$e"
+    [ -x "$bin" ] || { echo "missing example binary $bin" >&2; exit 1; }
+    strip -o "$bin.stripped" "$bin"
+    printf 'embedded %-8s mbedTLS  %-16s %8d bytes stripped\n' "$variant" "$e" "$(stat -c %s "$bin.stripped")"
+  done
+done
