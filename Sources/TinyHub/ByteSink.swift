@@ -119,6 +119,15 @@ enum Bytes {
 
     static func length(_ text: StaticString) -> Int { text.utf8CodeUnitCount }
 
+    /// `withUTF8Buffer` for a throwing body (the stdlib one takes only non-throwing closures).
+    static func with<R, E: Error>(_ text: StaticString,
+                                  _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        let result: Result<R, E> = text.withUTF8Buffer { bytes in
+            do throws(E) { return .success(try body(UnsafeRawBufferPointer(bytes))) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     /// Index of the first `byte` in `a[from...]`, or nil.
     static func index(of byte: UInt8, in a: UnsafeRawBufferPointer, from: Int = 0) -> Int? {
         var i = from
