@@ -40,19 +40,26 @@ public enum Base64 {
     }
 
     /// Decodes Base64 `text` into `output` and returns the number of bytes written.
-    /// Throws `invalidBase64` for characters outside the alphabet or misplaced padding, and
-    /// `bufferTooSmall` when `output` cannot hold the result. (mbedTLS 2.28 also skips
-    /// spaces and CR LF line breaks between characters.)
+    /// Strict: the length must be a multiple of 4 and only alphabet characters and trailing `=`
+    /// are allowed (mbedTLS 2.28 alone would accept `Z` or embedded whitespace). Throws
+    /// `invalidBase64` otherwise, and `bufferTooSmall` when `output` cannot hold the result.
     public static func decode(_ text: UnsafeRawBufferPointer,
                               into output: UnsafeMutableRawBufferPointer) throws(CryptoError) -> Int {
         if text.count == 0 { return 0 }
+        guard text.count % 4 == 0 else { throw .invalidBase64 }
+        for byte in text {
+            switch byte {
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2B, 0x2F, 0x3D: continue
+            default: throw .invalidBase64
+            }
+        }
         var needed = 0
         // First pass with no output: mbedTLS validates and reports the exact size.
         let probe = CryptoBytes.withPointer(text) { source in
             mbedtls_base64_decode(nil, 0, &needed, source, text.count)
         }
         if probe == MBEDTLS_ERR_BASE64_INVALID_CHARACTER { throw .invalidBase64 }
-        if probe == 0 { return 0 } // only whitespace
+        if probe == 0 { return 0 } // nothing to decode
         guard probe == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL else { throw .backend(code: probe) }
         guard output.count >= needed, let outBase = output.baseAddress else { throw .bufferTooSmall(needed: needed) }
         var produced = 0
