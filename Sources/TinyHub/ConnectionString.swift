@@ -1,0 +1,183 @@
+import TinyTLS
+
+/// The keys of an IoT Hub device connection string that TinyHub understands.
+public enum ConnectionStringKey: UInt8, Equatable, Sendable {
+    /// `HostName`: FQDN of the hub.
+    case hostName
+    /// `DeviceId`: the device identity.
+    case deviceID
+    /// `ModuleId`: the module identity (optional).
+    case moduleID
+    /// `SharedAccessKey`: base64 symmetric key.
+    case sharedAccessKey
+    /// `SharedAccessKeyName`: policy name, sent as `skn` in SAS tokens.
+    case sharedAccessKeyName
+    /// `x509`: must be exactly `true`.
+    case x509
+    /// `GatewayHostName`: host to open the TLS connection to (IoT Edge).
+    case gatewayHostName
+}
+
+/// Why a connection string was rejected.
+public enum ConnectionStringError: Error, Equatable {
+    /// The string is empty (or only `;`).
+    case empty
+    /// The string is longer than `ConnectionString.maxLength`.
+    case tooLong(maxLength: Int)
+    /// The segment starting at byte `offset` has no `=`.
+    case missingEquals(offset: Int)
+    /// The segment starting at byte `offset` has nothing before its `=`.
+    case emptyKey(offset: Int)
+    /// A key appears twice.
+    case duplicateKey(ConnectionStringKey)
+    /// A key has an empty value.
+    case emptyValue(ConnectionStringKey)
+    /// No `HostName`.
+    case missingHostName
+    /// `HostName` has no dot, or nothing before or after its first dot.
+    case invalidHostName
+    /// No `DeviceId`.
+    case missingDeviceID
+    /// `x509` has a value other than exactly `true`.
+    case invalidX509Value
+    /// Both `x509=true` and `SharedAccessKey` are present.
+    case mixedAuthentication
+    /// Neither `SharedAccessKey` nor `x509=true` is present.
+    case missingCredentials
+    /// `SharedAccessKey` is not valid Base64.
+    case invalidSharedAccessKey
+    /// `SharedAccessKey` decodes to more than `SASToken.maxKeyLength` bytes.
+    case sharedAccessKeyTooLong
+    /// `SharedAccessSignature` (a pre-built token) is present; TinyHub signs its own tokens.
+    case sharedAccessSignatureNotSupported
+}
+
+/// A parsed IoT Hub device or module connection string
+/// (`HostName=…;DeviceId=…;SharedAccessKey=…`).
+///
+/// Every field is a slice of the caller's bytes: nothing is copied, and the slices are valid
+/// exactly as long as the memory passed to `parse` stays alive and unchanged.
+///
+/// Parsing rules (the "pick" of docs/iothub-protocol.md §1, following ISC
+/// `iothub_client_core_ll.c:1457-1618` and PY `connection_string.py`): segments are split at
+/// `;`, key and value at the first `=` (values may contain `=`), keys are case-sensitive,
+/// empty segments are skipped, duplicates and mixed authentication are rejected, `x509`
+/// must be exactly `true`, unknown keys are ignored but counted. No whitespace trimming.
+public struct ConnectionString {
+    /// Longest accepted connection string in bytes.
+    public static let maxLength = 4096
+
+    /// `HostName` (always present, contains a dot).
+    public var hostName: UnsafeRawBufferPointer
+    /// `DeviceId` (always present, non-empty).
+    public var deviceID: UnsafeRawBufferPointer
+    /// `ModuleId`, or nil for a device identity.
+    public var moduleID: UnsafeRawBufferPointer?
+    /// `SharedAccessKey` as Base64 text (validated), or nil with X.509.
+    public var sharedAccessKey: UnsafeRawBufferPointer?
+    /// `SharedAccessKeyName`, or nil.
+    public var sharedAccessKeyName: UnsafeRawBufferPointer?
+    /// `GatewayHostName`, or nil.
+    public var gatewayHostName: UnsafeRawBufferPointer?
+    /// Whether `x509=true` was given (then `sharedAccessKey` is nil).
+    public var usesX509: Bool
+    /// How many segments had a key TinyHub does not know (the caller may warn).
+    public var unknownKeyCount: Int
+    /// The first unknown key, if any.
+    public var firstUnknownKey: UnsafeRawBufferPointer?
+
+    /// The host to open the TLS connection to: `GatewayHostName` if given, else `HostName`.
+    /// (ISC connects to the gateway but keeps `HostName` in the username and SAS `sr`.)
+    public var connectHostName: UnsafeRawBufferPointer { gatewayHostName ?? hostName }
+
+    /// Parses `text`. Throws a `ConnectionStringError` naming the first problem found.
+    public static func parse(_ text: UnsafeRawBufferPointer) throws(ConnectionStringError) -> ConnectionString {
+        guard text.count <= maxLength else { throw .tooLong(maxLength: maxLength) }
+        var host: UnsafeRawBufferPointer?
+        var device: UnsafeRawBufferPointer?
+        var module: UnsafeRawBufferPointer?
+        var key: UnsafeRawBufferPointer?
+        var keyName: UnsafeRawBufferPointer?
+        var gateway: UnsafeRawBufferPointer?
+        var x509: UnsafeRawBufferPointer?
+        var unknownCount = 0
+        var firstUnknown: UnsafeRawBufferPointer?
+        var sawSegment = false
+
+        var start = 0
+        while start < text.count {
+            let end = Bytes.index(of: 0x3B, in: text, from: start) ?? text.count // ';'
+            defer { start = end + 1 }
+            if end == start { continue } // empty segment, e.g. a trailing ';'
+            sawSegment = true
+            guard let equals = Bytes.index(of: 0x3D, in: text, from: start), equals < end else {
+                throw .missingEquals(offset: start)
+            }
+            guard equals > start else { throw .emptyKey(offset: start) }
+            let name = Bytes.slice(text, start..<equals)
+            let value = Bytes.slice(text, (equals + 1)..<end)
+            let slot: ConnectionStringKey
+            if Bytes.equal(name, "HostName") { slot = .hostName }
+            else if Bytes.equal(name, "DeviceId") { slot = .deviceID }
+            else if Bytes.equal(name, "ModuleId") { slot = .moduleID }
+            else if Bytes.equal(name, "SharedAccessKey") { slot = .sharedAccessKey }
+            else if Bytes.equal(name, "SharedAccessKeyName") { slot = .sharedAccessKeyName }
+            else if Bytes.equal(name, "x509") { slot = .x509 }
+            else if Bytes.equal(name, "GatewayHostName") { slot = .gatewayHostName }
+            else if Bytes.equal(name, "SharedAccessSignature") { throw .sharedAccessSignatureNotSupported }
+            else {
+                unknownCount += 1
+                if firstUnknown == nil { firstUnknown = name }
+                continue
+            }
+            switch slot {
+            case .hostName: try store(value, in: &host, slot)
+            case .deviceID: try store(value, in: &device, slot)
+            case .moduleID: try store(value, in: &module, slot)
+            case .sharedAccessKey: try store(value, in: &key, slot)
+            case .sharedAccessKeyName: try store(value, in: &keyName, slot)
+            case .gatewayHostName: try store(value, in: &gateway, slot)
+            case .x509:
+                guard x509 == nil else { throw .duplicateKey(.x509) }
+                x509 = value
+            }
+        }
+        guard sawSegment else { throw .empty }
+        guard let host else { throw .missingHostName }
+        // ISC splits HostName at the first '.'; hub name and suffix must both be non-empty.
+        guard let dot = Bytes.index(of: 0x2E, in: host), dot > 0, dot < host.count - 1 else { throw .invalidHostName }
+        guard let device else { throw .missingDeviceID }
+        if let x509 {
+            guard Bytes.equal(x509, "true") else { throw .invalidX509Value }
+            guard key == nil else { throw .mixedAuthentication }
+        } else {
+            guard let key else { throw .missingCredentials }
+            try validateKey(key)
+        }
+        return ConnectionString(hostName: host, deviceID: device, moduleID: module, sharedAccessKey: key,
+                                sharedAccessKeyName: keyName, gatewayHostName: gateway, usesX509: x509 != nil,
+                                unknownKeyCount: unknownCount, firstUnknownKey: firstUnknown)
+    }
+
+    private static func store(_ value: UnsafeRawBufferPointer, in slot: inout UnsafeRawBufferPointer?,
+                              _ key: ConnectionStringKey) throws(ConnectionStringError) {
+        guard slot == nil else { throw .duplicateKey(key) }
+        guard value.count > 0 else { throw .emptyValue(key) }
+        slot = value
+    }
+
+    /// Decodes the key into stack scratch to prove it is Base64 of an acceptable length.
+    private static func validateKey(_ key: UnsafeRawBufferPointer) throws(ConnectionStringError) {
+        guard key.count <= SASToken.maxKeyTextLength else { throw .sharedAccessKeyTooLong }
+        let result: Result<Int, CryptoError> = withUnsafeTemporaryAllocation(byteCount: SASToken.maxKeyScratch, alignment: 1) { scratch in
+            do throws(CryptoError) { return .success(try Base64.decode(key, into: scratch)) } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let length):
+            guard length > 0 else { throw .invalidSharedAccessKey }
+            guard length <= SASToken.maxKeyLength else { throw .sharedAccessKeyTooLong }
+        case .failure(.bufferTooSmall): throw .sharedAccessKeyTooLong
+        case .failure: throw .invalidSharedAccessKey
+        }
+    }
+}

@@ -1,0 +1,63 @@
+/// The MQTT CONNECT identity IoT Hub expects: client id and user name
+/// (SFC `az_iot_hub_client.c:22-137`, docs/iothub-protocol.md §0.1). The password is a
+/// `SASToken` (nothing for X.509).
+public enum HubMQTTIdentity {
+    /// The `api-version` sent in the user name.
+    public static let apiVersion: StaticString = "2020-09-30"
+    /// The `DeviceClientType` sent in the user name (percent-encoded on the wire).
+    public static let deviceClientType: StaticString = "tinyhub/0.1.0"
+
+    /// `{host}/{deviceId}[/{moduleId}]/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0[&model-id={urlenc}]`.
+    /// Ids are raw; query values are percent-encoded. Returns the length written.
+    public static func username(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
+                                moduleID: UnsafeRawBufferPointer? = nil, modelID: UnsafeRawBufferPointer? = nil,
+                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
+        try HubTopics.checkIdentifier(host, inTopic: false)
+        try HubTopics.checkIdentifier(deviceID, inTopic: false)
+        if let moduleID { try HubTopics.checkIdentifier(moduleID, inTopic: false) }
+        var sink = ByteSink(output)
+        sink.bytes(host)
+        sink.byte(0x2F)
+        sink.bytes(deviceID)
+        if let moduleID {
+            sink.byte(0x2F)
+            sink.bytes(moduleID)
+        }
+        sink.literal("/?api-version=")
+        sink.literal(apiVersion)
+        sink.literal("&DeviceClientType=")
+        deviceClientType.withUTF8Buffer { sink.percentEncoded(UnsafeRawBufferPointer($0)) }
+        if let modelID {
+            sink.literal("&model-id=")
+            sink.percentEncoded(modelID)
+        }
+        return try HubTopics.finish(sink)
+    }
+
+    /// Client id `{deviceId}` or `{deviceId}/{moduleId}` (no host). Returns the length written.
+    public static func clientID(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
+                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
+        try HubTopics.checkIdentifier(deviceID, inTopic: false)
+        if let moduleID { try HubTopics.checkIdentifier(moduleID, inTopic: false) }
+        var sink = ByteSink(output)
+        sink.bytes(deviceID)
+        if let moduleID {
+            sink.byte(0x2F)
+            sink.bytes(moduleID)
+        }
+        return try HubTopics.finish(sink)
+    }
+
+    /// The user name for a parsed connection string (`HostName`, not `GatewayHostName`).
+    public static func username(for connection: ConnectionString, modelID: UnsafeRawBufferPointer? = nil,
+                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
+        try username(host: connection.hostName, deviceID: connection.deviceID, moduleID: connection.moduleID,
+                     modelID: modelID, into: output)
+    }
+
+    /// The client id for a parsed connection string.
+    public static func clientID(for connection: ConnectionString,
+                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
+        try clientID(deviceID: connection.deviceID, moduleID: connection.moduleID, into: output)
+    }
+}

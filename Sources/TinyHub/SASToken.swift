@@ -1,0 +1,138 @@
+import TinyTLS
+
+/// Why a SAS token could not be written.
+public enum SASTokenError: Error, Equatable {
+    /// The output buffer is too small; `needed` bytes would fit the token (when known,
+    /// otherwise at least that many).
+    case bufferTooSmall(needed: Int)
+    /// The host name or device id is empty (or a module id was given but empty).
+    case emptyIdentity
+    /// The key is not valid Base64 or decodes to nothing.
+    case invalidKey
+    /// The key decodes to more than `SASToken.maxKeyLength` bytes.
+    case keyTooLong
+    /// HMAC or Base64 failed inside mbedTLS.
+    case crypto(CryptoError)
+}
+
+/// Shared Access Signature tokens for IoT Hub device and module identities, computed the way
+/// Azure SDK for C does (`az_iot_hub_client_sas.c:22-159`, docs/iothub-protocol.md §2.2):
+///
+/// - `sr` = urlenc(host) + `%2Fdevices%2F` + urlenc(deviceId) [+ `%2Fmodules%2F` + urlenc(moduleId)]
+/// - string-to-sign = `sr` + `\n` + decimal expiry (the *encoded* `sr`; the hub checks the literal text it receives)
+/// - `sig` = urlenc(base64(HMAC-SHA256(base64decode(key), string-to-sign)))
+/// - token = `SharedAccessSignature sr=…&sig=…&se=…[&skn=…]` (`skn` raw, only with a key name)
+public enum SASToken {
+    /// Largest accepted decoded key, in bytes (IoT Hub keys are 16–64 bytes).
+    public static let maxKeyLength = 128
+    /// Longest accepted key text (Base64 of `maxKeyLength` bytes).
+    public static let maxKeyTextLength = 172
+    /// Stack scratch used to decode a key (mbedTLS wants room for its size estimate).
+    static let maxKeyScratch = 132
+
+    /// Writes a token for `host`/`deviceID`[/`moduleID`] signed with the Base64 `key`, valid until
+    /// `expiry` (Unix seconds), into `output`; returns the token length. `keyName` becomes `skn`.
+    public static func write(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
+                             moduleID: UnsafeRawBufferPointer? = nil, key: UnsafeRawBufferPointer,
+                             keyName: UnsafeRawBufferPointer? = nil, expiry: UInt64,
+                             into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+        guard host.count > 0, deviceID.count > 0, moduleID.map({ $0.count > 0 }) ?? true else { throw .emptyIdentity }
+        guard key.count <= maxKeyTextLength else { throw .keyTooLong }
+
+        var sink = ByteSink(output)
+        sink.literal("SharedAccessSignature sr=")
+        let resourceStart = sink.count
+        writeResource(host: host, deviceID: deviceID, moduleID: moduleID, into: &sink)
+        let resourceEnd = sink.count
+        // The string-to-sign is built in place right after `sr`, then overwritten by `&sig=`;
+        // the finished token is longer, so this needs no extra room.
+        sink.byte(0x0A)
+        sink.decimal(expiry)
+        guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count + 55) }
+        let toSign = UnsafeRawBufferPointer(rebasing: output[resourceStart..<sink.count])
+
+        var signature = InlineArray<48, UInt8>(repeating: 0) // Base64 of 32 bytes = 44 chars
+        let signatureLength = try sign(toSign, key: key, base64Into: &signature)
+        sink.truncate(to: resourceEnd)
+        sink.literal("&sig=")
+        signature.span.withUnsafeBytes { sig in
+            sink.percentEncoded(UnsafeRawBufferPointer(rebasing: sig[0..<signatureLength]))
+        }
+        sink.literal("&se=")
+        sink.decimal(expiry)
+        if let keyName {
+            sink.literal("&skn=")
+            sink.bytes(keyName)
+        }
+        guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count) }
+        return sink.count
+    }
+
+    /// Writes a token for the identity and key of a parsed connection string (`skn` from
+    /// `SharedAccessKeyName` when present). Throws `invalidKey` for an X.509 connection string.
+    public static func write(for connection: ConnectionString, expiry: UInt64,
+                             into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+        guard let key = connection.sharedAccessKey else { throw .invalidKey }
+        return try write(host: connection.hostName, deviceID: connection.deviceID, moduleID: connection.moduleID,
+                         key: key, keyName: connection.sharedAccessKeyName, expiry: expiry, into: output)
+    }
+
+    /// Writes only the encoded resource URI (`sr` value) into `output`; returns its length.
+    public static func writeResource(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
+                                     moduleID: UnsafeRawBufferPointer? = nil,
+                                     into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+        var sink = ByteSink(output)
+        writeResource(host: host, deviceID: deviceID, moduleID: moduleID, into: &sink)
+        guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count) }
+        return sink.count
+    }
+
+    static func writeResource(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
+                              moduleID: UnsafeRawBufferPointer?, into sink: inout ByteSink) {
+        sink.percentEncoded(host)
+        sink.literal("%2Fdevices%2F")
+        sink.percentEncoded(deviceID)
+        if let moduleID {
+            sink.literal("%2Fmodules%2F")
+            sink.percentEncoded(moduleID)
+        }
+    }
+
+    /// Decodes `key`, HMACs `message` with it and writes the Base64 signature; returns its length.
+    private static func sign(_ message: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer,
+                             base64Into signature: inout InlineArray<48, UInt8>) throws(SASTokenError) -> Int {
+        var mac = InlineArray<32, UInt8>(repeating: 0)
+        let result: Result<Void, SASTokenError> = withUnsafeTemporaryAllocation(byteCount: maxKeyScratch, alignment: 1) { scratch in
+            do throws(CryptoError) {
+                let keyLength = try Base64.decode(key, into: scratch)
+                guard keyLength > 0 else { return .failure(.invalidKey) }
+                guard keyLength <= maxKeyLength else { return .failure(.keyTooLong) }
+                var macSpan = mac.mutableSpan
+                try macSpan.withUnsafeMutableBytes { (macBytes) throws(CryptoError) in
+                    try HMACSHA256.authenticate(key: UnsafeRawBufferPointer(rebasing: scratch[0..<keyLength]),
+                                                message: message, into: macBytes)
+                }
+                // Wipe the decoded key from the stack.
+                for i in 0..<keyLength { scratch[i] = 0 }
+                return .success(())
+            } catch .invalidBase64 {
+                return .failure(.invalidKey)
+            } catch .bufferTooSmall {
+                return .failure(.keyTooLong)
+            } catch {
+                return .failure(.crypto(error))
+            }
+        }
+        if case .failure(let error) = result { throw error }
+        var signatureSpan = signature.mutableSpan
+        do throws(CryptoError) {
+            return try mac.span.withUnsafeBytes { (macBytes) throws(CryptoError) -> Int in
+                try signatureSpan.withUnsafeMutableBytes { (out) throws(CryptoError) -> Int in
+                    try Base64.encode(macBytes, into: out)
+                }
+            }
+        } catch {
+            throw .crypto(error)
+        }
+    }
+}

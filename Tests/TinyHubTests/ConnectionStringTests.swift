@@ -1,0 +1,93 @@
+import Testing
+@testable import TinyHub
+
+/// The parsed fields as Swift strings (the parser's slices die with the byte storage).
+struct Parsed: Equatable {
+    var host = "", device = "", module: String?, key: String?, keyName: String?, gateway: String?
+    var x509 = false, unknown = 0, firstUnknown: String?, connectHost = ""
+}
+
+func parse(_ s: String) throws -> Parsed {
+    try withBytes(s) { bytes in
+        let cs = try ConnectionString.parse(bytes)
+        return Parsed(host: text(cs.hostName), device: text(cs.deviceID), module: cs.moduleID.map(text),
+                      key: cs.sharedAccessKey.map(text), keyName: cs.sharedAccessKeyName.map(text),
+                      gateway: cs.gatewayHostName.map(text), x509: cs.usesX509, unknown: cs.unknownKeyCount,
+                      firstUnknown: cs.firstUnknownKey.map(text), connectHost: text(cs.connectHostName))
+    }
+}
+
+let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+@Suite struct ConnectionStringTests {
+    @Test func deviceWithKey() throws {
+        let p = try parse("HostName=hub.azure-devices.net;DeviceId=dev1;SharedAccessKey=\(key)")
+        #expect(p == Parsed(host: "hub.azure-devices.net", device: "dev1", key: key, connectHost: "hub.azure-devices.net"))
+    }
+
+    @Test func moduleGatewayKeyNameUnknownAndTrailingSemicolons() throws {
+        let p = try parse("HostName=h.x;DeviceId=d;ModuleId=m;SharedAccessKeyName=device;SharedAccessKey=\(key);"
+                          + "GatewayHostName=edge.local;Foo=bar;UseProvisioning=true;;")
+        #expect(p.module == "m")
+        #expect(p.keyName == "device")
+        #expect(p.gateway == "edge.local")
+        #expect(p.connectHost == "edge.local")
+        #expect(p.host == "h.x")
+        #expect(p.unknown == 2)
+        #expect(p.firstUnknown == "Foo")
+    }
+
+    @Test func x509AndValueWithEquals() throws {
+        let p = try parse("HostName=h.x;DeviceId=a=b;x509=true")
+        #expect(p.x509)
+        #expect(p.key == nil)
+        #expect(p.device == "a=b")
+    }
+
+    @Test(arguments: [
+        ("", ConnectionStringError.empty),
+        (";;;", .empty),
+        ("HostName", .missingEquals(offset: 0)),
+        ("HostName=h.x;DeviceId", .missingEquals(offset: 13)),
+        ("=x;HostName=h.x", .emptyKey(offset: 0)),
+        ("HostName=h.x;HostName=h.y;DeviceId=d;x509=true", .duplicateKey(.hostName)),
+        ("HostName=h.x;DeviceId=d;x509=true;x509=true", .duplicateKey(.x509)),
+        ("HostName=;DeviceId=d;x509=true", .emptyValue(.hostName)),
+        ("HostName=h.x;DeviceId=;x509=true", .emptyValue(.deviceID)),
+        ("DeviceId=d;x509=true", .missingHostName),
+        ("HostName=hub;DeviceId=d;x509=true", .invalidHostName),
+        ("HostName=.hub;DeviceId=d;x509=true", .invalidHostName),
+        ("HostName=hub.;DeviceId=d;x509=true", .invalidHostName),
+        ("HostName=h.x;x509=true", .missingDeviceID),
+        ("HostName=h.x;DeviceId=d;x509=True", .invalidX509Value),
+        ("HostName=h.x;DeviceId=d;x509=", .invalidX509Value),
+        ("HostName=h.x;DeviceId=d;x509=false", .invalidX509Value),
+        ("HostName=h.x;DeviceId=d;x509=true;SharedAccessKey=\(key)", .mixedAuthentication),
+        ("HostName=h.x;DeviceId=d", .missingCredentials),
+        ("HostName=h.x;DeviceId=d;SharedAccessKeyName=device", .missingCredentials),
+        ("HostName=h.x;DeviceId=d;SharedAccessKey=not*base64", .invalidSharedAccessKey),
+        ("HostName=h.x;DeviceId=d;SharedAccessKey=abc", .invalidSharedAccessKey),
+        ("HostName=h.x;DeviceId=d;SharedAccessKey==", .invalidSharedAccessKey),
+        ("HostName=h.x;DeviceId=d;SharedAccessKey=\(String(repeating: "QUJD", count: 44))", .sharedAccessKeyTooLong),
+        ("HostName=h.x;DeviceId=d;SharedAccessKey=\(String(repeating: "QUJD", count: 43))", .sharedAccessKeyTooLong),
+        ("HostName=h.x;DeviceId=d;SharedAccessSignature=SharedAccessSignature sr=x", .sharedAccessSignatureNotSupported),
+        ("hostname=h.x;DeviceId=d;x509=true", .missingHostName), // keys are case-sensitive
+    ])
+    func rejects(input: String, error: ConnectionStringError) {
+        #expect(throws: error) { try parse(input) }
+    }
+
+    @Test func rejectsHugeInput() {
+        let huge = "HostName=h.x;DeviceId=d;x509=true;" + String(repeating: "A", count: ConnectionString.maxLength)
+        #expect(throws: ConnectionStringError.tooLong(maxLength: ConnectionString.maxLength)) { try parse(huge) }
+    }
+
+    @Test func hostileBytesNeverTrap() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("HostName=DeviceId;x509true.ab=;%\u{0}".utf8)
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0..<60, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            _ = bytes.withUnsafeBytes { try? ConnectionString.parse($0) }
+        }
+    }
+}

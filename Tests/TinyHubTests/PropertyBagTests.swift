@@ -1,0 +1,112 @@
+import Testing
+@testable import TinyHub
+
+/// Reads a whole bag into (name, value) pairs of Swift strings.
+func readBag(_ bag: String, scratchSize: Int = 256) throws -> [(String, String?)] {
+    try withBytes(bag) { bytes in
+        var reader = PropertyBagReader(bytes)
+        var scratch = [UInt8](repeating: 0, count: scratchSize)
+        return try scratch.withUnsafeMutableBytes { s in
+            var out: [(String, String?)] = []
+            while let p = try reader.next(scratch: s) { out.append((text(p.name), p.value.map(text))) }
+            return out
+        }
+    }
+}
+
+func same(_ a: [(String, String?)], _ b: [(String, String?)]) -> Bool {
+    a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+}
+
+@Suite struct PropertyBagTests {
+    @Test func writerEncodesNamesAndValues() throws {
+        let bag = try written(256) { buffer in
+            var w = PropertyBagWriter(buffer: buffer)
+            try w.append(name: SystemProperty.messageID, value: "m 1")
+            try w.append(name: SystemProperty.contentType, value: "application/json")
+            try withBytes("a/b") { n in try withBytes("x&y=z") { v in try w.append(name: n, value: v) } }
+            try w.append(name: "flag", value: nil)
+            try w.append(name: "empty", value: "")
+            #expect(w.propertyCount == 5)
+            return w.count
+        }
+        #expect(bag == "%24.mid=m%201&%24.ct=application%2Fjson&a%2Fb=x%26y%3Dz&flag&empty=")
+    }
+
+    @Test func writerAfterTopicPrefixAndRollback() throws {
+        var storage = [UInt8](repeating: 0, count: 40)
+        try storage.withUnsafeMutableBytes { buffer in
+            let prefix = try withBytes("d") { try HubTopics.telemetry(deviceID: $0, into: buffer) }
+            #expect(prefix == 26)
+            var w = PropertyBagWriter(buffer: buffer, start: prefix)
+            try w.append(name: "k", value: "v")
+            #expect(throws: PropertyBagError.bufferTooSmall(needed: 26 + 3 + 1 + 10 + 1 + 5)) {
+                try w.append(name: "long-name1", value: "v v")
+            }
+            #expect(w.count == 3) // the failed append left nothing behind
+            try w.append(name: "z", value: nil)
+            #expect(text(UnsafeRawBufferPointer(rebasing: buffer[0..<w.endIndex])) == "devices/d/messages/events/k=v&z")
+            #expect(text(w.bag) == "k=v&z")
+        }
+    }
+
+    @Test func writerRejectsEmptyName() {
+        #expect(throws: PropertyBagError.emptyName(offset: 0)) {
+            try written { buffer in
+                var w = PropertyBagWriter(buffer: buffer)
+                try withBytes("") { try w.append(name: $0, value: nil) }
+                return w.count
+            }
+        }
+    }
+
+    @Test func readerNullEmptyAndSystemForms() throws {
+        let got = try readBag("%24.mid=84c0&$.cid=c%2f1&iothub-ack=full&bare&empty=&&k=a=b&")
+        #expect(same(got, [("$.mid", "84c0"), ("$.cid", "c/1"), ("iothub-ack", "full"), ("bare", nil), ("empty", ""), ("k", "a=b")]))
+    }
+
+    @Test func readerRealC2DCapture() throws {
+        // SFC test_az_iot_hub_client_c2d.c style topic tail.
+        let bag = "%24.mid=79eadb01-bd0d-472d-bd35-ccb76e70eab8&%24.to=%2Fdevices%2Fuseragent_c%2Fmessages%2FdeviceBound&abc=123"
+        let got = try readBag(bag)
+        #expect(same(got, [("$.mid", "79eadb01-bd0d-472d-bd35-ccb76e70eab8"), ("$.to", "/devices/useragent_c/messages/deviceBound"), ("abc", "123")]))
+        try withBytes(bag) { bytes in
+            var scratch = [UInt8](repeating: 0, count: 128)
+            try scratch.withUnsafeMutableBytes { s in
+                let to = try PropertyBagReader.find(SystemProperty.to, in: bytes, scratch: s)
+                #expect(to.map { text($0.value!) } == "/devices/useragent_c/messages/deviceBound")
+                #expect(to?.isSystemProperty == true)
+                #expect(to.map { text($0.rawName) } == "%24.to")
+                #expect(try PropertyBagReader.find("missing", in: bytes, scratch: s) == nil)
+            }
+        }
+    }
+
+    @Test func roundTrip() throws {
+        let pairs: [(String, String?)] = [("$.mid", "id 1"), ("näme", "välue&=%"), ("null", nil), ("e", ""), ("~._-", "+/#?")]
+        let bag = try written(512) { buffer in
+            var w = PropertyBagWriter(buffer: buffer)
+            for (n, v) in pairs {
+                try withBytes(n) { nb in
+                    if let v { try withBytes(v) { vb in try w.append(name: nb, value: vb) } } else { try w.append(name: nb, value: nil) }
+                }
+            }
+            return w.count
+        }
+        #expect(same(try readBag(bag), pairs))
+    }
+
+    @Test func hostileBags() {
+        #expect(throws: PropertyBagError.emptyName(offset: 4)) { try readBag("a=b&=c") }
+        #expect(throws: PropertyBagError.malformedEscape(offset: 4)) { try readBag("a=b&%2") }
+        #expect(throws: PropertyBagError.malformedEscape(offset: 6)) { try readBag("a=b&c=%zz") }
+        #expect(throws: PropertyBagError.scratchTooSmall(needed: 6)) { try readBag("abc=def", scratchSize: 5) }
+        #expect(throws: PropertyBagError.tooLong) { try readBag(String(repeating: "a", count: 70_000)) }
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("a=&%2F$.4".utf8)
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0..<40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            _ = try? readBag(String(decoding: bytes, as: UTF8.self), scratchSize: Int.random(in: 0..<20, using: &rng))
+        }
+    }
+}
