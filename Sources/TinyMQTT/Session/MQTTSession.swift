@@ -100,6 +100,20 @@ public final class MQTTSession<T: Transport, P: Platform> {
         state = .idle
     }
 
+    /// Ends the current connection cleanly (DISCONNECT) and lets the next `poll` connect
+    /// again at once with the current options, e.g. after `updateConnectOptions` with a
+    /// renewed password. The session resumes (clean session 0): QoS 1 messages in flight
+    /// are resent, none is lost. A failure then goes through the normal backoff.
+    public func reconnect() {
+        if case .stopped = state { return }
+        if isConnected {
+            try? sendControl { (bytes) throws(MQTTCodecError) -> Int in try MQTTEncoder.disconnect(into: bytes) }
+        }
+        dropConnection()
+        reconnectAttempt = 0
+        state = .waitingToReconnect(atMs: platform.monotonicMs())
+    }
+
     private func establish() throws(MQTTError) -> Bool {
         guard let options else { throw .notConnected }
         dropConnection()

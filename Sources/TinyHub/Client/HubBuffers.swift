@@ -1,0 +1,36 @@
+import TinyMQTT
+
+/// All memory a `HubClient` uses, sized and owned by the application.
+public struct HubBuffers {
+    /// The MQTT session's buffers (transmit, receive, in-flight arena and slots).
+    public var mqtt: MQTTBuffers
+    /// Holds a copy of the connection string, the client id, user name and SAS token.
+    public var identity: UnsafeMutableRawBufferPointer
+    /// Outgoing topics (telemetry topic + property bag, twin and method topics).
+    public var topic: UnsafeMutableRawBufferPointer
+
+    /// Wraps memory the caller already owns.
+    public init(mqtt: MQTTBuffers, identity: UnsafeMutableRawBufferPointer, topic: UnsafeMutableRawBufferPointer) {
+        self.mqtt = mqtt
+        self.identity = identity
+        self.topic = topic
+    }
+
+    /// Allocates everything once at start-up. `maxMessage` bounds one telemetry payload
+    /// plus its properties; `window` is the QoS 1 in-flight window.
+    public static func allocate(maxMessage: Int = 1_024, receive: Int = 2_048, window: Int = 8) -> HubBuffers {
+        let topicBytes = 512
+        let packet = MQTTEncoder.publishSize(topicLength: topicBytes, payloadLength: maxMessage, qos: .atLeastOnce)
+        return HubBuffers(
+            mqtt: .allocate(transmit: max(packet, 1_024), receive: receive, inflightBytes: packet * window, inflightWindow: window),
+            identity: .allocate(byteCount: 2_048, alignment: 1),
+            topic: .allocate(byteCount: topicBytes, alignment: 1))
+    }
+
+    /// Frees buffers made by `allocate`.
+    public func deallocate() {
+        mqtt.deallocate()
+        identity.deallocate()
+        topic.deallocate()
+    }
+}

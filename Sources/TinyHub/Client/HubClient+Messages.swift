@@ -1,0 +1,92 @@
+import TinyMQTT
+import TinyPlatform
+
+/// One application property of a telemetry message (name and value as raw UTF-8; the
+/// client percent-encodes both).
+public struct MessageProperty {
+    /// Property name.
+    public var name: UnsafeRawBufferPointer
+    /// Property value.
+    public var value: UnsafeRawBufferPointer
+
+    /// A name/value pair in caller-owned memory.
+    public init(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// The system properties IoT Hub understands on device-to-cloud messages.
+public struct TelemetrySystemProperties {
+    /// `$.mid`: message id (at most 128 characters).
+    public var messageID: UnsafeRawBufferPointer? = nil
+    /// `$.cid`: correlation id.
+    public var correlationID: UnsafeRawBufferPointer? = nil
+    /// `$.ct`: content type, e.g. `application/json` (needed for routing on the body).
+    public var contentType: UnsafeRawBufferPointer? = nil
+    /// `$.ce`: content encoding, e.g. `utf-8`.
+    public var contentEncoding: UnsafeRawBufferPointer? = nil
+    /// `$.ctime`: creation time (ISO 8601).
+    public var creationTime: UnsafeRawBufferPointer? = nil
+
+    /// No system properties.
+    public init() {}
+}
+
+extension HubClient {
+    /// Sends telemetry to `devices/{d}[/modules/{m}]/messages/events/` with the property
+    /// bag built and percent-encoded here (an unencoded bag makes IoT Hub drop the
+    /// connection silently). QoS 1 (default) is acknowledged with `.telemetryAcknowledged`
+    /// and survives reconnects and token renewals; QoS 0 needs a connection.
+    /// Returns the MQTT packet id (0 for QoS 0).
+    @discardableResult
+    public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
+                              properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
+                              qos: MQTTQoS = .atLeastOnce) throws(HubError) -> UInt16 {
+        var size = payload.count
+        for property in properties { size += property.name.count + property.value.count }
+        for value in [system.messageID, system.correlationID, system.contentType, system.contentEncoding, system.creationTime] {
+            if let value { size += value.count }
+        }
+        guard size <= HubLimits.maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes) }
+
+        let prefix: Int
+        do {
+            prefix = try HubTopics.telemetry(deviceID: connection.deviceID, moduleID: connection.moduleID, into: topicBuffer)
+        } catch {
+            throw .topic(error)
+        }
+        var bag = PropertyBagWriter(buffer: topicBuffer, start: prefix)
+        do throws(PropertyBagError) {
+            if let value = system.messageID { try bag.append(name: SystemProperty.messageID, value: value) }
+            if let value = system.correlationID { try bag.append(name: SystemProperty.correlationID, value: value) }
+            if let value = system.contentType { try bag.append(name: SystemProperty.contentType, value: value) }
+            if let value = system.contentEncoding { try bag.append(name: SystemProperty.contentEncoding, value: value) }
+            if let value = system.creationTime { try bag.append(name: SystemProperty.creationTime, value: value) }
+            for property in properties { try bag.append(name: property.name, value: property.value) }
+        } catch {
+            throw .properties(error)
+        }
+        do {
+            return try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<bag.endIndex]), payload: payload, qos: qos)
+        } catch {
+            throw .mqtt(error)
+        }
+    }
+
+    /// Answers a direct method on `$iothub/methods/res/{status}/?$rid={rid}` with `payload`
+    /// (JSON or empty). `requestID` may point into the request event.
+    public func respondToMethod(requestID: UnsafeRawBufferPointer, status: UInt16, payload: UnsafeRawBufferPointer) throws(HubError) {
+        let length: Int
+        do {
+            length = try HubTopics.methodResponse(status: status, requestID: requestID, into: topicBuffer)
+        } catch {
+            throw .topic(error)
+        }
+        do {
+            try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<length]), payload: payload, qos: .atMostOnce)
+        } catch {
+            throw .mqtt(error)
+        }
+    }
+}

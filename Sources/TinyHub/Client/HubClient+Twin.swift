@@ -1,0 +1,110 @@
+import TinyMQTT
+import TinyPlatform
+
+extension HubClient {
+    /// Asks for the full twin (`$iothub/twin/GET/?$rid=`); the answer arrives as `.twin`.
+    /// Returns the request id.
+    @discardableResult
+    public func requestTwin() throws(HubError) -> UInt32 {
+        try twinRequest(.get, body: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// Sends a reported-properties patch (a JSON object; `null` members delete). The
+    /// answer arrives as `.reportedPropertiesAccepted` or `.twinRequestFailed`.
+    @discardableResult
+    public func reportProperties(_ json: UnsafeRawBufferPointer) throws(HubError) -> UInt32 {
+        try twinRequest(.reportedPatch, body: json)
+    }
+
+    private func twinRequest(_ kind: TwinState.Kind, body: UnsafeRawBufferPointer) throws(HubError) -> UInt32 {
+        guard session.isConnected else { throw .notConnected }
+        let deadline = platform.monotonicMs() + UInt64(options.twinRequestTimeoutMs)
+        guard let requestID = twin.begin(kind, deadlineMs: deadline) else { throw .tooManyPendingRequests }
+        do throws(HubError) {
+            let length = try withDecimal(requestID) { (rid) throws(HubError) -> Int in
+                do throws(TopicError) {
+                    return kind == .get
+                        ? try HubTopics.twinGet(requestID: rid, into: topicBuffer)
+                        : try HubTopics.twinReportedPatch(requestID: rid, into: topicBuffer)
+                } catch {
+                    throw .topic(error)
+                }
+            }
+            do throws(MQTTError) {
+                // QoS 0 like the C SDK: the request has its own timeout and answer.
+                try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<length]), payload: body, qos: .atMostOnce)
+            } catch {
+                throw .mqtt(error)
+            }
+        } catch {
+            _ = twin.finish(requestID)
+            throw error
+        }
+        return requestID
+    }
+
+    /// Handles `$iothub/twin/res/{status}/?$rid=...`.
+    func twinResponse(status: UInt16, requestID: UnsafeRawBufferPointer, version: Int64?, body: UnsafeRawBufferPointer,
+                      _ handler: (HubEvent) -> Void) {
+        guard let id = parseDecimal(requestID), let request = twin.finish(id) else { return } // not ours or late
+        guard status < 300 else {
+            handler(.twinRequestFailed(requestID: id, status: status))
+            return
+        }
+        switch request.kind {
+        case .reportedPatch:
+            handler(.reportedPropertiesAccepted(requestID: id, version: version))
+        case .get:
+            let desired = (try? JSONPointer.integer("/desired/$version", in: body)) ?? nil
+            let changed = desired != nil && twin.lastDesiredVersion != nil && desired != twin.lastDesiredVersion
+            if let desired { twin.lastDesiredVersion = desired }
+            handler(.twin(TwinDocument(requestID: id, body: body, desiredVersion: desired, desiredChanged: changed)))
+        }
+    }
+
+    /// Reports requests whose answer is overdue.
+    func expireTwinRequests(_ handler: (HubEvent) -> Void) {
+        let now = platform.monotonicMs()
+        for i in twin.pending.indices where twin.pending[i].requestID != 0 && now >= twin.pending[i].deadlineMs {
+            let id = twin.pending[i].requestID
+            twin.pending[i] = TwinState.Pending()
+            handler(.twinRequestFailed(requestID: id, status: 0))
+        }
+    }
+
+    /// Fails every outstanding request (their connection is gone).
+    func failTwinRequests(_ handler: (HubEvent) -> Void) {
+        for i in twin.pending.indices where twin.pending[i].requestID != 0 {
+            let id = twin.pending[i].requestID
+            twin.pending[i] = TwinState.Pending()
+            handler(.twinRequestFailed(requestID: id, status: 0))
+        }
+    }
+}
+
+/// Calls `body` with the decimal digits of `value` (on the stack).
+func withDecimal<R, E: Error>(_ value: UInt32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    var digits = InlineArray<10, UInt8>(repeating: 0)
+    var count = 0
+    var rest = value
+    repeat {
+        digits[9 - count] = UInt8(rest % 10) + 0x30
+        rest /= 10
+        count += 1
+    } while rest > 0
+    let used = count
+    return try digits.span.withUnsafeBytes { (all) throws(E) -> R in
+        try body(UnsafeRawBufferPointer(rebasing: all[(10 - used)...]))
+    }
+}
+
+/// The value of an all-digit request id, or nil.
+func parseDecimal(_ text: UnsafeRawBufferPointer) -> UInt32? {
+    guard text.count > 0, text.count <= 10 else { return nil }
+    var value: UInt64 = 0
+    for byte in text {
+        guard byte >= 0x30, byte <= 0x39 else { return nil }
+        value = value * 10 + UInt64(byte - 0x30)
+    }
+    return value <= UInt64(UInt32.max) ? UInt32(value) : nil
+}

@@ -1,0 +1,234 @@
+import TinyMQTT
+import TinyPlatform
+
+/// An Azure IoT Hub device (or module) client over MQTT 3.1.1: SAS authentication with
+/// renewal, telemetry, cloud-to-device messages, device twin and direct methods.
+///
+/// Single-threaded and allocation-free after `init`: the application owns `HubBuffers`
+/// and drives the client from its loop with `poll`. The transport (normally `TLSTransport`
+/// to `connectHost`, port 8883) is the application's choice; this layer knows no TLS.
+public final class HubClient<T: Transport, P: Platform> {
+    /// The MQTT session underneath (for diagnostics; do not publish on hub topics directly).
+    public let session: MQTTSession<T, P>
+    /// The parsed connection string; its slices point into the client's identity buffer.
+    public let connection: ConnectionString
+    /// Behaviour chosen at init.
+    public let options: HubOptions
+
+    let platform: P
+    let topicBuffer: UnsafeMutableRawBufferPointer
+    private let identity: UnsafeMutableRawBufferPointer
+    private var clientIDRange = 0..<0
+    private var usernameRange = 0..<0
+    private var passwordRange = 0..<0
+    private var cloudToDeviceFilterRange = 0..<0
+    private var tokenExpiry: Int64 = 0
+    private var tokenRenewAt: Int64 = Int64.max
+    private var subscriptionID: UInt16 = 0
+    var twin = TwinState()
+
+    /// Parses `connectionString` (copied into `buffers.identity`, so the caller's bytes
+    /// may go away) and prepares the session. Connect with `connect()`.
+    public init(connectionString: UnsafeRawBufferPointer, transport: T, platform: P, buffers: HubBuffers,
+                options: HubOptions = HubOptions()) throws(HubError) {
+        guard connectionString.count <= buffers.identity.count / 2 else {
+            throw .bufferTooSmall(needed: connectionString.count * 2)
+        }
+        identity = buffers.identity
+        UnsafeMutableRawBufferPointer(rebasing: identity[0..<connectionString.count]).copyMemory(from: connectionString)
+        do {
+            connection = try ConnectionString.parse(UnsafeRawBufferPointer(rebasing: identity[0..<connectionString.count]))
+        } catch {
+            throw .connectionString(error)
+        }
+        self.options = options
+        self.platform = platform
+        self.topicBuffer = buffers.topic
+        var configuration = MQTTSessionConfiguration()
+        configuration.backoffMinMs = 1_000
+        configuration.backoffMaxMs = 100_000
+        session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt, configuration: configuration)
+
+        var offset = connectionString.count
+        let free = { (at: Int) in UnsafeMutableRawBufferPointer(rebasing: buffers.identity[at...]) }
+        do throws(TopicError) {
+            let idLength = try HubMQTTIdentity.clientID(for: connection, into: free(offset))
+            clientIDRange = offset..<(offset + idLength)
+            offset += idLength
+            var length = 0
+            if let model = options.modelID {
+                length = try HubMQTTIdentity.username(for: connection,
+                    modelID: UnsafeRawBufferPointer(start: model.utf8Start, count: model.utf8CodeUnitCount), into: free(offset))
+            } else {
+                length = try HubMQTTIdentity.username(for: connection, into: free(offset))
+            }
+            usernameRange = offset..<(offset + length)
+            offset += length
+            if connection.moduleID == nil, options.features.contains(.cloudToDevice) {
+                length = try HubTopics.cloudToDeviceFilter(deviceID: connection.deviceID, into: free(offset))
+                cloudToDeviceFilterRange = offset..<(offset + length)
+                offset += length
+            }
+        } catch {
+            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: offset + needed) }
+            throw .topic(error)
+        }
+        passwordRange = offset..<identity.count
+        if !connection.usesX509 { try renewToken() }
+    }
+
+    // MARK: - Connection
+
+    /// The host the transport must connect to: `GatewayHostName` if set, else `HostName`.
+    public var connectHost: UnsafeRawBufferPointer { connection.connectHostName }
+
+    /// Whether the MQTT connection is up.
+    public var isConnected: Bool { session.isConnected }
+
+    /// When the current SAS token expires (Unix seconds; 0 with X.509).
+    public var sasExpiry: Int64 { tokenExpiry }
+
+    /// Connects, subscribes to the enabled features and (if enabled) requests the twin.
+    /// Throws on failure; an authentication refusal is permanent (`isAuthenticationFailure`).
+    public func connect() throws(HubError) {
+        do {
+            _ = try session.connect(connectOptions)
+        } catch {
+            throw .mqtt(error)
+        }
+        try subscribeFeatures()
+    }
+
+    /// Closes the connection cleanly (DISCONNECT). Queued QoS 1 telemetry stays queued.
+    public func disconnect() { session.disconnect() }
+
+    var connectOptions: MQTTConnectOptions {
+        let password = connection.usesX509 ? nil : slice(passwordRange)
+        return MQTTConnectOptions(clientID: slice(clientIDRange), username: slice(usernameRange), password: password,
+                                  cleanSession: false, keepAliveSeconds: options.effectiveKeepAlive)
+    }
+
+    private func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: identity[range])
+    }
+
+    /// Mints a fresh SAS token into the password slot and schedules its renewal.
+    private func renewToken() throws(HubError) {
+        let now = platform.wallSeconds()
+        let lifetime = Int64(max(options.sasLifetimeSeconds, 60))
+        let expiry = now + lifetime
+        let slot = UnsafeMutableRawBufferPointer(rebasing: identity[passwordRange.lowerBound...])
+        let length: Int
+        do {
+            length = try SASToken.write(for: connection, expiry: UInt64(expiry), into: slot)
+        } catch {
+            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: passwordRange.lowerBound + needed) }
+            throw .sasToken(error)
+        }
+        passwordRange = passwordRange.lowerBound..<(passwordRange.lowerBound + length)
+        tokenExpiry = expiry
+        tokenRenewAt = now + lifetime * Int64(min(max(options.renewAtPercent, 10), 95)) / 100
+        session.updateConnectOptions(connectOptions)
+    }
+
+    /// Subscribes (QoS 1 for C2D, QoS 0 for twin and methods, as the C SDK does).
+    private func subscribeFeatures() throws(HubError) {
+        var filters = InlineArray<4, MQTTSubscription>(repeating: MQTTSubscription(filter: UnsafeRawBufferPointer(start: nil, count: 0), qos: .atMostOnce))
+        var count = 0
+        func add(_ filter: UnsafeRawBufferPointer, _ qos: MQTTQoS) {
+            filters[count] = MQTTSubscription(filter: filter, qos: qos)
+            count += 1
+        }
+        func add(_ filter: StaticString, _ qos: MQTTQoS) {
+            add(UnsafeRawBufferPointer(start: filter.utf8Start, count: filter.utf8CodeUnitCount), qos)
+        }
+        if !cloudToDeviceFilterRange.isEmpty { add(slice(cloudToDeviceFilterRange), .atLeastOnce) }
+        if options.features.contains(.twin) {
+            add(HubTopics.twinResponseFilter, .atMostOnce)
+            add(HubTopics.twinDesiredFilter, .atMostOnce)
+        }
+        if options.features.contains(.methods) { add(HubTopics.methodsFilter, .atMostOnce) }
+        guard count > 0 else { return }
+        let total = count
+        do throws(MQTTError) {
+            subscriptionID = try filters.span.withUnsafeBufferPointer { (all) throws(MQTTError) -> UInt16 in
+                try session.subscribe(UnsafeBufferPointer(rebasing: all[0..<total]))
+            }
+        } catch {
+            throw .mqtt(error)
+        }
+    }
+
+    // MARK: - Poll
+
+    /// Runs the client for up to `timeoutMs`: renews the SAS token when due, reconnects
+    /// after losses, and reports hub events. Throws only when it cannot go on (a permanent
+    /// refusal such as a bad key, or `disconnect` was called).
+    public func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
+        if !connection.usesX509, platform.wallSeconds() >= tokenRenewAt {
+            try renewToken()
+            handler(.tokenRenewed(expiry: tokenExpiry))
+            // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
+            session.reconnect()
+        }
+        expireTwinRequests(handler)
+        var failure: HubError? = nil
+        do {
+            try session.poll(timeoutMs: timeoutMs) { event in
+                if failure == nil { failure = route(event, handler) }
+            }
+        } catch {
+            throw .mqtt(error)
+        }
+        if let failure { throw failure }
+    }
+
+    /// Turns one MQTT event into hub events. Returns an error that must end the poll.
+    private func route(_ event: MQTTEvent, _ handler: (HubEvent) -> Void) -> HubError? {
+        switch event {
+        case .connected(let present):
+            handler(.connected(sessionPresent: present))
+            failTwinRequests(handler) // answers to requests of the old connection will not come
+            do throws(HubError) { try subscribeFeatures() } catch { return error }
+        case .subscribed(let id, let codes):
+            guard id == subscriptionID else { return nil }
+            for code in codes where code == 0x80 { handler(.subscriptionRefused); return nil }
+            handler(.subscribed)
+            if options.features.contains(.twin), options.getTwinOnConnect {
+                do throws(HubError) { _ = try requestTwin() } catch { return error }
+            }
+        case .delivered(let id):
+            handler(.telemetryAcknowledged(packetID: id))
+        case .message(let message):
+            return routeMessage(message, handler)
+        case .oversizedPacketDropped(_, let length):
+            handler(.messageDropped(length: length))
+        case .connectionLost(let error):
+            handler(.connectionLost(error))
+        case .reconnectScheduled(let delay, let attempt):
+            handler(.reconnectScheduled(delayMs: delay, attempt: attempt))
+        case .unsubscribed, .ackTimedOut:
+            break
+        }
+        return nil
+    }
+
+    private func routeMessage(_ message: MQTTPublish, _ handler: (HubEvent) -> Void) -> HubError? {
+        let topic: HubTopic
+        do { topic = try HubTopics.classify(message.topic) } catch { return nil } // not ours: ignore
+        switch topic {
+        case .cloudToDevice(let properties):
+            handler(.cloudToDevice(CloudToDeviceMessage(payload: message.payload, properties: properties)))
+        case .twinResponse(let status, let requestID, let version):
+            twinResponse(status: status, requestID: requestID, version: version, body: message.payload, handler)
+        case .twinDesiredPatch(let version):
+            twin.lastDesiredVersion = version
+            handler(.desiredProperties(version: version, body: message.payload))
+        case .methodRequest(let name, let requestID):
+            handler(.methodRequest(MethodRequest(name: name, requestID: requestID, payload: message.payload)))
+        case .unrecognized:
+            break
+        }
+        return nil
+    }
+}
