@@ -1,0 +1,27 @@
+/// The request methods TinyHTTP writes (RFC 9110 §9).
+public enum HTTPMethod: Equatable {
+    /// GET
+    case get
+    /// HEAD: tell `HTTPResponseParser.reset(headRequest:)`, the response has no body.
+    case head
+    /// POST
+    case post
+    /// PUT
+    case put
+    /// DELETE
+    case delete
+    /// PATCH
+    case patch
+
+    /// The method token as it appears on the request line.
+    public var token: StaticString {
+        switch self {
+        case .get: return "GET"
+        case .head: return "HEAD"
+        case .post: return "POST"
+        case .put: return "PUT"
+        case .delete: return "DELETE"
+        case .patch: return "PATCH"
+        }
+    }
+}
