@@ -1,5 +1,5 @@
 /// The request methods TinyHTTP writes (RFC 9110 §9).
-public enum HTTPMethod: Equatable {
+public enum HTTPMethod: Equatable, Sendable {
     /// GET
     case get
     /// HEAD: tell `HTTPResponseParser.reset(headRequest:)`, the response has no body.

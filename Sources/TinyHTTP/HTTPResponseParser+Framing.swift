@@ -4,7 +4,7 @@ extension HTTPResponseParser {
     mutating func endOfHeaders() throws(HTTPParseError) {
         var chunked = false
         var sawTransferEncoding = false
-        for header in headers {
+        for header in storedHeaders {
             if header.nameEquals(HeaderName.contentLength) {
                 try parseContentLength(header.value)
             } else if header.nameEquals(HeaderName.transferEncoding) {

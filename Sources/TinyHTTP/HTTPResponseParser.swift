@@ -97,7 +97,10 @@ public struct HTTPResponseParser {
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> Int {
         if let failure { throw failure }
         if phase == .complete {
-            guard bytes.isEmpty else { throw .dataAfterEnd }
+            guard bytes.isEmpty else {
+                failure = .dataAfterEnd
+                throw .dataAfterEnd
+            }
             return 0
         }
         var i = 0
@@ -184,7 +187,12 @@ public struct HTTPResponseParser {
     /// The headers, once `headersComplete`; empty before.
     public var headers: HTTPHeaders {
         guard headersComplete, failure == nil else { return .empty }
-        return HTTPHeaders(storage: UnsafeRawBufferPointer(rebasing: headerBuffer[headersStart..<storeEnd]))
+        return storedHeaders
+    }
+
+    /// The header entries stored so far, whatever the phase.
+    var storedHeaders: HTTPHeaders {
+        HTTPHeaders(storage: UnsafeRawBufferPointer(rebasing: headerBuffer[headersStart..<storeEnd]))
     }
 
     /// The reason phrase (may be empty), once the status line is parsed.
