@@ -95,18 +95,31 @@ enum ASCII {
 }
 
 extension StaticString {
-    /// Runs `body` with the string's UTF-8 bytes as a raw buffer.
+    /// Runs `body` with the string's UTF-8 bytes as a raw buffer (no closure boxing, so
+    /// typed throws pass straight through).
     @inline(__always)
     func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-        // withUTF8Buffer's closure is not typed-throws; capture the outcome instead.
-        var outcome: Result<R, E>? = nil
-        withUTF8Buffer { buffer in
-            do throws(E) {
-                outcome = .success(try body(UnsafeRawBufferPointer(buffer)))
-            } catch {
-                outcome = .failure(error)
-            }
+        if hasPointerRepresentation {
+            return try body(UnsafeRawBufferPointer(start: utf8Start, count: utf8CodeUnitCount))
         }
-        return try outcome!.get()
+        // A single-scalar literal: encode it as UTF-8 on the stack.
+        let value = unicodeScalar.value
+        var storage: UInt32 = 0
+        return try withUnsafeMutableBytes(of: &storage) { (raw) throws(E) -> R in
+            let count: Int
+            switch value {
+            case ..<0x80:
+                raw[0] = UInt8(value); count = 1
+            case ..<0x800:
+                raw[0] = UInt8(0xC0 | value >> 6); raw[1] = UInt8(0x80 | value & 0x3F); count = 2
+            case ..<0x10000:
+                raw[0] = UInt8(0xE0 | value >> 12); raw[1] = UInt8(0x80 | value >> 6 & 0x3F)
+                raw[2] = UInt8(0x80 | value & 0x3F); count = 3
+            default:
+                raw[0] = UInt8(0xF0 | value >> 18); raw[1] = UInt8(0x80 | value >> 12 & 0x3F)
+                raw[2] = UInt8(0x80 | value >> 6 & 0x3F); raw[3] = UInt8(0x80 | value & 0x3F); count = 4
+            }
+            return try body(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
     }
 }

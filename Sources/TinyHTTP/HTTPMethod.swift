@@ -1,5 +1,6 @@
-/// The request methods TinyHTTP writes (RFC 9110 §9).
-public enum HTTPMethod: Equatable, Sendable {
+/// The request methods TinyHTTP writes (RFC 9110 §9). The raw values only keep the compiler
+/// from synthesising a `Hasher`-based `Hashable` (which pulls `arc4random_buf` into Embedded builds).
+public enum HTTPMethod: UInt8, Sendable {
     /// GET
     case get
     /// HEAD: tell `HTTPResponseParser.reset(headRequest:)`, the response has no body.

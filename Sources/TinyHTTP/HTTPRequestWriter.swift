@@ -15,7 +15,7 @@ public struct HTTPRequestWriter {
     /// Bytes written so far; after `finish`, the request's length.
     public internal(set) var length = 0
 
-    private enum Stage { case empty, target, headers, headerValue, finished }
+    private enum Stage: UInt8 { case empty, target, headers, headerValue, finished }
     private var stage = Stage.empty
     private var targetLength = 0
 

@@ -37,14 +37,14 @@ public struct HTTPResponseParser {
     /// Largest `Content-Length` or chunk size accepted (2^31 - 1).
     public static let maxLength = 0x7FFF_FFFF
 
-    enum Phase {
+    enum Phase: UInt8 {
         case statusLine, headerLine
         case fixedBody, untilClose
         case chunkSize, chunkSizeTail, chunkExtension, chunkData, chunkDataEnd, trailer
         case complete
     }
 
-    enum Framing { case none, fixed, chunked, untilClose }
+    enum Framing: UInt8 { case none, fixed, chunked, untilClose }
 
     var phase = Phase.statusLine
     var failure: HTTPParseError? = nil

@@ -241,3 +241,19 @@ func hostRejected(hostName: String) throws {
     let m = try w.finish()
     #expect(text(UnsafeRawBufferPointer(rebasing: buffer[0..<m])) == "HEAD / HTTP/1.1\r\nHost: h\r\n\r\n")
 }
+
+/// Single-character constants are stored as one Unicode scalar, not as bytes: they must
+/// still be written as UTF-8.
+@Test func singleScalarConstants() throws {
+    let out = try request { (w) throws(HTTPEncodeError) in
+        try w.beginTarget(method: .get)
+        try w.appendTarget("/")
+        try Bytes("h").with { (h) throws(HTTPEncodeError) in try w.endTarget(host: h) }
+        try w.header(name: "A", value: "é")
+        try w.header(name: "B", value: "€")
+        try w.header(name: "C", value: "😀")
+        try w.header(name: "D", value: "z")
+        return try w.finish()
+    }
+    #expect(Array(out.utf8) == Array("GET / HTTP/1.1\r\nHost: h\r\nA: é\r\nB: €\r\nC: 😀\r\nD: z\r\n\r\n".utf8))
+}
