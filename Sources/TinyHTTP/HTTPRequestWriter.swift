@@ -1,0 +1,196 @@
+/// Writes an HTTP/1.1 request into a caller-owned buffer, piece by piece, without
+/// allocating:
+///
+///     var w = HTTPRequestWriter(buffer: tx)
+///     try w.start(method: .post, path: path, host: host)
+///     try w.header(name: "Content-Type", value: "application/octet-stream")
+///     let length = try w.finish(body: payload)
+///
+/// Every call validates its input (no CR, LF, NUL or other control bytes: no header
+/// injection) and checks the space it needs before writing, so a call that throws writes
+/// nothing. `Host` is written by `start`/`endTarget`; `Content-Length` by `finish`.
+public struct HTTPRequestWriter {
+    /// The buffer the request is written into.
+    public let buffer: UnsafeMutableRawBufferPointer
+    /// Bytes written so far; after `finish`, the request's length.
+    public internal(set) var length = 0
+
+    private enum Stage: UInt8 { case empty, target, headers, headerValue, finished }
+    private var stage = Stage.empty
+    private var targetLength = 0
+
+    /// A writer that writes from the start of `buffer`.
+    public init(buffer: UnsafeMutableRawBufferPointer) {
+        self.buffer = buffer
+    }
+
+    /// Forgets everything written, to write a new request into the same buffer.
+    public mutating func reset() {
+        length = 0
+        stage = .empty
+        targetLength = 0
+    }
+
+    // MARK: Request line
+
+    /// Writes `METHOD path HTTP/1.1` and the `Host` header. `path` is the request target
+    /// (path and query) exactly as it goes on the wire: percent-encode it beforehand.
+    public mutating func start(method: HTTPMethod, path: UnsafeRawBufferPointer,
+                               host: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        guard stage == .empty else { throw .outOfOrder }
+        guard !path.isEmpty, Self.isTargetBytes(path) else { throw .invalidPath }
+        guard !host.isEmpty, Self.isTargetBytes(host) else { throw .invalidHost }
+        let size = method.token.utf8CodeUnitCount + 1 + path.count + Self.endTargetSize(host: host)
+        try reserve(size)
+        bytes(method.token)
+        byte(ASCII.sp)
+        bytes(path)
+        writeEndTarget(host: host)
+        stage = .headers
+    }
+
+    /// Starts the request line with `METHOD ` for a target written in pieces with
+    /// `appendTarget`, then `endTarget(host:)`.
+    public mutating func beginTarget(method: HTTPMethod) throws(HTTPEncodeError) {
+        guard stage == .empty else { throw .outOfOrder }
+        try reserve(method.token.utf8CodeUnitCount + 1)
+        bytes(method.token)
+        byte(ASCII.sp)
+        targetLength = 0
+        stage = .target
+    }
+
+    /// Appends bytes to the request target (already percent-encoded).
+    public mutating func appendTarget(_ part: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        guard stage == .target else { throw .outOfOrder }
+        guard Self.isTargetBytes(part) else { throw .invalidPath }
+        try reserve(part.count)
+        bytes(part)
+        targetLength += part.count
+    }
+
+    /// Appends a constant to the request target.
+    public mutating func appendTarget(_ part: StaticString) throws(HTTPEncodeError) {
+        try part.withBytes { (bytes) throws(HTTPEncodeError) in try appendTarget(bytes) }
+    }
+
+    /// Ends the request line with ` HTTP/1.1` and writes the `Host` header.
+    public mutating func endTarget(host: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        guard stage == .target else { throw .outOfOrder }
+        guard targetLength > 0 else { throw .invalidPath }
+        guard !host.isEmpty, Self.isTargetBytes(host) else { throw .invalidHost }
+        try reserve(Self.endTargetSize(host: host))
+        writeEndTarget(host: host)
+        stage = .headers
+    }
+
+    // MARK: Headers
+
+    /// Writes `name: value`. The name must be a token; the value must not contain CR, LF,
+    /// NUL or other control bytes except HTAB. `Host` and `Content-Length` are refused.
+    public mutating func header(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        guard stage == .headers else { throw .outOfOrder }
+        try Self.checkName(name)
+        guard Self.isValueBytes(value) else { throw .invalidHeaderValue }
+        try reserve(name.count + 2 + value.count + 2)
+        bytes(name)
+        byte(ASCII.colon)
+        byte(ASCII.sp)
+        bytes(value)
+        crlf()
+    }
+
+    /// Writes `name: value` with a constant name.
+    public mutating func header(name: StaticString, value: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        try name.withBytes { (n) throws(HTTPEncodeError) in try header(name: n, value: value) }
+    }
+
+    /// Writes `name: value` with a constant name and value.
+    public mutating func header(name: StaticString, value: StaticString) throws(HTTPEncodeError) {
+        try value.withBytes { (v) throws(HTTPEncodeError) in try header(name: name, value: v) }
+    }
+
+    /// Writes `name: value` with a decimal value.
+    public mutating func header(name: StaticString, value: Int) throws(HTTPEncodeError) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for any Int
+        let count = Self.decimal(value, into: &digits)
+        try withUnsafeBytes(of: &digits) { (raw) throws(HTTPEncodeError) in
+            try header(name: name, value: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
+    }
+
+    /// Starts a header whose value is written in pieces with `appendValue`, then `endHeader`.
+    public mutating func beginHeader(name: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        guard stage == .headers else { throw .outOfOrder }
+        try Self.checkName(name)
+        try reserve(name.count + 2)
+        bytes(name)
+        byte(ASCII.colon)
+        byte(ASCII.sp)
+        stage = .headerValue
+    }
+
+    /// Starts a header with a constant name whose value is written in pieces.
+    public mutating func beginHeader(name: StaticString) throws(HTTPEncodeError) {
+        try name.withBytes { (n) throws(HTTPEncodeError) in try beginHeader(name: n) }
+    }
+
+    /// Appends bytes to the value of the header begun with `beginHeader`.
+    public mutating func appendValue(_ part: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        guard stage == .headerValue else { throw .outOfOrder }
+        guard Self.isValueBytes(part) else { throw .invalidHeaderValue }
+        try reserve(part.count)
+        bytes(part)
+    }
+
+    /// Appends a constant to the value of the header begun with `beginHeader`.
+    public mutating func appendValue(_ part: StaticString) throws(HTTPEncodeError) {
+        try part.withBytes { (bytes) throws(HTTPEncodeError) in try appendValue(bytes) }
+    }
+
+    /// Ends the header begun with `beginHeader`.
+    public mutating func endHeader() throws(HTTPEncodeError) {
+        guard stage == .headerValue else { throw .outOfOrder }
+        try reserve(2)
+        crlf()
+        stage = .headers
+    }
+
+    // MARK: Finishing
+
+    /// Ends the header block of a request without a body (no `Content-Length`).
+    /// Returns the request's length.
+    public mutating func finish() throws(HTTPEncodeError) -> Int {
+        guard stage == .headers else { throw .outOfOrder }
+        try reserve(2)
+        crlf()
+        stage = .finished
+        return length
+    }
+
+    /// Writes `Content-Length`, ends the header block and copies `body` after it.
+    /// Returns the request's length.
+    public mutating func finish(body: UnsafeRawBufferPointer) throws(HTTPEncodeError) -> Int {
+        guard stage == .headers else { throw .outOfOrder }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = Self.decimal(body.count, into: &digits)
+        try reserve(Self.contentLengthName.utf8CodeUnitCount + count + 4 + body.count)
+        withUnsafeBytes(of: &digits) { raw in writeContentLength(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+        bytes(body)
+        stage = .finished
+        return length
+    }
+
+    /// Writes `Content-Length: contentLength` and ends the header block; the caller sends
+    /// the body separately (or writes it at `buffer[length...]`). Returns the head's length.
+    public mutating func finish(contentLength: Int) throws(HTTPEncodeError) -> Int {
+        guard stage == .headers else { throw .outOfOrder }
+        guard contentLength >= 0 else { throw .invalidContentLength }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = Self.decimal(contentLength, into: &digits)
+        try reserve(Self.contentLengthName.utf8CodeUnitCount + count + 4)
+        withUnsafeBytes(of: &digits) { raw in writeContentLength(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+        stage = .finished
+        return length
+    }
+}

@@ -1,0 +1,42 @@
+/// Header conveniences for IoT Hub responses.
+extension HTTPResponseParser {
+    /// The value of the first header called `name` (ASCII case-insensitive), or nil.
+    public func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
+        headers.value(name)
+    }
+
+    /// The value of the first header called `name` (ASCII case-insensitive), or nil.
+    public func header(named name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        headers.value(named: name)
+    }
+
+    /// `Retry-After` in seconds when given as delta-seconds (capped at 2^31 - 1); nil when
+    /// absent, empty, or an HTTP-date (TinyHTTP has no calendar).
+    public var retryAfterSeconds: Int? {
+        guard let value = header(HeaderName.retryAfter), !value.isEmpty else { return nil }
+        var seconds = 0
+        for b in value {
+            guard ASCII.isDigit(b) else { return nil }
+            seconds = min(seconds * 10 + Int(b - 0x30), Self.maxLength)
+        }
+        return seconds
+    }
+
+    /// The `ETag` value as received, quotes (and any `W/`) included: what `If-Match` takes.
+    public var etag: UnsafeRawBufferPointer? {
+        header(HeaderName.etag)
+    }
+
+    /// The `ETag` without `W/` and surrounding quotes: the lock token IoT Hub expects in
+    /// the C2D complete/reject/abandon paths. An unquoted value is returned as is.
+    public var etagUnquoted: UnsafeRawBufferPointer? {
+        guard var value = etag else { return nil }
+        if value.count >= 2, value[0] == 0x57, value[1] == 0x2F { // "W/"
+            value = UnsafeRawBufferPointer(rebasing: value[2...])
+        }
+        if value.count >= 2, value[0] == ASCII.quote, value[value.count - 1] == ASCII.quote {
+            value = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
+        }
+        return value
+    }
+}
