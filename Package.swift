@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "TinyTLS", targets: ["TinyTLS"]),
         .library(name: "TinyPlatform", targets: ["TinyPlatform"]),
         .executable(name: "mqtt-demo", targets: ["mqtt-demo"]),
+        .executable(name: "hub-telemetry", targets: ["hub-telemetry"]),
     ],
     traits: [
         .trait(name: "Embedded", description: "Build every Swift target as Embedded Swift (no runtime, no Foundation)."),
@@ -53,6 +54,9 @@ let package = Package(
                 swiftSettings: embedded),
 
         example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),
+        .target(name: "HubExampleSupport", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"],
+                path: "Examples/HubExampleSupport", swiftSettings: embedded),
+        example("hub-telemetry", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyPlatform"]),
 
         
         // Tests build non-embedded from the same sources and may use Foundation.

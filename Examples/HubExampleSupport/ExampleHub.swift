@@ -1,0 +1,129 @@
+import TinyHub
+import TinyMQTT
+import TinyPlatform
+import TinyTLS
+
+/// Settings every hub example reads from the environment (the examples' contract):
+/// `IOTHUB_DEVICE_CONNECTION_STRING` (required), `IOTHUB_TRUSTED_CA_FILE` (PEM roots instead of
+/// the built-in Azure roots), `IOTHUB_MQTT_PORT` / `IOTHUB_HTTPS_PORT` (default 8883 / 443),
+/// `IOTHUB_SAS_TTL_S` (SAS lifetime, default 3600). Optional X.509 device identity:
+/// `IOTHUB_DEVICE_CERT_FILE` + `IOTHUB_DEVICE_KEY_FILE` (with `x509=true` in the connection string).
+public struct ExampleEnvironment {
+    /// The device connection string.
+    public var connectionString: String
+    /// Trust anchors for TLS.
+    public var trustAnchors: TrustAnchors
+    /// MQTT port.
+    public var mqttPort: UInt16
+    /// HTTPS port.
+    public var httpsPort: UInt16
+    /// SAS lifetime in seconds.
+    public var sasLifetime: UInt32
+    /// Client certificate for X.509 authentication, if configured.
+    public var clientIdentity: ClientIdentity?
+
+    /// Reads the environment; exits with a clear message when something is missing or malformed.
+    public static func read() -> ExampleEnvironment {
+        guard let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") else {
+            ExampleOutput.fail("IOTHUB_DEVICE_CONNECTION_STRING is not set")
+        }
+        let anchors: TrustAnchors = ProcessEnvironment.value("IOTHUB_TRUSTED_CA_FILE").map { .file($0) } ?? .azureRoots
+        func port(_ name: StaticString, _ fallback: UInt16) -> UInt16 {
+            guard let text = ProcessEnvironment.value(name) else { return fallback }
+            guard let value = DecimalParser.parse(text, limit: 65_535), value > 0 else { ExampleOutput.fail("invalid port in ", name) }
+            return UInt16(value)
+        }
+        var ttl: UInt32 = 3_600
+        if let text = ProcessEnvironment.value("IOTHUB_SAS_TTL_S") {
+            guard let value = DecimalParser.parse(text, limit: 31_536_000), value >= 5 else {
+                ExampleOutput.fail("IOTHUB_SAS_TTL_S must be a number of seconds >= 5")
+            }
+            ttl = UInt32(value)
+        }
+        var identity: ClientIdentity? = nil
+        if let certificate = ProcessEnvironment.value("IOTHUB_DEVICE_CERT_FILE"),
+           let key = ProcessEnvironment.value("IOTHUB_DEVICE_KEY_FILE") {
+            identity = .files(certificate: certificate, key: key)
+        }
+        return ExampleEnvironment(connectionString: connectionString, trustAnchors: anchors,
+                                  mqttPort: port("IOTHUB_MQTT_PORT", 8883), httpsPort: port("IOTHUB_HTTPS_PORT", 443),
+                                  sasLifetime: ttl, clientIdentity: identity)
+    }
+
+    /// Builds an MQTT hub client over TLS with these settings and connects it. Exits with
+    /// one clear stderr line on failure (exit code 2 for authentication failures).
+    public func connectMQTT(buffers: HubBuffers, options: HubOptions) -> HubClient<TLSTransport, SystemPlatform> {
+        var options = options
+        options.sasLifetimeSeconds = sasLifetime
+        let text = StableBytes(connectionString)
+        let parsed: ConnectionString
+        do throws(ConnectionStringError) {
+            parsed = try ConnectionString.parse(text.bytes)
+        } catch {
+            ExampleOutput.fail("cannot start: ", HubError.connectionString(error).summary)
+        }
+        let transport: TLSTransport
+        do throws(TransportError) {
+            transport = try TLSTransport(TLSConfiguration(host: String(decoding: parsed.connectHostName, as: UTF8.self),
+                                                          port: mqttPort, trustAnchors: trustAnchors, clientIdentity: clientIdentity))
+        } catch {
+            ExampleOutput.fail("TLS setup failed: ", error.summary)
+        }
+        let client: HubClient<TLSTransport, SystemPlatform>
+        do throws(HubError) {
+            // The client copies the string into its own identity buffer.
+            client = try HubClient(connectionString: text.bytes, transport: transport, platform: SystemPlatform(),
+                                   buffers: buffers, options: options)
+        } catch {
+            ExampleOutput.fail("cannot start: ", error.summary)
+        }
+        do throws(HubError) {
+            try client.connect()
+        } catch {
+            ExampleOutput.fail("connect failed: ", error.summary, code: error.isAuthenticationFailure ? 2 : 1)
+        }
+        return client
+    }
+}
+
+/// Reports hub events common to every example on stderr (connection loss, reconnects,
+/// token renewal). Returns true if the event was one of them.
+@discardableResult
+public func reportConnectionEvent(_ event: HubEvent) -> Bool {
+    switch event {
+    case .connectionLost(let error):
+        Console.write("connection lost: ", to: .err)
+        Console.write(error.summary, to: .err)
+        Console.write("\n", to: .err)
+    case .reconnectScheduled(let delay, let attempt):
+        Console.write("reconnect attempt ", to: .err)
+        Console.write(int: Int64(attempt), to: .err)
+        Console.write(" in ", to: .err)
+        Console.write(int: Int64(delay), to: .err)
+        Console.write(" ms\n", to: .err)
+    case .tokenRenewed(let expiry):
+        Console.write("SAS token renewed, expires at ", to: .err)
+        Console.write(int: expiry, to: .err)
+        Console.write("\n", to: .err)
+    case .connected:
+        Console.write("connected\n", to: .err)
+    case .subscriptionRefused:
+        ExampleOutput.fail("the hub refused a subscription")
+    case .messageDropped(let length):
+        Console.write("dropped an inbound message of ", to: .err)
+        Console.write(int: Int64(length), to: .err)
+        Console.write(" bytes (larger than the receive buffer)\n", to: .err)
+    default:
+        return false
+    }
+    return true
+}
+
+/// Polls `client`, and exits with one clear line if it cannot go on.
+public func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) {
+    do throws(HubError) {
+        try client.poll(timeoutMs: timeoutMs, handler)
+    } catch {
+        ExampleOutput.fail("hub connection failed: ", error.summary, code: error.isAuthenticationFailure ? 2 : 1)
+    }
+}
