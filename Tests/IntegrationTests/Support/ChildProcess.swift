@@ -40,6 +40,15 @@ final class ChildProcess: @unchecked Sendable {
             }
         }
 
+        // Tests run in parallel: never let one test's sockets/pipes leak into another test's child
+        // (a leaked listening socket keeps a "stopped" proxy's port open). Everything is O_CLOEXEC
+        // too; this is the belt to those braces.
+        // (glibc >= 2.34; not visible from Swift without _GNU_SOURCE, hence dlsym.)
+        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+            typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        }
+
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -15,7 +15,7 @@ import Glibc
 ///
 /// One accept thread plus one relay thread per connection. `stop()` (also in deinit) closes the
 /// listener, cuts every connection and joins the threads.
-final class FaultProxy: @unchecked Sendable {
+final class FaultProxyEngine: @unchecked Sendable {
     let port: UInt16
     let targetPort: UInt16
     let host = "localhost"
@@ -56,7 +56,6 @@ final class FaultProxy: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { stop() }
 
     /// Cut each connection after it forwarded `limit` client→server bytes (nil: never).
     func dropAfterBytes(_ limit: Int?) {
@@ -114,7 +113,7 @@ final class FaultProxy: @unchecked Sendable {
             var poller = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, 50)
             if ready <= 0 { continue }
-            let client = accept(listenFD, nil, nil)
+            let client = Loopback.accept(listenFD)
             if client < 0 { continue }
             lock.lock()
             accepted += 1
@@ -269,4 +268,30 @@ final class FaultProxy: @unchecked Sendable {
             close(wakeWrite)
         }
     }
+}
+
+/// See `FaultProxyEngine` for the behaviour. This wrapper exists so that `deinit` can stop the
+/// engine: the engine's threads keep the engine alive, but not the wrapper.
+final class FaultProxy: @unchecked Sendable {
+    private let engine: FaultProxyEngine
+
+    /// Starts a proxy on a free 127.0.0.1 port forwarding to 127.0.0.1:`targetPort`.
+    init(targetPort: UInt16) throws { engine = try FaultProxyEngine(targetPort: targetPort) }
+    deinit { engine.stop() }
+
+    /// The proxy's listening port (connect clients here, as `localhost`).
+    var port: UInt16 { engine.port }
+    var targetPort: UInt16 { engine.targetPort }
+    var host: String { engine.host }
+    var acceptedConnections: Int { engine.acceptedConnections }
+    var activeConnections: Int { engine.activeConnections }
+    var bytesClientToServer: Int { engine.bytesClientToServer }
+    var bytesServerToClient: Int { engine.bytesServerToClient }
+    var acceptsConnections: Bool {
+        get { engine.acceptsConnections }
+        set { engine.acceptsConnections = newValue }
+    }
+    func dropAfterBytes(_ limit: Int?) { engine.dropAfterBytes(limit) }
+    func cutAllConnections() { engine.cutAllConnections() }
+    func stop() { engine.stop() }
 }

@@ -15,7 +15,7 @@ enum Loopback {
 
     /// A TCP socket bound to 127.0.0.1:`port` (0 = kernel's choice). Returns the fd and the bound port.
     static func bind(port: UInt16 = 0, listen backlog: Int32? = nil) throws -> (fd: Int32, port: UInt16) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw HarnessError("socket() failed: errno \(errno)") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -53,7 +53,7 @@ enum Loopback {
 
     /// A blocking TCP connection to 127.0.0.1:`port`, or nil if refused.
     static func connect(port: UInt16) -> Int32? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
         var address = Loopback.address(port: port)
         let result = withUnsafePointer(to: &address) {
@@ -73,6 +73,14 @@ enum Loopback {
         guard let fd = connect(port: port) else { return false }
         close(fd)
         return true
+    }
+
+    /// accept() with close-on-exec set (accept4 is not visible from Swift without _GNU_SOURCE;
+    /// ChildProcess also closes inherited descriptors, which covers the short window).
+    static func accept(_ listenFD: Int32) -> Int32 {
+        let fd = Glibc.accept(listenFD, nil, nil)
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fd
     }
 
     /// Sets SO_LINGER {on, 0} so that close() sends RST instead of FIN.

@@ -34,12 +34,8 @@ final class MosquittoSubscriber: @unchecked Sendable {
 
     let topic: String
     private var process: ChildProcess?
-    private let condition = NSCondition()
-    private var received: [String] = []
-    private var debug: [String] = []
-    private var subscribed = false
-    private var finished = false
-    private var pending = [UInt8]()
+    private let reader = LineReader(marker: MosquittoSubscriber.marker)
+    private var condition: NSCondition { reader.condition }
 
     /// - Parameters:
     ///   - port: broker port; `tls` nil means a plain TCP listener.
@@ -72,8 +68,9 @@ final class MosquittoSubscriber: @unchecked Sendable {
             throw error
         }
         close(writeFD) // our copy: the reader sees EOF when mosquitto_sub exits
-        let thread = Thread { [self] in
-            readLoop(fd: readFD)
+        let reader = self.reader
+        let thread = Thread {
+            reader.readLoop(fd: readFD)
             close(readFD)
         }
         thread.name = "MosquittoSubscriber:\(topic)"
@@ -81,9 +78,9 @@ final class MosquittoSubscriber: @unchecked Sendable {
 
         condition.lock()
         let deadline = Date().addingTimeInterval(subscribeTimeout)
-        while !subscribed, !finished, condition.wait(until: deadline) {}
-        let ok = subscribed
-        let log = debug.joined(separator: "\n")
+        while !reader.subscribed, !reader.finished, condition.wait(until: deadline) {}
+        let ok = reader.subscribed
+        let log = reader.debug.joined(separator: "\n")
         condition.unlock()
         if !ok {
             stop()
@@ -97,13 +94,13 @@ final class MosquittoSubscriber: @unchecked Sendable {
     /// Message lines received so far.
     var lines: [String] {
         condition.lock(); defer { condition.unlock() }
-        return received
+        return reader.received
     }
 
     /// mosquitto_sub's debug output and errors so far (for failure messages).
     var output: String {
         condition.lock(); defer { condition.unlock() }
-        return debug.joined(separator: "\n")
+        return reader.debug.joined(separator: "\n")
     }
 
     /// Waits until at least `count` lines arrived or `timeout` seconds passed; returns the lines so far.
@@ -112,20 +109,34 @@ final class MosquittoSubscriber: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date().addingTimeInterval(timeout)
-        while received.count < count, !finished, condition.wait(until: deadline) {}
-        return received
+        while reader.received.count < count, !reader.finished, condition.wait(until: deadline) {}
+        return reader.received
     }
 
     /// Terminates mosquitto_sub. Idempotent.
     func stop() {
-        process?.terminate()
+        process?.terminate(grace: 1)
         condition.lock()
         let deadline = Date().addingTimeInterval(5)
-        while !finished, condition.wait(until: deadline) {}
+        while !reader.finished, condition.wait(until: deadline) {}
         condition.unlock()
     }
+}
 
-    private func readLoop(fd: Int32) {
+/// The reader thread's state, separate from MosquittoSubscriber so the thread does not keep the
+/// subscriber alive (its deinit stops mosquitto_sub).
+private final class LineReader: @unchecked Sendable {
+    let marker: String
+    let condition = NSCondition()
+    var received: [String] = []
+    var debug: [String] = []
+    var subscribed = false
+    var finished = false
+    private var pending = [UInt8]()
+
+    init(marker: String) { self.marker = marker }
+
+    func readLoop(fd: Int32) {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -136,8 +147,8 @@ final class MosquittoSubscriber: @unchecked Sendable {
             while let newline = pending.firstIndex(of: 0x0A) {
                 let line = String(decoding: pending[..<newline], as: UTF8.self)
                 pending.removeSubrange(...newline)
-                if line.hasPrefix(MosquittoSubscriber.marker) {
-                    received.append(String(line.dropFirst(MosquittoSubscriber.marker.count)))
+                if line.hasPrefix(marker) {
+                    received.append(String(line.dropFirst(marker.count)))
                 } else {
                     debug.append(line)
                     if line.hasPrefix("Subscribed (mid:") { subscribed = true }

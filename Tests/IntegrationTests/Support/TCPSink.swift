@@ -5,7 +5,7 @@ import Glibc
 
 /// A loopback TCP server that accepts connections and counts the bytes it receives (never answers).
 /// Useful as a FaultProxy target to see exactly what got through.
-final class TCPSink: @unchecked Sendable {
+final class TCPSinkEngine: @unchecked Sendable {
     let port: UInt16
     private let listenFD: Int32
     private let condition = NSCondition()
@@ -22,7 +22,6 @@ final class TCPSink: @unchecked Sendable {
         Thread { [self] in acceptLoop() }.start()
     }
 
-    deinit { stop() }
 
     var bytesReceived: Int { condition.lock(); defer { condition.unlock() }; return received }
     var acceptedConnections: Int { condition.lock(); defer { condition.unlock() }; return accepted }
@@ -55,7 +54,7 @@ final class TCPSink: @unchecked Sendable {
                 + clients.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             guard poll(&fds, nfds_t(fds.count), 50) > 0 else { continue }
             if fds[0].revents != 0 {
-                let client = accept(listenFD, nil, nil)
+                let client = Loopback.accept(listenFD)
                 if client >= 0 {
                     clients.append(client)
                     condition.lock(); accepted += 1; condition.broadcast(); condition.unlock()
@@ -74,6 +73,19 @@ final class TCPSink: @unchecked Sendable {
         for client in clients { close(client) }
         condition.lock(); running = 0; condition.broadcast(); condition.unlock()
     }
+}
+
+/// Wrapper whose deinit stops the engine (the engine's thread keeps the engine alive).
+final class TCPSink: @unchecked Sendable {
+    private let engine: TCPSinkEngine
+    init() throws { engine = try TCPSinkEngine() }
+    deinit { engine.stop() }
+    var port: UInt16 { engine.port }
+    var bytesReceived: Int { engine.bytesReceived }
+    var acceptedConnections: Int { engine.acceptedConnections }
+    @discardableResult
+    func waitForBytes(_ count: Int, timeout: Double = 10) -> Int { engine.waitForBytes(count, timeout: timeout) }
+    func stop() { engine.stop() }
 }
 
 extension Loopback {

@@ -87,12 +87,17 @@ final class TestPKI: @unchecked Sendable {
         defer { sharedLock.unlock() }
         if let sharedPKI { return sharedPKI }
         let made = try TestPKI()
-        made.keepFiles = false
         sharedPKI = made
+        // Static values are never deinitialised: remove the directory when the test process exits.
+        sharedDirectoryForCleanup = made.directory
+        atexit {
+            if let directory = TestPKI.sharedDirectoryForCleanup { try? FileManager.default.removeItem(atPath: directory) }
+        }
         return made
     }
     private static let sharedLock = NSLock()
     nonisolated(unsafe) private static var sharedPKI: TestPKI?
+    nonisolated(unsafe) private static var sharedDirectoryForCleanup: String?
 
     /// `openssl verify -CAfile caFile [-verify_hostname host] certificate`: (passed, output).
     func verify(_ certificatePath: String, caFile: String, hostname: String? = nil) throws -> (passed: Bool, output: String) {
