@@ -1,0 +1,179 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private mosquitto 2.0 broker for one test: its own temp dir, config, log and loopback ports.
+///
+/// - TLS listener on 127.0.0.1:`tlsPort` (connect as `localhost`: mbedTLS 2.28 does not match IP SANs)
+///   with `cafile` = the PKI's CA, and the chosen server certificate.
+/// - Optional plain TCP listener on 127.0.0.1:`plainPort`.
+/// - `allow_anonymous true`, `persistence false`, `require_certificate` as asked.
+///
+/// `init` waits (bounded) until the TLS port accepts connections and throws with the broker's log
+/// if it does not. `stop()` terminates the broker; it is also called in deinit.
+final class MosquittoBroker: @unchecked Sendable {
+    enum ServerCertificate: Sendable {
+        /// CN/SAN localhost, valid, signed by the test CA.
+        case normal
+        /// CN/SAN wrong.example, valid, signed by the test CA.
+        case wrongName
+        /// CN/SAN localhost, expired in 2020, signed by the test CA.
+        case expired
+    }
+
+    let pki: TestPKI
+    let serverCertificate: ServerCertificate
+    let requireCertificate: Bool
+    /// Host name clients should use.
+    let host = "localhost"
+    /// Port of the TLS listener.
+    private(set) var tlsPort: UInt16 = 0
+    /// Port of the plain TCP listener, if one was asked for.
+    private(set) var plainPort: UInt16?
+    /// The broker's temp dir (config + log).
+    let directory: String
+    var configPath: String { directory + "/mosquitto.conf" }
+    var logPath: String { directory + "/mosquitto.log" }
+
+    private let lock = NSLock()
+    private var process: ChildProcess?
+
+    /// - Parameters:
+    ///   - pki: certificates (default: the shared PKI).
+    ///   - serverCertificate: which server certificate the TLS listener presents.
+    ///   - requireCertificate: `require_certificate true` (clients must present a cert signed by the CA).
+    ///   - plainListener: also open a plain TCP listener.
+    ///   - extraConfig: more lines appended to the config (global section, before the listeners).
+    ///   - startTimeout: seconds to wait for the port to accept connections.
+    init(pki: TestPKI? = nil, serverCertificate: ServerCertificate = .normal, requireCertificate: Bool = false,
+         plainListener: Bool = false, extraConfig: [String] = [], startTimeout: Double = 10) throws {
+        try HarnessTools.require(HarnessTools.mosquitto)
+        self.pki = try pki ?? TestPKI.shared()
+        self.serverCertificate = serverCertificate
+        self.requireCertificate = requireCertificate
+        directory = try makeTemporaryDirectory(prefix: "tinyhub-mosquitto")
+
+        // A port found by binding port 0 can be taken by someone else before mosquitto binds it:
+        // retry a few times when the log says so.
+        var lastError: Error?
+        for _ in 0..<5 {
+            do {
+                try start(plainListener: plainListener, extraConfig: extraConfig, startTimeout: startTimeout)
+                return
+            } catch let error as AddressInUse {
+                lastError = error.underlying
+                continue
+            } catch {
+                stop()
+                try? FileManager.default.removeItem(atPath: directory)
+                throw error
+            }
+        }
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+        throw lastError ?? HarnessError("mosquitto did not start")
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The broker's log so far (config errors, connections, TLS failures: `log_type all`).
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    var isRunning: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return process?.isRunning ?? false
+    }
+
+    /// Terminates the broker (SIGTERM, then SIGKILL after 5 s) and waits for it. Idempotent.
+    func stop() {
+        lock.lock()
+        let running = process
+        process = nil
+        lock.unlock()
+        running?.terminate(grace: 5)
+    }
+
+    /// The file path of the server certificate/key this broker presents.
+    var serverCredential: TestPKI.Credential {
+        switch serverCertificate {
+        case .normal: pki.server
+        case .wrongName: pki.wrongNameServer
+        case .expired: pki.expiredServer
+        }
+    }
+
+    // MARK: - Private
+
+    private struct AddressInUse: Error { var underlying: HarnessError }
+
+    private func start(plainListener: Bool, extraConfig: [String], startTimeout: Double) throws {
+        let tls = try Loopback.freePort()
+        var plain: UInt16?
+        if plainListener {
+            var candidate = try Loopback.freePort()
+            while candidate == tls { candidate = try Loopback.freePort() }
+            plain = candidate
+        }
+        let credential = serverCredential
+        var lines = [
+            "# generated by TinyHub IntegrationTests",
+            "per_listener_settings false",
+            "allow_anonymous true",
+            "persistence false",
+            // Running as root, mosquitto would switch to user 'mosquitto' and lose access to the temp files.
+            "user \(String(cString: getpwuid(getuid()).pointee.pw_name))",
+            "log_dest stdout",
+            "log_type all",
+            "log_timestamp true",
+            "connection_messages true",
+            "max_keepalive 65535",
+        ]
+        lines += extraConfig
+        lines += [
+            "",
+            "listener \(tls) 127.0.0.1",
+            "cafile \(pki.caCertificatePath)",
+            "certfile \(credential.certificatePath)",
+            "keyfile \(credential.keyPath)",
+            "require_certificate \(requireCertificate ? "true" : "false")",
+        ]
+        if let plain { lines += ["", "listener \(plain) 127.0.0.1"] }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let logFD = try openOutputFile(logPath)
+        defer { close(logFD) }
+        let child = try ChildProcess(HarnessTools.mosquitto, ["-c", configPath],
+                                     stdout: .descriptor(logFD), stderr: .descriptor(logFD))
+        lock.lock()
+        process = child
+        lock.unlock()
+
+        let deadline = Date().addingTimeInterval(startTimeout)
+        while true {
+            if let status = child.exitStatus {
+                let text = log
+                stop()
+                let error = HarnessError("mosquitto exited with status \(status) at start "
+                    + "(config \(configPath)). Broker log:\n\(text)")
+                if text.contains("Address already in use") { throw AddressInUse(underlying: error) }
+                throw error
+            }
+            let tlsReady = Loopback.accepts(port: tls)
+            let plainReady = plain.map { Loopback.accepts(port: $0) } ?? true
+            if tlsReady && plainReady { break }
+            if Date() >= deadline {
+                let text = log
+                stop()
+                throw HarnessError("mosquitto did not accept connections on 127.0.0.1:\(tls)"
+                    + (plain.map { " / \($0)" } ?? "") + " within \(startTimeout) s. Broker log:\n\(text)")
+            }
+            usleep(10_000)
+        }
+        tlsPort = tls
+        plainPort = plain
+    }
+}
