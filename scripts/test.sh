@@ -23,4 +23,5 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-60}" scripts/fuzz.sh
 echo "== demo against a local TLS broker"
 scripts/demo.sh
 
+echo "== memory-limit harness (heap budget, clean out-of-memory, flat allocations)"; scripts/memory-harness.sh
 echo "all checks passed"
