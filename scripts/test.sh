@@ -24,4 +24,5 @@ echo "== demo against a local TLS broker"
 scripts/demo.sh
 
 echo "== memory-limit harness (heap budget, clean out-of-memory, flat allocations)"; scripts/memory-harness.sh
+echo "== ARM cross-builds (armv7, aarch64) + smoke test under qemu"; scripts/cross-arm.sh
 echo "all checks passed"
