@@ -23,4 +23,6 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-60}" scripts/fuzz.sh
 echo "== demo against a local TLS broker"
 scripts/demo.sh
 
+echo "== memory-limit harness (heap budget, clean out-of-memory, flat allocations)"; scripts/memory-harness.sh
+echo "== ARM cross-builds (armv7, aarch64) + smoke test under qemu"; scripts/cross-arm.sh
 echo "all checks passed"

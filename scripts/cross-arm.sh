@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Cross-builds TinyHub for ARM Linux as Embedded Swift (-Osize, whole module) and runs a smoke
+# test under qemu-user:
+#   armv7 (armhf, Thumb-2, hard float; linked -static)  and  aarch64 (arm64; linked -static-pie)
+# Steps (idempotent; a second run skips what is already there):
+#   1. apt-get install crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user
+#   2. Debian's libmbedtls-dev for armhf/arm64: `apt-get download` through a temporary sources
+#      entry `[arch=armhf,arm64 signed-by=…]` (no dpkg --add-architecture), the entry removed and
+#      `apt-get update` run again, then `dpkg -x` into .build-cross/sysroot-<arch>
+#   3. each library module (TinyPlatform, TinyMQTT, TinyTLS, TinyHub: every .swift file of the
+#      module) compiled to one object + .swiftmodule, in dependency order, with the target flags
+#      of docs/DESIGN (bare-metal Embedded triple + Linux clang target); platform.c with the cross gcc
+#   4. Tests/ARMSmoke/main.swift compiled against those modules, linked by the cross gcc with
+#      the static mbedTLS archives, run under qemu-arm / qemu-aarch64: must print "N passed, 0 failed"
+#   5. a size table per architecture: .text of each TinyHub module object vs mbedTLS in the binary
+# Output: .build-cross/<arch>/ (objects, modules, arm-smoke binary, size.txt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/.build-cross
+mkdir -p "$OUT"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+start=$(date +%s)
+
+# --- 1. cross toolchains and qemu -------------------------------------------------------------
+need=()
+for p in crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "-- installing ${need[*]}"
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
+fi
+
+# --- 2. mbedTLS for the targets ---------------------------------------------------------------
+have_sysroots() {
+  [ -f "$OUT/sysroot-armhf/usr/lib/arm-linux-gnueabihf/libmbedcrypto.a" ] &&
+    [ -f "$OUT/sysroot-arm64/usr/lib/aarch64-linux-gnu/libmbedcrypto.a" ]
+}
+if ! have_sysroots; then
+  echo "-- fetching Debian's libmbedtls-dev for armhf and arm64"
+  list=/etc/apt/sources.list.d/tinyhub-cross-arm.list
+  suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  cleanup_list() {
+    if [ -f "$list" ]; then $SUDO rm -f "$list"; $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || true; fi
+  }
+  trap cleanup_list EXIT
+  echo "deb [arch=armhf,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+    | $SUDO tee "$list" >/dev/null
+  # The entry's arch= list brings in the armhf/arm64 indices of this one source; dpkg's
+  # architectures stay as they are.
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
+  mkdir -p "$OUT/debs"
+  (cd "$OUT/debs" && apt-get -o APT::Sandbox::User=root download libmbedtls-dev:armhf libmbedtls-dev:arm64 >/dev/null)
+  cleanup_list
+  trap - EXIT
+  for deb in "$OUT"/debs/libmbedtls-dev_*_armhf.deb; do dpkg -x "$deb" "$OUT/sysroot-armhf"; done
+  for deb in "$OUT"/debs/libmbedtls-dev_*_arm64.deb; do dpkg -x "$deb" "$OUT/sysroot-arm64"; done
+  have_sysroots || { echo "FAIL: mbedTLS archives missing after dpkg -x" >&2; exit 1; }
+fi
+echo "mbedTLS: $(basename "$OUT"/debs/libmbedtls-dev_*_armhf.deb) $(basename "$OUT"/debs/libmbedtls-dev_*_arm64.deb)"
+
+# --- 3-5. per architecture -------------------------------------------------------------------
+SWIFTC=$(command -v swiftc)
+modules=(TinyPlatform TinyMQTT TinyTLS TinyHub) # dependency order
+
+# A module map for the C shim (SwiftPM makes one itself; here we name the header).
+mkdir -p "$OUT/modulemaps/CTinyPlatform"
+cat >"$OUT/modulemaps/CTinyPlatform/module.modulemap" <<MAP
+module CTinyPlatform {
+    header "$ROOT/Sources/CTinyPlatform/include/tinyplatform.h"
+    export *
+}
+MAP
+
+build_arch() { # <name> <swift target> <clang target> <gcc prefix> <deb sysroot> <multiarch> <qemu> <link flags> <extra swift flags…>
+  local name=$1 target=$2 clang_target=$3 prefix=$4 debroot=$5 multiarch=$6 qemu=$7 linkflags=$8
+  shift 8
+  local dir=$OUT/$name
+  local libc_sysroot=/usr/$prefix
+  rm -rf "$dir"; mkdir -p "$dir/modules"
+  local flags=(-target "$target" -Xfrontend -clang-target -Xfrontend "$clang_target"
+    -enable-experimental-feature Embedded -wmo -Osize -parse-as-library
+    -Xcc --sysroot="$libc_sysroot" -Xcc -I"$debroot/usr/include"
+    -I "$dir/modules" -I "$OUT/modulemaps/CTinyPlatform" -I "$ROOT/Sources/CMbedTLS" "$@")
+  local t0; t0=$(date +%s)
+  for m in "${modules[@]}"; do
+    flock /tmp/swift.lock "$SWIFTC" "${flags[@]}" -module-name "$m" -emit-module -emit-module-path "$dir/modules/$m.swiftmodule" \
+      -c -o "$dir/$m.o" $(find "$ROOT/Sources/$m" -name '*.swift' | sort) 2>"$dir/$m.log" \
+      || { cat "$dir/$m.log"; echo "FAIL: $m for $name" >&2; exit 1; }
+  done
+  flock /tmp/swift.lock "$SWIFTC" "${flags[@]/-parse-as-library/}" -module-name ARMSmoke -c -o "$dir/ARMSmoke.o" \
+    "$ROOT/Tests/ARMSmoke/main.swift" 2>"$dir/ARMSmoke.log" || { cat "$dir/ARMSmoke.log"; echo "FAIL: smoke test for $name" >&2; exit 1; }
+  local gccflags=()
+  [ "$name" = armv7 ] && gccflags=(-mthumb -mfloat-abi=hard -mfpu=vfpv3-d16)
+  "$prefix-gcc" -Os "${gccflags[@]}" -I"$ROOT/Sources/CTinyPlatform/include" -c -o "$dir/platform.o" "$ROOT/Sources/CTinyPlatform/platform.c"
+  local libdir=$debroot/usr/lib/$multiarch
+  # shellcheck disable=SC2086
+  "$prefix-gcc" $linkflags -Wl,-Map,"$dir/arm-smoke.map" -o "$dir/arm-smoke" "$dir/ARMSmoke.o" \
+    "$dir/TinyPlatform.o" "$dir/TinyMQTT.o" "$dir/TinyTLS.o" "$dir/TinyHub.o" "$dir/platform.o" \
+    "$libdir/libmbedtls.a" "$libdir/libmbedx509.a" "$libdir/libmbedcrypto.a" 2>"$dir/link.log" \
+    || { cat "$dir/link.log"; echo "FAIL: link for $name" >&2; exit 1; }
+  local t1; t1=$(date +%s)
+  echo "-- $name: built in $((t1 - t0)) s ($(file -b "$dir/arm-smoke" | cut -d, -f1-2,6 | sed 's/  */ /g'))"
+  local run=("$qemu")
+  if ! file -b "$dir/arm-smoke" | grep -q 'static'; then run+=(-L "$libc_sysroot"); fi
+  set +e
+  "${run[@]}" "$dir/arm-smoke" >"$dir/smoke.out" 2>&1
+  local rc=$?
+  set -e
+  grep -E '^FAIL' "$dir/smoke.out" || true
+  local summary; summary=$(tail -n 1 "$dir/smoke.out")
+  echo "$name under ${run[*]}: $summary (exit $rc)"
+  if [ "$rc" -ne 0 ] || ! grep -qE '^[0-9]+ passed, 0 failed$' <<<"$summary"; then
+    cat "$dir/smoke.out"; echo "FAIL: smoke test on $name" >&2; exit 1
+  fi
+  size_table "$name" "$prefix" "$dir" "$libdir"
+}
+
+# .text of each TinyHub module object and of the linked binary split by where it came from
+# (linker map: input sections from the module objects, platform.o, the mbedTLS archives, the rest).
+size_table() {
+  local name=$1 prefix=$2 dir=$3 libdir=$4
+  {
+    echo "== $name: .text bytes"
+    printf '%-26s %10s\n' "object" "text"
+    local sum=0
+    for m in "${modules[@]}" ; do
+      local t; t=$("$prefix-size" -A "$dir/$m.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}')
+      sum=$((sum + t)); printf '%-26s %10d\n' "$m.o" "$t"
+    done
+    local tp; tp=$("$prefix-size" -A "$dir/platform.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}')
+    printf '%-26s %10d\n' "platform.o (C shim)" "$tp"
+    printf '%-26s %10d\n' "TinyHub total (objects)" "$((sum + tp))"
+    printf '%-26s %10d\n' "ARMSmoke.o (test program)" "$("$prefix-size" -A "$dir/ARMSmoke.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}')"
+    echo "-- linked arm-smoke (from the linker map, .text input sections kept after --gc-sections)"
+    python3 - "$dir/arm-smoke.map" <<'PY'
+import re, sys
+groups = {"TinyHub modules + shim": 0, "mbedTLS (libmbed*.a)": 0, "smoke test": 0, "libc / libgcc / crt": 0}
+sec = None
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"^ (\.text\S*)\s*(0x[0-9a-f]+)?\s*(0x[0-9a-f]+)?\s*(\S+)?", line)
+    if m and m.group(1):
+        sec = m.group(1)
+        if not m.group(2):
+            continue  # name alone on the line; address/size/file follow on the next one
+        addr, size, path = m.group(2), m.group(3), m.group(4)
+    else:
+        m2 = re.match(r"^\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S+)", line)
+        if not (m2 and sec):
+            if not line.startswith(" "):
+                sec = None
+            continue
+        addr, size, path = m2.group(1), m2.group(2), m2.group(3)
+        sec = None
+    if not size or not path or int(addr, 16) == 0:
+        continue
+    n = int(size, 16)
+    if "libmbed" in path:
+        groups["mbedTLS (libmbed*.a)"] += n
+    elif "ARMSmoke.o" in path:
+        groups["smoke test"] += n
+    elif re.search(r"/(TinyPlatform|TinyMQTT|TinyTLS|TinyHub|platform)\.o$", path):
+        groups["TinyHub modules + shim"] += n
+    else:
+        groups["libc / libgcc / crt"] += n
+for k, v in groups.items():
+    print(f"{k:26s} {v:10d}")
+PY
+    printf '%-26s %10d\n' "binary text (size)" "$("$prefix-size" "$dir/arm-smoke" | awk 'NR == 2 {print $1}')"
+  } | tee "$dir/size.txt"
+}
+
+build_arch armv7 armv7-none-none-eabi armv7-unknown-linux-gnueabihf arm-linux-gnueabihf "$OUT/sysroot-armhf" \
+  arm-linux-gnueabihf qemu-arm "-static -Wl,--gc-sections" \
+  -Xcc -mfloat-abi=hard -Xcc -mfpu=vfpv3-d16 -Xcc -mthumb
+build_arch aarch64 aarch64-none-none-elf aarch64-unknown-linux-gnu aarch64-linux-gnu "$OUT/sysroot-arm64" \
+  aarch64-linux-gnu qemu-aarch64 "-static-pie -Wl,--gc-sections"
+
+echo "cross-arm: both architectures passed in $(( $(date +%s) - start )) s"

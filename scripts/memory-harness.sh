@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Memory-limit harness: runs the Embedded (static mbedTLS, dynamic libc) mqtt-demo against a
+# local TLS mosquitto under a hard heap budget enforced by an LD_PRELOAD malloc shim
+# (Tests/MemoryHarness/malloc_budget.c), and checks docs/memory.md:
+#   1. measures the heap peak of `mqtt-demo --count 20` and binary-searches the smallest
+#      budget at which it still succeeds;
+#   (a) it succeeds at the documented budget (= peak rounded up to the next 4 KB; the script
+#       fails when the measured peak no longer rounds up to the documented figure);
+#   (b) one 4 KB step below, it fails cleanly: exit code 1..127 (no signal), a report from the
+#       shim (so exit() ran), and an out-of-memory message on stderr. A clean exit whose
+#       message is the *known* unclear one recorded in docs/memory.md is reported as XFAIL;
+#       anything else (crash, success, another message) fails the script;
+#   (c) allocations are flat in the steady state: the allocations made after the demo prints
+#       "subscribed to" are the same for --count 10 and --count 1000 (publishes don't allocate).
+#       Total counts are printed too; they differ by a few between runs because mbedTLS's
+#       bignum code allocates a data-dependent number of times during the handshake.
+#   Then a sweep of budgets in 4 KB steps below the documented one (informational).
+# Options: --profile  also runs valgrind massif (where the bytes go) and /usr/bin/time -v
+#                     (peak RSS) for the dynamic-libc build and a fully static hand link.
+# Output and logs: .build-memory/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=0
+[ "${1:-}" = "--profile" ] && profile=1
+scripts/install-deps.sh
+
+OUT=.build-memory
+mkdir -p "$OUT"
+COUNT=20
+DOC=docs/memory.md
+BIN=.build-embedded-static/release/mqtt-demo
+
+echo "-- building the Embedded mqtt-demo (static mbedTLS, -Osize)"
+flock /tmp/swift.lock swift build -c release --scratch-path .build-embedded-static --traits Embedded,StaticMbedTLS \
+  -Xswiftc -Osize --product mqtt-demo >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+# LD_PRELOAD needs a dynamic libc; mbedTLS must be inside the binary (its calloc calls are ours too).
+ldd "$BIN" | grep -q 'libc\.so\.6' || { echo "FAIL: $BIN does not link libc dynamically (LD_PRELOAD needs it)" >&2; exit 1; }
+if ldd "$BIN" | grep -q mbed; then echo "FAIL: $BIN links mbedTLS dynamically" >&2; exit 1; fi
+
+gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$OUT/malloc_budget.so" Tests/MemoryHarness/malloc_budget.c
+SHIM="$PWD/$OUT/malloc_budget.so"
+
+source scripts/local-broker.sh
+trap stop_broker EXIT
+export MQTT_HOST=localhost MQTT_PORT="$BROKER_PORT" MQTT_CA_FILE="$BROKER_CA"
+
+# run <budget|""> <count> <tag>: sets RC, REPORT (shim line, empty if the process died by a signal).
+# "" = no limit (the shim only measures). The group's 2>/dev/null keeps bash's "Segmentation fault" notice quiet.
+run() {
+  local budget=$1 count=$2 tag=$3
+  rm -f "$OUT/$tag.report"
+  set +e
+  # `timeout` must not carry the shim (its own exit would overwrite the report): env sets it for the demo only.
+  { timeout 60 env MALLOC_BUDGET_BYTES="$budget" MALLOC_BUDGET_REPORT="$OUT/$tag.report" MALLOC_BUDGET_MARK="subscribed to" \
+      LD_PRELOAD="$SHIM" "$BIN" --count "$count" >"$OUT/$tag.out" 2>"$OUT/$tag.err"
+    RC=$?; } 2>/dev/null
+  set -e
+  REPORT=$(cat "$OUT/$tag.report" 2>/dev/null || true)
+}
+field() { sed -n "s/.*\b$1=\([-0-9]*\).*/\1/p" <<<"$REPORT"; }
+succeeded() { # <count>
+  [ "$RC" -eq 0 ] && grep -q "^published $1, acknowledged $1, received back $1$" "$OUT/$tag_last.out"
+}
+outcome() { # human-readable result of the last run
+  if [ "$RC" -eq 0 ]; then echo "exit 0 (completed)"
+  elif [ "$RC" -ge 128 ]; then echo "killed by signal $((RC - 128)) ($(kill -l $((RC - 128)) 2>/dev/null || echo ?)), exit status $RC"
+  else echo "exit $RC: $(tail -n 1 "$OUT/$tag_last.err")"; fi
+}
+attempt() { tag_last=$3; run "$@"; }
+
+echo "-- unlimited run (measures the peak)"
+attempt "" $COUNT unlimited
+succeeded $COUNT || { echo "FAIL: mqtt-demo --count $COUNT does not succeed without a budget: $(outcome)" >&2; exit 1; }
+peak=$(field peak)
+echo "heap peak $peak bytes, $(field count) allocations"
+
+echo "-- binary search for the smallest budget"
+lo=0 hi=$peak  # lo fails (nothing fits in 0 bytes), hi succeeds (checked below)
+attempt "$hi" $COUNT search
+succeeded $COUNT || { echo "FAIL: run at budget = measured peak ($hi) failed: $(outcome)" >&2; exit 1; }
+while [ $((hi - lo)) -gt 1 ]; do
+  mid=$(((lo + hi) / 2))
+  attempt "$mid" $COUNT search
+  if succeeded $COUNT; then hi=$mid; else lo=$mid; fi
+done
+smallest=$hi
+echo "smallest budget that completes: $smallest bytes"
+
+documented=$(sed -n 's/^budget-bytes: *\([0-9][0-9]*\).*/\1/p' "$DOC" | head -n 1)
+known_stderr=$(sed -n 's/^known-unclear-oom-stderr: *//p' "$DOC" | head -n 1)
+[ -n "$documented" ] || { echo "FAIL: no 'budget-bytes:' line in $DOC" >&2; exit 1; }
+rounded=$(((peak + 4095) / 4096 * 4096))
+echo "documented budget $documented bytes; measured peak $peak rounds up to $rounded"
+[ "$rounded" -eq "$documented" ] || {
+  echo "FAIL: $DOC says budget-bytes: $documented but the measured peak ($peak) rounds up to $rounded: update the doc" >&2; exit 1; }
+
+status=0
+echo "-- (a) completes at the documented budget ($documented bytes)"
+attempt "$documented" $COUNT at-budget
+if succeeded $COUNT; then echo "PASS (a): $(outcome), peak $(field peak), refused $(field refused)"
+else echo "FAIL (a): $(outcome)" >&2; status=1; fi
+
+below=$((documented - 4096))
+echo "-- (b) fails cleanly at $below bytes (one 4 KB step below)"
+attempt "$below" $COUNT below-budget
+oom_pattern='out of memory|memory exhausted|allocation failed|cannot allocate|ENOMEM'
+if [ "$RC" -eq 0 ]; then echo "FAIL (b): completed below the documented budget; the budget is not tight" >&2; status=1
+elif [ "$RC" -ge 128 ] || [ -z "$REPORT" ]; then echo "FAIL (b): not a clean failure: $(outcome)" >&2; status=1
+elif grep -qiE "$oom_pattern" "$OUT/below-budget.err"; then
+  echo "PASS (b): $(outcome) (refused $(field refused) allocation(s), first $(field first_refused) bytes)"
+elif [ -n "$known_stderr" ] && [ "$(tail -n 1 "$OUT/below-budget.err")" = "$known_stderr" ]; then
+  echo "XFAIL (b): clean exit $RC, no signal, but the message does not say out of memory:"
+  echo "           '$(tail -n 1 "$OUT/below-budget.err")' (refused $(field refused) allocation(s), first $(field first_refused) bytes)"
+  echo "           known and recorded in $DOC; needs a change in Sources/TinyTLS (see the doc)"
+else
+  echo "FAIL (b): exit $RC without an out-of-memory message: '$(tail -n 1 "$OUT/below-budget.err")'" >&2; status=1
+fi
+
+echo "-- (c) steady state: allocations after \"subscribed to\", --count 10 vs --count 1000"
+attempt "" 10 steady-10
+succeeded 10 || { echo "FAIL (c): --count 10 failed: $(outcome)" >&2; exit 1; }
+total10=$(field count); mark10=$(field count_at_mark)
+attempt "" 1000 steady-1000
+succeeded 1000 || { echo "FAIL (c): --count 1000 failed: $(outcome)" >&2; exit 1; }
+total1000=$(field count); mark1000=$(field count_at_mark)
+if [ "$mark10" -lt 0 ] || [ "$mark1000" -lt 0 ]; then echo "FAIL (c): the 'subscribed to' mark was not seen" >&2; status=1
+else
+  steady10=$((total10 - mark10)); steady1000=$((total1000 - mark1000))
+  echo "--count 10: $total10 allocations in total, $steady10 after subscribing"
+  echo "--count 1000: $total1000 allocations in total, $steady1000 after subscribing"
+  if [ "$steady10" -eq "$steady1000" ]; then echo "PASS (c): flat ($steady10 = $steady1000; they are the handshake state mbedtls_ssl_session_reset re-arms on disconnect)"
+  else echo "FAIL (c): steady-state allocations grow with the message count ($steady10 vs $steady1000)" >&2; status=1; fi
+fi
+
+echo "-- sweep: budgets in 4 KB steps below the documented one (informational)"
+printf '%-10s %s\n' budget outcome
+b=$below
+while [ "$b" -gt 0 ]; do
+  attempt "$b" $COUNT sweep
+  printf '%-10s %s\n' "$b" "$(outcome)"
+  b=$((b - 4096))
+done
+for b in 2048 1024 512 256 128 0; do attempt "$b" $COUNT sweep; printf '%-10s %s\n' "$b" "$(outcome)"; done
+
+if [ "$profile" -eq 1 ]; then
+  echo "-- massif (heap at the peak, by category) and stack"
+  valgrind --tool=massif --pages-as-heap=no --threshold=0 --peak-inaccuracy=0 --massif-out-file="$OUT/massif.out" \
+    "$BIN" --count $COUNT >"$OUT/massif.log" 2>&1
+  valgrind --tool=massif --pages-as-heap=no --stacks=yes --threshold=0 --peak-inaccuracy=0 \
+    --massif-out-file="$OUT/massif-stacks.out" "$BIN" --count $COUNT >>"$OUT/massif.log" 2>&1
+  ms_print "$OUT/massif.out" >"$OUT/massif.txt"
+  python3 Tests/MemoryHarness/massif_breakdown.py "$OUT/massif.out" --markdown
+  echo "stack peak (massif --stacks=yes): $(grep '^mem_stacks_B=' "$OUT/massif-stacks.out" | cut -d= -f2 | sort -n | tail -n 1) bytes"
+  echo "-- peak RSS (/usr/bin/time -v), mqtt-demo --count $COUNT"
+  gcc -static -Wl,--defsym,main=mqtt_demo_main -o "$OUT/mqtt-demo-fullstatic" \
+    $(cat .build-embedded-static/x86_64-unknown-linux-gnu/release/mqtt-demo.product/Objects.LinkFileList) \
+    -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a 2>"$OUT/fullstatic-link.log"
+  for bin in "$BIN" "$OUT/mqtt-demo-fullstatic"; do
+    /usr/bin/time -v "$bin" --count $COUNT >/dev/null 2>"$OUT/time.log"
+    printf '%-50s %6s KB max RSS  (%s)\n' "$bin" "$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$OUT/time.log")" \
+      "$(ldd "$bin" >/dev/null 2>&1 && echo 'dynamic libc' || echo 'fully static')"
+  done
+fi
+
+[ "$status" -eq 0 ] && echo "memory harness passed" || echo "memory harness FAILED" >&2
+exit "$status"
