@@ -41,7 +41,9 @@ struct HubTelemetry {
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 96, alignment: 1)
         var options = HubOptions()
         options.features = []
-        let buffers = HubBuffers.allocate(maxMessage: 1_024, receive: 1_024, window: 8)
+        guard let buffers = HubBuffers.allocate(maxMessage: 1_024, receive: 1_024, window: 8) else {
+            ExampleOutput.fail("out of memory: could not allocate the hub buffers")
+        }
         let client = environment.connectMQTT(buffers: buffers, options: options)
         let platform = SystemPlatform()
         let runID = platform.random32()

@@ -34,7 +34,9 @@ struct Demo {
         } catch {
             fail(error.summary)
         }
-        let buffers = MQTTBuffers.allocate(transmit: 1024, receive: 1024, inflightBytes: 4096, inflightWindow: 16)
+        guard let buffers = MQTTBuffers.allocate(transmit: 1024, receive: 1024, inflightBytes: 4096, inflightWindow: 16) else {
+            fail("out of memory: could not allocate the MQTT buffers")
+        }
         let session = MQTTSession(transport: transport, platform: SystemPlatform(), buffers: buffers)
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
 

@@ -32,7 +32,7 @@ static int wait_fd(int fd, short events, int32_t timeout_ms, int32_t *err) {
 
 static int connect_one(const struct addrinfo *ai, int32_t timeout_ms, int32_t *out_fd, int32_t *err) {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-    if (fd < 0) { *err = errno; return TP_ERR_IO; }
+    if (fd < 0) { *err = errno; return (errno == ENOMEM || errno == ENOBUFS) ? TP_ERR_NOMEM : TP_ERR_IO; }
     int one = 1;
     // Without TCP_NODELAY a TLS handshake waits on Nagle + delayed ACK (~40 ms per flight).
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -76,16 +76,18 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
     hints.ai_flags = AI_ADDRCONFIG;
     struct addrinfo *list = NULL;
     int g = getaddrinfo(host, service, &hints, &list);
+    if (g == EAI_MEMORY) { *err = ENOMEM; return TP_ERR_NOMEM; }
     if (g != 0 || list == NULL) {
         // AI_ADDRCONFIG hides ::1 / 127.0.0.1 on hosts without a configured address; retry without it.
         hints.ai_flags = 0;
         g = getaddrinfo(host, service, &hints, &list);
+        if (g == EAI_MEMORY) { *err = ENOMEM; return TP_ERR_NOMEM; }
         if (g != 0 || list == NULL) { *err = g; return TP_ERR_DNS; }
     }
     int result = TP_ERR_REFUSED;
     for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
         result = connect_one(ai, timeout_ms, out_fd, err);
-        if (result == TP_OK || result == TP_ERR_TIMEOUT) break;
+        if (result == TP_OK || result == TP_ERR_TIMEOUT || result == TP_ERR_NOMEM) break;
     }
     freeaddrinfo(list);
     return result;
@@ -204,3 +206,6 @@ int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err) {
 }
 
 const char *tp_strerror(int32_t err) { const char *s = strerror(err); return s ? s : "unknown error"; }
+
+void tp_errno_clear(void) { errno = 0; }
+int tp_errno_is_nomem(void) { return errno == ENOMEM; }

@@ -56,6 +56,7 @@ public final class TCPTransport: Transport {
         case Int64(TP_ERR_REFUSED): return .connectionRefused
         case Int64(TP_ERR_CLOSED): return .closed
         case Int64(TP_ERR_UNREACHABLE): return .networkUnreachable
+        case Int64(TP_ERR_NOMEM): return .outOfMemory
         default: return .io(errno: errno)
         }
     }

@@ -25,6 +25,8 @@ public enum TransportError: Error, Equatable {
     case invalidConfiguration(StaticString)
     /// The call needs an open connection and there is none.
     case notConnected
+    /// Memory ran out (mbedTLS record buffers, handshake, resolver): raise the memory budget.
+    case outOfMemory
 
     public static func == (lhs: TransportError, rhs: TransportError) -> Bool {
         switch (lhs, rhs) {
@@ -32,7 +34,7 @@ public enum TransportError: Error, Equatable {
         case (.connectionRefused, .connectionRefused), (.networkUnreachable, .networkUnreachable),
              (.timeout, .timeout), (.closed, .closed), (.untrustedCertificate, .untrustedCertificate),
              (.hostnameMismatch, .hostnameMismatch), (.certificateExpired, .certificateExpired),
-             (.notConnected, .notConnected):
+             (.notConnected, .notConnected), (.outOfMemory, .outOfMemory):
             return true
         case let (.io(a), .io(b)): return a == b
         case let (.tls(a), .tls(b)): return a == b
@@ -57,6 +59,7 @@ public enum TransportError: Error, Equatable {
         case .tls: return "TLS failure"
         case .invalidConfiguration(let why): return why
         case .notConnected: return "not connected"
+        case .outOfMemory: return "out of memory: the TLS session (about 64 KB of heap) does not fit"
         }
     }
 }

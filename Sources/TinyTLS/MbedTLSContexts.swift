@@ -12,7 +12,13 @@ final class MbedTLSContexts {
     /// State the BIO callbacks read: the socket and the current deadlines.
     let bio = UnsafeMutablePointer<BIOState>.allocate(capacity: 1)
 
+    /// Whether every context was allocated (Embedded `allocate` returns null when memory runs out).
+    let allocated: Bool
+
     init() {
+        allocated = isAllocated(ssl) && isAllocated(config) && isAllocated(drbg) && isAllocated(trust)
+            && isAllocated(clientCertificate) && isAllocated(clientKey) && isAllocated(bio)
+        guard allocated else { return }
         mbedtls_ssl_init(ssl)
         mbedtls_ssl_config_init(config)
         mbedtls_ctr_drbg_init(drbg)
@@ -23,12 +29,15 @@ final class MbedTLSContexts {
     }
 
     deinit {
-        mbedtls_ssl_free(ssl)
-        mbedtls_ssl_config_free(config)
-        mbedtls_ctr_drbg_free(drbg)
-        mbedtls_x509_crt_free(trust)
-        mbedtls_x509_crt_free(clientCertificate)
-        mbedtls_pk_free(clientKey)
+        if allocated {
+            mbedtls_ssl_free(ssl)
+            mbedtls_ssl_config_free(config)
+            mbedtls_ctr_drbg_free(drbg)
+            mbedtls_x509_crt_free(trust)
+            mbedtls_x509_crt_free(clientCertificate)
+            mbedtls_pk_free(clientKey)
+        }
+        // Deallocating a null pointer (a failed allocation) is a no-op.
         ssl.deallocate()
         config.deallocate()
         drbg.deallocate()

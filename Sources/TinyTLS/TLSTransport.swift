@@ -1,4 +1,5 @@
 import CMbedTLS
+import CTinyPlatform
 import TinyPlatform
 
 /// TLS 1.2 client over TCP with Debian's mbedTLS 2.28: the transport devices use.
@@ -15,12 +16,16 @@ public final class TLSTransport: Transport {
     private let contexts: MbedTLSContexts
     private let tcp: TCPTransport
     private var established = false
+    /// Whether mbedtls_ssl_setup succeeded (before that, the SSL context must not be reset).
+    private var ready = false
 
     /// Sets up mbedTLS for `configuration`: parses trust anchors and the client identity,
     /// seeds the DRBG. Throws `invalidConfiguration` for unusable PEM or keys.
     public init(_ configuration: TLSConfiguration) throws(TransportError) {
         contexts = MbedTLSContexts()
         tcp = TCPTransport(host: configuration.host, port: configuration.port)
+        guard contexts.allocated else { throw .outOfMemory }
+        tp_errno_clear()
         let personalization: StaticString = "tinyhub-tls"
         guard mbedtls_ctr_drbg_seed(contexts.drbg, BIOCallbacks.entropy, nil,
                                     personalization.utf8Start, personalization.utf8CodeUnitCount) == 0 else {
@@ -38,9 +43,9 @@ public final class TLSTransport: Transport {
         mbedtls_ssl_conf_ca_chain(config, contexts.trust, nil)
         mbedtls_ssl_conf_rng(config, mbedtls_ctr_drbg_random, contexts.drbg)
         if let identity = configuration.clientIdentity { try loadClientIdentity(identity) }
-        guard mbedtls_ssl_setup(contexts.ssl, config) == 0 else {
-            throw .invalidConfiguration("mbedtls_ssl_setup failed (out of memory?)")
-        }
+        // mbedtls_ssl_setup allocates the 16 KB + 16 KB record buffers; it fails only for lack of memory.
+        guard mbedtls_ssl_setup(contexts.ssl, config) == 0 else { throw .outOfMemory }
+        ready = true
         let hostResult = configuration.host.withCString { mbedtls_ssl_set_hostname(contexts.ssl, $0) }
         guard hostResult == 0 else { throw .invalidConfiguration("host name rejected by mbedTLS (too long?)") }
         mbedtls_ssl_set_bio(contexts.ssl, contexts.bio, BIOCallbacks.send, nil, BIOCallbacks.receive)
@@ -59,6 +64,7 @@ public final class TLSTransport: Transport {
         try tcp.open(timeoutMs: timeoutMs)
         contexts.bio.pointee.descriptor = tcp.descriptor
         contexts.bio.pointee.sendTimeoutMs = timeoutMs
+        tp_errno_clear()
         while true {
             contexts.bio.pointee.receiveTimeoutMs = max(1, tp_remaining(deadline))
             let result = mbedtls_ssl_handshake(contexts.ssl)
@@ -107,7 +113,7 @@ public final class TLSTransport: Transport {
     }
 
     public func close() {
-        if established {
+        if established, ready {
             // close_notify (RFC 5246 §7.2.1): best effort, short deadline.
             contexts.bio.pointee.sendTimeoutMs = 1_000
             _ = mbedtls_ssl_close_notify(contexts.ssl)
@@ -119,6 +125,7 @@ public final class TLSTransport: Transport {
     private func abort() {
         established = false
         tcp.close()
+        guard ready else { return }
         contexts.bio.pointee.descriptor = -1
         _ = mbedtls_ssl_session_reset(contexts.ssl)
     }
@@ -126,6 +133,7 @@ public final class TLSTransport: Transport {
     // MARK: - Errors
 
     private func handshakeError(_ code: Int32) -> TransportError {
+        if failedForLackOfMemory(code) { return .outOfMemory }
         if code == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED {
             let flags = mbedtls_ssl_get_verify_result(contexts.ssl)
             lastVerificationFlags = flags
@@ -140,6 +148,7 @@ public final class TLSTransport: Transport {
     private func ioError(_ code: Int32) -> TransportError {
         let bio = contexts.bio.pointee
         if code == MBEDTLS_ERR_SSL_TIMEOUT { return .timeout }
+        if isAllocationFailure(code) { return .outOfMemory }
         if code == MBEDTLS_ERR_NET_CONN_RESET || code == MBEDTLS_ERR_SSL_CONN_EOF { return .closed }
         if code == MBEDTLS_ERR_NET_SEND_FAILED || code == MBEDTLS_ERR_NET_RECV_FAILED {
             return TCPTransport.error(code: bio.lastCode, errno: bio.lastErrno)
@@ -157,21 +166,21 @@ public final class TLSTransport: Transport {
         case .pem(let text):
             try parseCertificate(text, into: contexts.trust)
         case .pemBytes(let bytes):
-            guard mbedtls_x509_crt_parse(contexts.trust, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count) == 0 else {
-                throw .invalidConfiguration("trusted CA certificates could not be parsed")
-            }
+            let result = mbedtls_x509_crt_parse(contexts.trust, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+            if failedForLackOfMemory(result) { throw .outOfMemory }
+            guard result == 0 else { throw .invalidConfiguration("trusted CA certificates could not be parsed") }
         case .file(let path):
-            guard path.withCString({ mbedtls_x509_crt_parse_file(contexts.trust, $0) }) == 0 else {
-                throw .invalidConfiguration("trusted CA file missing or not PEM/DER certificates")
-            }
+            let result = path.withCString { mbedtls_x509_crt_parse_file(contexts.trust, $0) }
+            if isAllocationFailure(result) { throw .outOfMemory }
+            guard result == 0 else { throw .invalidConfiguration("trusted CA file missing or not PEM/DER certificates") }
         }
     }
 
     private func parseCertificate(_ pem: StaticString, into chain: UnsafeMutablePointer<mbedtls_x509_crt>) throws(TransportError) {
         // StaticString storage is NUL-terminated; mbedTLS wants the NUL counted for PEM.
-        guard mbedtls_x509_crt_parse(chain, pem.utf8Start, pem.utf8CodeUnitCount + 1) == 0 else {
-            throw .invalidConfiguration("built-in certificate could not be parsed")
-        }
+        let result = mbedtls_x509_crt_parse(chain, pem.utf8Start, pem.utf8CodeUnitCount + 1)
+        if failedForLackOfMemory(result) { throw .outOfMemory }
+        guard result == 0 else { throw .invalidConfiguration("built-in certificate could not be parsed") }
     }
 
     private func loadClientIdentity(_ identity: ClientIdentity) throws(TransportError) {

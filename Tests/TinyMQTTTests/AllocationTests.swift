@@ -18,7 +18,7 @@ import TinyPlatform
         payload.initializeMemory(as: UInt8.self, repeating: 0x61)
         // A transport that answers each PUBLISH with its PUBACK without allocating.
         let echo = AckingTransport(ack: ack)
-        let buffers = MQTTBuffers.allocate(transmit: 256, receive: 256, inflightBytes: 4096, inflightWindow: 16)
+        let buffers = MQTTBuffers.allocate(transmit: 256, receive: 256, inflightBytes: 4096, inflightWindow: 16)!
         defer { buffers.deallocate() }
         let session = MQTTSession(transport: echo, platform: f.platform, buffers: buffers)
         try session.connect(f.options)

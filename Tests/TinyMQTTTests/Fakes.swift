@@ -94,7 +94,7 @@ final class SessionFixture {
     init(receive: Int = 256, inflightBytes: Int = 1024, window: Int = 4, keepAlive: UInt16 = 60,
          configure: (inout MQTTSessionConfiguration) -> Void = { _ in }) {
         transport = ScriptedTransport(platform: platform)
-        buffers = MQTTBuffers.allocate(transmit: 512, receive: receive, inflightBytes: inflightBytes, inflightWindow: window)
+        buffers = MQTTBuffers.allocate(transmit: 512, receive: receive, inflightBytes: inflightBytes, inflightWindow: window)!
         var configuration = MQTTSessionConfiguration()
         configure(&configuration)
         session = MQTTSession(transport: transport, platform: platform, buffers: buffers, configuration: configuration)

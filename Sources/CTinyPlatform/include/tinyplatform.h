@@ -21,6 +21,7 @@ enum {
     TP_ERR_CLOSED = -5,      ///< the peer closed the connection
     TP_ERR_UNREACHABLE = -6, ///< no route / network down
     TP_ERR_TOO_LARGE = -7,   ///< a file does not fit the caller's buffer
+    TP_ERR_NOMEM = -8,       ///< the C library ran out of memory (getaddrinfo, socket)
 };
 
 /// Opens a TCP connection to host:port (IPv4 or IPv6) within timeout_ms, with
@@ -68,6 +69,12 @@ const char *tp_getenv(const char *name);
 /// Reads a whole file into buf (at most cap bytes). Returns the length, TP_ERR_IO
 /// when it cannot be read, or TP_ERR_TOO_LARGE when the file is larger than cap.
 int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err);
+
+/// Sets errno to 0, so a later check can tell whether something since failed for lack of memory.
+void tp_errno_clear(void);
+
+/// Whether errno is ENOMEM (an allocation inside a C library failed since tp_errno_clear).
+int tp_errno_is_nomem(void);
 
 /// Text for an errno value (strerror), never NULL.
 const char *tp_strerror(int32_t err);

@@ -18,13 +18,19 @@ public struct HubBuffers {
 
     /// Allocates everything once at start-up. `maxMessage` bounds one telemetry payload
     /// plus its properties; `window` is the QoS 1 in-flight window.
-    public static func allocate(maxMessage: Int = 1_024, receive: Int = 2_048, window: Int = 8) -> HubBuffers {
+    /// Returns nil when memory ran out.
+    public static func allocate(maxMessage: Int = 1_024, receive: Int = 2_048, window: Int = 8) -> HubBuffers? {
         let topicBytes = 512
         let packet = MQTTEncoder.publishSize(topicLength: topicBytes, payloadLength: maxMessage, qos: .atLeastOnce)
-        return HubBuffers(
-            mqtt: .allocate(transmit: max(packet, 1_024), receive: receive, inflightBytes: packet * window, inflightWindow: window),
-            identity: .allocate(byteCount: 2_048, alignment: 1),
-            topic: .allocate(byteCount: topicBytes, alignment: 1))
+        guard let mqtt = MQTTBuffers.allocate(transmit: max(packet, 1_024), receive: receive,
+                                              inflightBytes: packet * window, inflightWindow: window) else { return nil }
+        let buffers = HubBuffers(mqtt: mqtt, identity: .allocate(byteCount: 2_048, alignment: 1),
+                                 topic: .allocate(byteCount: topicBytes, alignment: 1))
+        guard buffers.identity.baseAddress != nil, buffers.topic.baseAddress != nil else {
+            buffers.deallocate()
+            return nil
+        }
+        return buffers
     }
 
     /// Frees buffers made by `allocate`.

@@ -38,16 +38,23 @@ public struct MQTTBuffers {
         self.inflightSlots = inflightSlots
     }
 
-    /// Allocates all buffers once, at start-up. Release them with `deallocate()` after
-    /// the session is gone.
-    public static func allocate(transmit: Int, receive: Int, inflightBytes: Int, inflightWindow: Int) -> MQTTBuffers {
+    /// Allocates all buffers once, at start-up; nil when memory ran out (Embedded Swift's
+    /// `allocate` returns null rather than trapping). Release them with `deallocate()`
+    /// after the session is gone.
+    public static func allocate(transmit: Int, receive: Int, inflightBytes: Int, inflightWindow: Int) -> MQTTBuffers? {
         let slots = UnsafeMutableBufferPointer<MQTTInflightSlot>.allocate(capacity: max(1, inflightWindow))
-        slots.initialize(repeating: MQTTInflightSlot())
-        return MQTTBuffers(
+        let buffers = MQTTBuffers(
             transmit: .allocate(byteCount: transmit, alignment: 8),
             receive: .allocate(byteCount: receive, alignment: 8),
             inflightArena: .allocate(byteCount: inflightBytes, alignment: 8),
             inflightSlots: slots)
+        guard buffers.transmit.baseAddress != nil, buffers.receive.baseAddress != nil,
+              buffers.inflightArena.baseAddress != nil, slots.baseAddress != nil else {
+            buffers.deallocate()
+            return nil
+        }
+        slots.initialize(repeating: MQTTInflightSlot())
+        return buffers
     }
 
     /// Frees buffers made by `allocate`.
