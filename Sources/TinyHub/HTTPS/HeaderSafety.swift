@@ -43,10 +43,16 @@ enum HeaderSafety {
         }
     }
 
-    /// Checks every system property value.
+    /// Checks every system property value (one by one: an array literal would allocate).
     static func check(_ system: TelemetrySystemProperties) throws(HubHTTPSError) {
-        for value in [system.messageID, system.correlationID, system.contentType, system.contentEncoding, system.creationTime] {
-            if let value, !isSafeValue(value) { throw .invalidSystemProperty }
-        }
+        try check(system.messageID)
+        try check(system.correlationID)
+        try check(system.contentType)
+        try check(system.contentEncoding)
+        try check(system.creationTime)
+    }
+
+    private static func check(_ value: UnsafeRawBufferPointer?) throws(HubHTTPSError) {
+        if let value, !isSafeValue(value) { throw .invalidSystemProperty }
     }
 }
