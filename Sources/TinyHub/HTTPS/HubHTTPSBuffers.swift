@@ -1,0 +1,39 @@
+/// All memory a `HubHTTPSClient` uses, sized and owned by the application.
+public struct HubHTTPSBuffers {
+    /// Requests are written here (head, and the body when it fits; larger bodies are sent
+    /// from the caller's memory). After a request is sent it doubles as the receive buffer.
+    public var request: UnsafeMutableRawBufferPointer
+    /// The status line and headers of a response (the C2D message properties live here).
+    public var responseHeaders: UnsafeMutableRawBufferPointer
+    /// Response bodies (C2D payloads) and batch bodies being built: its size bounds both.
+    public var body: UnsafeMutableRawBufferPointer
+    /// Holds a copy of the connection string and the current SAS token.
+    public var identity: UnsafeMutableRawBufferPointer
+
+    /// Wraps memory the caller already owns.
+    public init(request: UnsafeMutableRawBufferPointer, responseHeaders: UnsafeMutableRawBufferPointer,
+                body: UnsafeMutableRawBufferPointer, identity: UnsafeMutableRawBufferPointer) {
+        self.request = request
+        self.responseHeaders = responseHeaders
+        self.body = body
+        self.identity = identity
+    }
+
+    /// Allocates everything once at start-up. `body` bounds a received C2D message and a
+    /// telemetry batch; `request` should hold the head plus a typical telemetry payload.
+    public static func allocate(request: Int = 2_048, responseHeaders: Int = 2_048, body: Int = 4_096,
+                                identity: Int = 1_024) -> HubHTTPSBuffers {
+        HubHTTPSBuffers(request: .allocate(byteCount: request, alignment: 1),
+                        responseHeaders: .allocate(byteCount: responseHeaders, alignment: 1),
+                        body: .allocate(byteCount: body, alignment: 1),
+                        identity: .allocate(byteCount: identity, alignment: 1))
+    }
+
+    /// Frees buffers made by `allocate`.
+    public func deallocate() {
+        request.deallocate()
+        responseHeaders.deallocate()
+        body.deallocate()
+        identity.deallocate()
+    }
+}

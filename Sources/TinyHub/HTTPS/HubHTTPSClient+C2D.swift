@@ -1,0 +1,121 @@
+import TinyHTTP
+import TinyPlatform
+
+/// What one `pollCloudToDevice` call did.
+public struct C2DPollResult {
+    /// Messages received and handed to the handler in this call.
+    public var received: Int
+    /// Milliseconds until the next poll is allowed: sleep about this long before calling again.
+    public var nextPollInMs: UInt64
+}
+
+extension HubHTTPSClient {
+    /// Fetches one cloud-to-device message: `GET /devices/{id}/messages/deviceBound`.
+    /// Returns nil on 204 (queue empty; the poll cycle ends) and the message on 200 (the
+    /// cycle stays open: call again while messages come, up to the policy's per-cycle bound).
+    ///
+    /// Governed by the polling policy: a GET that would start a cycle earlier than the
+    /// interval after the previous cycle's start throws `pollTooSoon` without sending.
+    /// After 429/503 the next cycle waits for `Retry-After`. A message larger than the body
+    /// buffer is rejected and reported as `receivedMessageTooLarge`.
+    public func receive() throws(HubHTTPSError) -> HTTPSCloudToDeviceMessage? {
+        guard connection.moduleID == nil else { throw .cloudToDeviceNeedsDeviceIdentity }
+        try checkMaySend()
+        let now = platform.monotonicMs()
+        try schedule.beginGet(now: now)
+        let status: Int
+        do throws(HubHTTPSError) {
+            var writer = try beginRequest(.get, .deviceBound)
+            let length: Int
+            do throws(HTTPEncodeError) { length = try writer.finish() } catch { throw .request(error) }
+            status = try exchange(headLength: length, body: UnsafeRawBufferPointer(start: nil, count: 0))
+        } catch {
+            switch error {
+            case .throttled(let seconds), .serviceUnavailable(let seconds):
+                schedule.backOff(now: platform.monotonicMs(), retryAfterMs: UInt64(max(0, seconds)) * 1_000)
+            default:
+                schedule.endCycle()
+            }
+            throw error
+        }
+        if status == 204 {
+            schedule.endCycle()
+            return nil
+        }
+        guard status == 200 else {
+            schedule.endCycle()
+            throw .unexpectedStatus(status)
+        }
+        schedule.gotMessage()
+        guard let etag = parser.etagUnquoted else { throw .missingLockToken }
+        let lock = try C2DLockToken(etag)
+        let payload: UnsafeRawBufferPointer
+        do throws(HTTPParseError) {
+            payload = try parser.body()
+        } catch {
+            if case .bodyTooLarge(let total) = error {
+                try settle(lock, .reject)
+                throw .receivedMessageTooLarge(totalBytes: total)
+            }
+            throw .response(error)
+        }
+        return HTTPSCloudToDeviceMessage(payload: payload, lockToken: lock, headers: parser.headers)
+    }
+
+    /// Completes (deletes) a received message. 412 (`lockLost`) means the lock expired or
+    /// the message was already settled.
+    public func complete(_ lock: C2DLockToken) throws(HubHTTPSError) { try settle(lock, .complete) }
+
+    /// Rejects (dead-letters) a received message.
+    public func reject(_ lock: C2DLockToken) throws(HubHTTPSError) { try settle(lock, .reject) }
+
+    /// Abandons a received message: it is queued again, its delivery count raised.
+    public func abandon(_ lock: C2DLockToken) throws(HubHTTPSError) { try settle(lock, .abandon) }
+
+    /// Settles a message as `disposition` says, with `If-Match: "<lock>"` as the C SDK sends it.
+    public func settle(_ lock: C2DLockToken, _ disposition: C2DDisposition) throws(HubHTTPSError) {
+        try checkMaySend()
+        var writer = try beginRequest(disposition == .abandon ? .post : .delete, .settle(lock, disposition))
+        let length: Int
+        do throws(HTTPEncodeError) {
+            try writer.beginHeader(name: "If-Match")
+            try writer.appendValue("\"")
+            try lock.withBytes { (bytes) throws(HTTPEncodeError) in try writer.appendValue(bytes) }
+            try writer.appendValue("\"")
+            try writer.endHeader()
+            length = disposition == .abandon ? try writer.finish(contentLength: 0) : try writer.finish()
+        } catch {
+            throw .request(error)
+        }
+        let status = try exchange(headLength: length, body: UnsafeRawBufferPointer(start: nil, count: 0))
+        guard status == 204 || status == 200 else { throw .unexpectedStatus(status) }
+    }
+
+    /// One poll cycle, if due: receives while messages are waiting (at most the policy's
+    /// per-cycle bound), hands each to `handler` and settles it as the handler answers.
+    /// Returns at once (nothing sent) when no poll is due. Throws what `receive` or
+    /// settling throws (a lost lock is not an error here: the message comes again).
+    public func pollCloudToDevice(_ handler: (HTTPSCloudToDeviceMessage) -> C2DDisposition) throws(HubHTTPSError) -> C2DPollResult {
+        var received = 0
+        while nextPollInMs == 0, !stopped {
+            let message: HTTPSCloudToDeviceMessage?
+            do throws(HubHTTPSError) {
+                message = try receive()
+            } catch {
+                if case .pollTooSoon = error { break }
+                throw error
+            }
+            guard let message else { break }
+            received += 1
+            let disposition = handler(message)
+            do throws(HubHTTPSError) {
+                try settle(message.lockToken, disposition)
+            } catch {
+                if case .lockLost = error { continue }
+                schedule.endCycle()
+                throw error
+            }
+        }
+        return C2DPollResult(received: received, nextPollInMs: nextPollInMs)
+    }
+}

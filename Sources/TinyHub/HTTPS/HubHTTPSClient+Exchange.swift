@@ -1,0 +1,125 @@
+import TinyHTTP
+import TinyPlatform
+
+/// One request/response exchange over the kept-alive connection.
+extension HubHTTPSClient {
+    /// Refuses to send while stopped after auth failures or inside a `Retry-After` window.
+    func checkMaySend() throws(HubHTTPSError) {
+        guard !stopped else { throw .stoppedAfterAuthenticationFailures }
+        let now = platform.monotonicMs()
+        if backoffUntilMs > now { throw .backingOff(remainingMs: backoffUntilMs - now) }
+    }
+
+    /// Sends the head written in the request buffer and `body`: copied behind the head when
+    /// both fit (one TLS record), else sent from where it lies right after the head.
+    func exchange(headLength: Int, appending body: UnsafeRawBufferPointer) throws(HubHTTPSError) -> Int {
+        guard headLength + body.count <= requestBuffer.count else { return try exchange(headLength: headLength, body: body) }
+        if body.count > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: requestBuffer[headLength..<(headLength + body.count)]).copyMemory(from: body)
+        }
+        return try exchange(headLength: headLength + body.count, body: UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    /// Sends `requestBuffer[0..<headLength]` followed by `body` (which may be empty, or
+    /// lie outside the request buffer) and reads the response into the parser. Returns the
+    /// status code. A request that met a stale kept-alive connection (send failed, or the
+    /// peer closed before any response byte) is sent once more on a new connection.
+    func exchange(headLength: Int, body: UnsafeRawBufferPointer) throws(HubHTTPSError) -> Int {
+        try checkMaySend()
+        var retried = false
+        while true {
+            let reused = transport.isOpen
+            if !reused {
+                do throws(TransportError) {
+                    try transport.open(timeoutMs: options.timeoutMs)
+                } catch {
+                    throw .transport(error)
+                }
+                connectionsOpened += 1
+            }
+            do throws(TransportError) {
+                try transport.send(UnsafeRawBufferPointer(rebasing: requestBuffer[0..<headLength]), timeoutMs: options.timeoutMs)
+                if body.count > 0 { try transport.send(body, timeoutMs: options.timeoutMs) }
+            } catch {
+                transport.close()
+                if reused, !retried { retried = true; continue }
+                throw .transport(error)
+            }
+            do throws(HubHTTPSError) {
+                try readResponse()
+            } catch {
+                transport.close()
+                if case .transport = error, reused, !retried, parser.statusCode == 0, noBytesReceived {
+                    retried = true
+                    continue
+                }
+                throw error
+            }
+            if !parser.connectionReusable { transport.close() }
+            return try classify(parser.statusCode)
+        }
+    }
+
+    /// Reads one response (skipping 1xx) into the parser, using the request buffer as the
+    /// receive buffer.
+    private func readResponse() throws(HubHTTPSError) {
+        parser.reset()
+        noBytesReceived = true
+        var total = 0
+        while true {
+            let n: Int
+            do throws(TransportError) {
+                n = try transport.receive(into: requestBuffer, timeoutMs: options.timeoutMs)
+            } catch {
+                guard error == .closed, total > 0 else { throw .transport(error) }
+                do throws(HTTPParseError) { try parser.connectionClosed() } catch { throw .response(error) }
+                return
+            }
+            guard n > 0 else { throw .transport(.timeout) }
+            noBytesReceived = false
+            total += n
+            var offset = 0
+            while offset < n {
+                do throws(HTTPParseError) {
+                    offset += try parser.feed(UnsafeRawBufferPointer(rebasing: requestBuffer[offset..<n]))
+                } catch {
+                    throw .response(error)
+                }
+                if parser.isComplete {
+                    if parser.isInterim {
+                        parser.reset()
+                        continue
+                    }
+                    // Bytes after the response: we never pipeline, so the stream is confused.
+                    if offset < n { transport.close() }
+                    return
+                }
+            }
+        }
+    }
+
+    /// Maps the status to success or a typed error, and keeps the back-off and
+    /// authentication-failure bookkeeping.
+    private func classify(_ status: Int) throws(HubHTTPSError) -> Int {
+        if status >= 200, status < 300 {
+            authFailures = 0
+            return status
+        }
+        let retryAfter = parser.retryAfterSeconds ?? Int(options.defaultRetryAfterSeconds)
+        let error = HubHTTPSError.status(status, retryAfter: retryAfter)
+        switch error {
+        case .throttled, .serviceUnavailable:
+            backoffUntilMs = platform.monotonicMs() + UInt64(max(0, retryAfter)) * 1_000
+        case .unauthorized, .forbidden, .deviceNotFound:
+            if case .unauthorized = error { invalidateToken() }
+            authFailures &+= 1
+            if authFailures >= max(options.maxAuthenticationFailures, 1) {
+                stopped = true
+                notice("TinyHub HTTPS: stopped after repeated authentication failures (401/403/404); call resume() after fixing it")
+            }
+        default:
+            break
+        }
+        throw error
+    }
+}

@@ -1,0 +1,100 @@
+import TinyHTTP
+import TinyPlatform
+
+/// The REST resources the client talks to.
+enum HubResource {
+    /// `/devices/{d}[/modules/{m}]/messages/events`
+    case events
+    /// `/devices/{d}/messages/deviceBound`
+    case deviceBound
+    /// `/devices/{d}/messages/deviceBound/{lock}` (+ `&reject`, or `/abandon`)
+    case settle(C2DLockToken, C2DDisposition)
+}
+
+/// Request writing: request line, `Host`, `Authorization`, `User-Agent`, then the
+/// operation's own headers.
+extension HubHTTPSClient {
+    /// Writes the request line and the common headers into the request buffer.
+    func beginRequest(_ method: HTTPMethod, _ resource: HubResource) throws(HubHTTPSError) -> HTTPRequestWriter {
+        var writer = HTTPRequestWriter(buffer: requestBuffer)
+        let token = try authorization()
+        do throws(HTTPEncodeError) {
+            try writer.beginTarget(method: method)
+            try writer.appendTarget("/devices/")
+            try Self.appendEncoded(connection.deviceID, to: &writer)
+            if case .events = resource, let module = connection.moduleID {
+                try writer.appendTarget("/modules/")
+                try Self.appendEncoded(module, to: &writer)
+            }
+            switch resource {
+            case .events:
+                try writer.appendTarget("/messages/events")
+            case .deviceBound:
+                try writer.appendTarget("/messages/deviceBound")
+            case .settle(let lock, let disposition):
+                try writer.appendTarget("/messages/deviceBound/")
+                try lock.withBytes { (bytes) throws(HTTPEncodeError) in try Self.appendEncoded(bytes, to: &writer) }
+                if disposition == .abandon { try writer.appendTarget("/abandon") }
+            }
+            try writer.appendTarget("?api-version=")
+            try writer.appendTarget(HubHTTPSOptions.apiVersion)
+            if case .settle(_, .reject) = resource { try writer.appendTarget("&reject") }
+            try writer.endTarget(host: connection.hostName)
+            if let token { try writer.header(name: "Authorization", value: token) }
+            try writer.header(name: "User-Agent", value: HubHTTPSOptions.userAgent)
+        } catch {
+            throw .request(error)
+        }
+        return writer
+    }
+
+    /// Appends `bytes` percent-encoded (RFC 3986 unreserved kept) to the request target:
+    /// device ids may hold `# ? % + $` and more.
+    static func appendEncoded(_ bytes: UnsafeRawBufferPointer, to writer: inout HTTPRequestWriter) throws(HTTPEncodeError) {
+        var scratch = InlineArray<48, UInt8>(repeating: 0)
+        var i = 0
+        while i < bytes.count {
+            var n = 0
+            while i < bytes.count, n <= 45 {
+                let byte = bytes[i]
+                if PercentEncoding.isUnreserved(byte) {
+                    scratch[n] = byte
+                    n += 1
+                } else {
+                    scratch[n] = 0x25
+                    scratch[n + 1] = Hex.upper(byte >> 4)
+                    scratch[n + 2] = Hex.upper(byte & 0x0F)
+                    n += 3
+                }
+                i += 1
+            }
+            let used = n
+            try scratch.span.withUnsafeBytes { (all) throws(HTTPEncodeError) in
+                try writer.appendTarget(UnsafeRawBufferPointer(rebasing: all[0..<used]))
+            }
+        }
+    }
+
+    /// Writes `iothub-app-{name}: value` (the name is assembled on the stack; `HeaderSafety` checked it).
+    static func appHeader(_ property: MessageProperty, to writer: inout HTTPRequestWriter) throws(HTTPEncodeError) {
+        var name = InlineArray<256, UInt8>(repeating: 0)
+        let prefix: StaticString = "iothub-app-"
+        let p = prefix.utf8CodeUnitCount
+        for i in 0..<p { name[i] = prefix.utf8Start[i] }
+        let count = min(property.name.count, 256 - p)
+        for i in 0..<count { name[p + i] = property.name[i] }
+        let total = p + count
+        try name.span.withUnsafeBytes { (all) throws(HTTPEncodeError) in
+            try writer.header(name: UnsafeRawBufferPointer(rebasing: all[0..<total]), value: property.value)
+        }
+    }
+
+    /// Writes the system-property headers of a telemetry message.
+    static func systemHeaders(_ system: TelemetrySystemProperties, to writer: inout HTTPRequestWriter) throws(HTTPEncodeError) {
+        if let value = system.messageID { try writer.header(name: "iothub-messageid", value: value) }
+        if let value = system.correlationID { try writer.header(name: "iothub-correlationid", value: value) }
+        if let value = system.contentType { try writer.header(name: "iothub-contenttype", value: value) }
+        if let value = system.contentEncoding { try writer.header(name: "iothub-contentencoding", value: value) }
+        if let value = system.creationTime { try writer.header(name: "iothub-creation-time-utc", value: value) }
+    }
+}

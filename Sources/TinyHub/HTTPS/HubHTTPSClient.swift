@@ -1,0 +1,137 @@
+import TinyHTTP
+import TinyPlatform
+
+/// An Azure IoT Hub device (or module) client over HTTPS (the device REST API,
+/// `api-version=2020-03-13`): telemetry, telemetry batches, and cloud-to-device messages
+/// fetched by polling under the 25-minute rule (`C2DPollingPolicy`).
+///
+/// - Authentication: `Authorization: SharedAccessSignature …` minted from the device key
+///   (same `ConnectionString`/`SASToken` code as `HubClient`), reused until 80 % of its
+///   lifetime; X.509 (`x509=true`) sends no `Authorization` (the transport carries the client certificate).
+/// - One connection, kept alive across requests; reopened when the server says
+///   `Connection: close` or the socket died (a request that found a stale connection is
+///   sent once more on a fresh one, if no response byte had arrived).
+/// - 429/503: requests are refused locally until `Retry-After` passed. Repeated 401/403/404:
+///   the client stops until `resume()`.
+///
+/// Single-threaded and allocation-free after `init`: the application owns `HubHTTPSBuffers`.
+/// The transport is normally `TLSTransport` to `connectHost`, port 443.
+public final class HubHTTPSClient<T: Transport, P: Platform> {
+    /// The parsed connection string; its slices point into the client's identity buffer.
+    public let connection: ConnectionString
+    /// Behaviour chosen at init.
+    public let options: HubHTTPSOptions
+
+    let transport: T
+    let platform: P
+    let requestBuffer: UnsafeMutableRawBufferPointer
+    let bodyBuffer: UnsafeMutableRawBufferPointer
+    var parser: HTTPResponseParser
+    var schedule: C2DPollSchedule
+    private let identity: UnsafeMutableRawBufferPointer
+    private let log: ((StaticString) -> Void)?
+    private var tokenStart = 0
+    private var tokenRange = 0..<0
+    private var tokenExpiry: Int64 = 0
+    private var tokenRenewAt: Int64 = 0
+    var backoffUntilMs: UInt64 = 0
+    var authFailures: UInt8 = 0
+    var stopped = false
+    var noBytesReceived = true
+
+    /// Connections opened so far (diagnostics: with keep-alive this stays at 1 while the
+    /// server keeps the connection).
+    public internal(set) var connectionsOpened = 0
+
+    /// Parses `connectionString` (copied into `buffers.identity`, so the caller's bytes may
+    /// go away). `log` receives one-line notices (development polling mode, stopping after
+    /// authentication failures); nothing is printed. No connection is opened yet.
+    public init(connectionString: UnsafeRawBufferPointer, transport: T, platform: P, buffers: HubHTTPSBuffers,
+                options: HubHTTPSOptions = HubHTTPSOptions(), log: ((StaticString) -> Void)? = nil) throws(HubHTTPSError) {
+        guard connectionString.count < buffers.identity.count else {
+            throw .bufferTooSmall(needed: connectionString.count + 256)
+        }
+        identity = buffers.identity
+        UnsafeMutableRawBufferPointer(rebasing: identity[0..<connectionString.count]).copyMemory(from: connectionString)
+        do {
+            connection = try ConnectionString.parse(UnsafeRawBufferPointer(rebasing: identity[0..<connectionString.count]))
+        } catch {
+            throw .connectionString(error)
+        }
+        self.transport = transport
+        self.platform = platform
+        self.options = options
+        self.log = log
+        requestBuffer = buffers.request
+        bodyBuffer = buffers.body
+        parser = HTTPResponseParser(headerBuffer: buffers.responseHeaders, bodyBuffer: buffers.body, maxHeaderCount: 64)
+        schedule = C2DPollSchedule(policy: options.polling)
+        tokenStart = connectionString.count
+        if !connection.usesX509 { try renewToken() }
+        if options.polling.isDevelopment {
+            log?("TinyHub HTTPS: C2D development polling mode: polling faster than the 25-minute production rule; do not ship this")
+        }
+    }
+
+    // MARK: - Connection
+
+    /// The host the transport must connect to: `GatewayHostName` if set, else `HostName`.
+    public var connectHost: UnsafeRawBufferPointer { connection.connectHostName }
+
+    /// When the current SAS token expires (Unix seconds; 0 with X.509).
+    public var sasExpiry: Int64 { tokenExpiry }
+
+    /// Milliseconds until the polling policy (and any `Retry-After`) allows the next C2D GET.
+    public var nextPollInMs: UInt64 {
+        let now = platform.monotonicMs()
+        let backoff = backoffUntilMs > now ? backoffUntilMs - now : 0
+        return max(schedule.waitMs(now: now), backoff)
+    }
+
+    /// Poll cycles started so far (diagnostics).
+    public var pollCyclesStarted: Int { schedule.cyclesStarted }
+
+    /// Clears a stop after repeated authentication failures (after fixing the key, the
+    /// clock or the registration). The next request mints a fresh token.
+    public func resume() {
+        stopped = false
+        authFailures = 0
+        tokenRenewAt = 0
+    }
+
+    /// Closes the connection (TLS close_notify). The next request opens a new one.
+    public func close() { transport.close() }
+
+    // MARK: - Token
+
+    /// The `Authorization` value for the next request, renewed when due; nil with X.509.
+    func authorization() throws(HubHTTPSError) -> UnsafeRawBufferPointer? {
+        guard !connection.usesX509 else { return nil }
+        if platform.wallSeconds() >= tokenRenewAt { try renewToken() }
+        return UnsafeRawBufferPointer(rebasing: identity[tokenRange])
+    }
+
+    /// Forces a new token before the next request (after a 401: the clock may have been fixed since).
+    func invalidateToken() { tokenRenewAt = 0 }
+
+    /// Mints a fresh SAS token into the identity buffer after the connection string.
+    private func renewToken() throws(HubHTTPSError) {
+        let now = platform.wallSeconds()
+        let lifetime = Int64(max(options.sasLifetimeSeconds, 60))
+        let expiry = now + lifetime
+        let slot = UnsafeMutableRawBufferPointer(rebasing: identity[tokenStart...])
+        let length: Int
+        do {
+            length = try SASToken.write(for: connection, expiry: UInt64(expiry), into: slot)
+        } catch {
+            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: tokenStart + needed) }
+            throw .sasToken(error)
+        }
+        tokenRange = tokenStart..<(tokenStart + length)
+        tokenExpiry = expiry
+        tokenRenewAt = now + lifetime * Int64(min(max(options.renewAtPercent, 10), 95)) / 100
+    }
+
+    /// Reports a notice through the log hook.
+    func notice(_ text: StaticString) { log?(text) }
+}

@@ -1,0 +1,130 @@
+/// The system properties a received cloud-to-device message may carry, named once for
+/// both faces: MQTT puts them in the topic's property bag (`$.mid`, …), HTTPS in response
+/// headers (`iothub-messageid`, …).
+public enum HubSystemProperty: UInt8, Sendable {
+    /// Message id (`$.mid` / `iothub-messageid`).
+    case messageID
+    /// Correlation id (`$.cid` / `iothub-correlationid`).
+    case correlationID
+    /// User id (`$.uid` / `iothub-userid`).
+    case userID
+    /// Destination (`$.to` / `iothub-to`).
+    case to
+    /// Content type (`$.ct` / `ContentType`).
+    case contentType
+    /// Content encoding (`$.ce` / `ContentEncoding`).
+    case contentEncoding
+    /// Absolute expiry time (`$.exp` / `iothub-expiry`).
+    case expiry
+    /// Feedback request (`iothub-ack` on both).
+    case ack
+    /// Sequence number (HTTPS only: `iothub-sequencenumber`).
+    case sequenceNumber
+    /// Delivery count (HTTPS only: `iothub-deliverycount`).
+    case deliveryCount
+    /// Enqueued time (HTTPS only: `iothub-enqueuedtime`).
+    case enqueuedTime
+
+    /// The property-bag key used over MQTT, or nil when MQTT does not carry it.
+    public var mqttName: StaticString? {
+        switch self {
+        case .messageID: return SystemProperty.messageID
+        case .correlationID: return SystemProperty.correlationID
+        case .userID: return SystemProperty.userID
+        case .to: return SystemProperty.to
+        case .contentType: return SystemProperty.contentType
+        case .contentEncoding: return SystemProperty.contentEncoding
+        case .expiry: return SystemProperty.expiry
+        case .ack: return SystemProperty.ack
+        case .sequenceNumber, .deliveryCount, .enqueuedTime: return nil
+        }
+    }
+
+    /// The response header used over HTTPS.
+    public var httpHeaderName: StaticString {
+        switch self {
+        case .messageID: return "iothub-messageid"
+        case .correlationID: return "iothub-correlationid"
+        case .userID: return "iothub-userid"
+        case .to: return "iothub-to"
+        case .contentType: return "ContentType"
+        case .contentEncoding: return "ContentEncoding"
+        case .expiry: return "iothub-expiry"
+        case .ack: return "iothub-ack"
+        case .sequenceNumber: return "iothub-sequencenumber"
+        case .deliveryCount: return "iothub-deliverycount"
+        case .enqueuedTime: return "iothub-enqueuedtime"
+        }
+    }
+}
+
+/// A received cloud-to-device message read the same way whichever protocol brought it:
+/// write the handler once as `func handle<M: HubMessageProperties>(_ message: M)` and call
+/// it with an MQTT `CloudToDeviceMessage` or an HTTPS `HTTPSCloudToDeviceMessage`.
+///
+/// `scratch` receives decoded bytes where the protocol needs decoding (MQTT property bags
+/// are percent-encoded); HTTPS values point into the response header buffer and ignore it.
+public protocol HubMessageProperties {
+    /// What reading a property can throw (`PropertyBagError` for MQTT, `Never` for HTTPS).
+    associatedtype ReadError: Error
+
+    /// The message body.
+    var payload: UnsafeRawBufferPointer { get }
+
+    /// The value of a system property, or nil when absent.
+    func systemProperty(_ property: HubSystemProperty, scratch: UnsafeMutableRawBufferPointer) throws(ReadError) -> UnsafeRawBufferPointer?
+
+    /// The value of the application property `name` (as the sender named it, without any
+    /// `iothub-app-` prefix), or nil when absent. A property without value reads as empty.
+    func applicationProperty(named name: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws(ReadError) -> UnsafeRawBufferPointer?
+
+    /// Calls `body(name, value)` for each application property, in order received.
+    func forEachApplicationProperty(scratch: UnsafeMutableRawBufferPointer,
+                                    _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(ReadError)
+}
+
+extension HubMessageProperties {
+    /// The application property named by a constant.
+    public func applicationProperty(_ name: StaticString, scratch: UnsafeMutableRawBufferPointer) throws(ReadError) -> UnsafeRawBufferPointer? {
+        try applicationProperty(named: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), scratch: scratch)
+    }
+}
+
+/// MQTT: properties come from the topic's percent-encoded property bag. System properties
+/// are the `$.`-prefixed keys and `iothub-ack`; every other key is an application property.
+extension CloudToDeviceMessage: HubMessageProperties {
+    /// Decoding a malformed or oversized bag fails with `PropertyBagError`.
+    public typealias ReadError = PropertyBagError
+
+    /// The value of a system property (decoded into `scratch`); sequence number, delivery
+    /// count and enqueued time are not carried over MQTT and read as nil.
+    public func systemProperty(_ property: HubSystemProperty, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> UnsafeRawBufferPointer? {
+        guard let name = property.mqttName else { return nil }
+        return try self.property(name, scratch: scratch)
+    }
+
+    /// The value of application property `name` (byte-exact match after decoding).
+    public func applicationProperty(named name: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> UnsafeRawBufferPointer? {
+        var reader = PropertyBagReader(properties)
+        while let property = try reader.next(scratch: scratch) {
+            if !Self.isSystem(property), Bytes.equal(property.name, name) {
+                return property.value ?? UnsafeRawBufferPointer(start: scratch.baseAddress, count: 0)
+            }
+        }
+        return nil
+    }
+
+    /// Calls `body` for each application property (decoded into `scratch`).
+    public func forEachApplicationProperty(scratch: UnsafeMutableRawBufferPointer,
+                                           _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(PropertyBagError) {
+        var reader = PropertyBagReader(properties)
+        while let property = try reader.next(scratch: scratch) {
+            if Self.isSystem(property) { continue }
+            body(property.name, property.value ?? UnsafeRawBufferPointer(start: scratch.baseAddress, count: 0))
+        }
+    }
+
+    private static func isSystem(_ property: HubProperty) -> Bool {
+        property.isSystemProperty || property.nameEquals(SystemProperty.ack)
+    }
+}

@@ -1,0 +1,113 @@
+import Testing
+@testable import TinyHub
+import TinyPlatform
+
+/// Request validation, the shared property reader and small pieces of the HTTPS face.
+@Suite struct HTTPSUnitTests {
+    @Test func unsafePropertyNamesAndValuesAreRefusedBeforeSending() throws {
+        let f = try FakeClient()
+        let cases: [((String, String), HubHTTPSError)] = [
+            (("bad name", "v"), .invalidPropertyName(index: 1)),
+            (("colon:name", "v"), .invalidPropertyName(index: 1)),
+            (("", "v"), .invalidPropertyName(index: 1)),
+            (("k", "line\r\nInjected: 1"), .invalidPropertyValue(index: 1)),
+            (("k", "nul\u{0}"), .invalidPropertyValue(index: 1)),
+            (("k", "caf\u{e9}"), .invalidPropertyValue(index: 1)),
+            (("k", " padded"), .invalidPropertyValue(index: 1)),
+        ]
+        for (pair, expected) in cases {
+            let properties = f.arena.properties([("ok", "fine"), pair])
+            do {
+                try f.client.sendTelemetry(f.arena.bytes("x"), properties: properties)
+                Issue.record("accepted \(pair)")
+            } catch {
+                #expect("\(error)" == "\(expected)")
+            }
+        }
+        var system = TelemetrySystemProperties()
+        system.messageID = f.arena.bytes("id\n2")
+        #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x"), system: system) }
+        #expect(f.transport.requests.isEmpty)
+    }
+
+    @Test func tokenCharactersAndHeaderValuesAreAccepted() throws {
+        let f = try FakeClient()
+        let properties = f.arena.properties([("!#$%&'*+-.^_`|~Az09", "v w\tx!\"~")])
+        try f.client.sendTelemetry(f.arena.bytes("x"), properties: properties)
+        #expect(f.transport.requests.first?.head.contains("iothub-app-!#$%&'*+-.^_`|~Az09: v w\tx!\"~") == true)
+    }
+
+    @Test func telemetryTooLargeIsRefused() throws {
+        let f = try FakeClient()
+        let big = f.arena.bytes([UInt8](repeating: 1, count: 262_145))
+        do { try f.client.sendTelemetry(big); Issue.record("accepted") } catch {
+            guard case .messageTooLarge(262_145, 262_144) = error else { Issue.record("\(error)"); return }
+        }
+    }
+
+    @Test func unexpected200WithoutETag() throws {
+        let f = try FakeClient()
+        f.transport.respond = { _ in .reply("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx") }
+        do { _ = try f.client.receive(); Issue.record("accepted") } catch {
+            guard case .missingLockToken = error else { Issue.record("\(error)"); return }
+        }
+    }
+
+    @Test func interimResponseIsSkippedAndTimeoutClosesTheConnection() throws {
+        let f = try FakeClient()
+        f.transport.respond = { _ in .reply("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n") }
+        try f.client.sendTelemetry(f.arena.bytes("x"))
+        f.transport.respond = { _ in .reply("HTTP/1.1 204 No") }  // never finishes
+        do { try f.client.sendTelemetry(f.arena.bytes("x")); Issue.record("accepted") } catch {
+            guard case .transport(.timeout) = error else { Issue.record("\(error)"); return }
+        }
+        #expect(f.transport.isOpen == false)
+    }
+
+    /// One handler for both faces, through `HubMessageProperties`.
+    func describe<M: HubMessageProperties>(_ message: M, scratch: UnsafeMutableRawBufferPointer) throws(M.ReadError) -> [String] {
+        var out = ["payload=\(string(message.payload)!)"]
+        out.append("mid=\(string(try message.systemProperty(.messageID, scratch: scratch)) ?? "-")")
+        out.append("ct=\(string(try message.systemProperty(.contentType, scratch: scratch)) ?? "-")")
+        out.append("seq=\(string(try message.systemProperty(.sequenceNumber, scratch: scratch)) ?? "-")")
+        out.append("color=\(string(try message.applicationProperty("color", scratch: scratch)) ?? "-")")
+        var app: [String] = []
+        try message.forEachApplicationProperty(scratch: scratch) { name, value in app.append("\(string(name)!):\(string(value)!)") }
+        out.append(app.joined(separator: ","))
+        return out
+    }
+
+    @Test func mqttAndHTTPSMessagesReadTheSameWay() throws {
+        let arena = Arena()
+        let mqtt = CloudToDeviceMessage(payload: arena.bytes("on"),
+                                        properties: arena.bytes("%24.mid=id-1&%24.ct=text%2Fplain&color=red&size=L&iothub-ack=full"))
+        let mqttView = try describe(mqtt, scratch: arena.scratch())
+        #expect(mqttView == ["payload=on", "mid=id-1", "ct=text/plain", "seq=-", "color=red", "color:red,size:L"])
+
+        let f = try FakeClient()
+        f.transport.respond = { _ in
+            .reply("HTTP/1.1 200 OK\r\nETag: \"L1\"\r\niothub-messageid: id-1\r\nContentType: text/plain\r\n" +
+                   "iothub-sequencenumber: 7\r\niothub-app-color: red\r\nIotHub-App-size: L\r\niothub-ack: full\r\nContent-Length: 2\r\n\r\non")
+        }
+        let message = try #require(try f.client.receive())
+        let httpsView = describe(message, scratch: arena.scratch())
+        #expect(httpsView == ["payload=on", "mid=id-1", "ct=text/plain", "seq=7", "color=red", "color:red,size:L"])
+        #expect(message.lockToken.withBytes { String(decoding: $0, as: UTF8.self) } == "L1")
+    }
+
+    @Test func lockTokenValidation() {
+        let arena = Arena()
+        #expect(throws: HubHTTPSError.self) { _ = try C2DLockToken(arena.bytes("")) }
+        #expect(throws: HubHTTPSError.self) { _ = try C2DLockToken(arena.bytes("a\"b")) }
+        #expect(throws: HubHTTPSError.self) { _ = try C2DLockToken(arena.bytes(String(repeating: "a", count: 97))) }
+        #expect(throws: Never.self) { _ = try C2DLockToken(arena.bytes(String(repeating: "a", count: 96))) }
+    }
+
+    @Test func unknownSettleAndModulePaths() throws {
+        let f = try FakeClient()
+        let lock = try C2DLockToken(f.arena.bytes("a/b?c"))
+        try f.client.abandon(lock)
+        #expect(f.transport.requests.first?.target == "/devices/dev1/messages/deviceBound/a%2Fb%3Fc/abandon?api-version=2020-03-13")
+        #expect(f.transport.requests.first?.head.contains("If-Match: \"a/b?c\"") == true)
+    }
+}
