@@ -7,9 +7,8 @@
 #   (a) it succeeds at the documented budget (= peak rounded up to the next 4 KB; the script
 #       fails when the measured peak no longer rounds up to the documented figure);
 #   (b) one 4 KB step below, it fails cleanly: exit code 1..127 (no signal), a report from the
-#       shim (so exit() ran), and an out-of-memory message on stderr. A clean exit whose
-#       message is the *known* unclear one recorded in docs/memory.md is reported as XFAIL;
-#       anything else (crash, success, another message) fails the script;
+#       shim (so exit() ran), and an out-of-memory message on stderr; anything else (crash,
+#       success, another message) fails the script;
 #   (c) allocations are flat in the steady state: the allocations made after the demo prints
 #       "subscribed to" are the same for --count 10 and --count 1000 (publishes don't allocate).
 #       Total counts are printed too; they differ by a few between runs because mbedTLS's
@@ -87,7 +86,6 @@ smallest=$hi
 echo "smallest budget that completes: $smallest bytes"
 
 documented=$(sed -n 's/^budget-bytes: *\([0-9][0-9]*\).*/\1/p' "$DOC" | head -n 1)
-known_stderr=$(sed -n 's/^known-unclear-oom-stderr: *//p' "$DOC" | head -n 1)
 [ -n "$documented" ] || { echo "FAIL: no 'budget-bytes:' line in $DOC" >&2; exit 1; }
 rounded=$(((peak + 4095) / 4096 * 4096))
 echo "documented budget $documented bytes; measured peak $peak rounds up to $rounded"
@@ -108,10 +106,6 @@ if [ "$RC" -eq 0 ]; then echo "FAIL (b): completed below the documented budget; 
 elif [ "$RC" -ge 128 ] || [ -z "$REPORT" ]; then echo "FAIL (b): not a clean failure: $(outcome)" >&2; status=1
 elif grep -qiE "$oom_pattern" "$OUT/below-budget.err"; then
   echo "PASS (b): $(outcome) (refused $(field refused) allocation(s), first $(field first_refused) bytes)"
-elif [ -n "$known_stderr" ] && [ "$(tail -n 1 "$OUT/below-budget.err")" = "$known_stderr" ]; then
-  echo "XFAIL (b): clean exit $RC, no signal, but the message does not say out of memory:"
-  echo "           '$(tail -n 1 "$OUT/below-budget.err")' (refused $(field refused) allocation(s), first $(field first_refused) bytes)"
-  echo "           known and recorded in $DOC; needs a change in Sources/TinyTLS (see the doc)"
 else
   echo "FAIL (b): exit $RC without an out-of-memory message: '$(tail -n 1 "$OUT/below-budget.err")'" >&2; status=1
 fi

@@ -75,13 +75,16 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
     struct addrinfo *list = NULL;
+    errno = 0;
     int g = getaddrinfo(host, service, &hints, &list);
-    if (g == EAI_MEMORY) { *err = ENOMEM; return TP_ERR_NOMEM; }
+    // glibc's resolver reports a failed allocation as EAI_MEMORY or as a lookup failure with errno ENOMEM.
+    if (g == EAI_MEMORY || (g != 0 && errno == ENOMEM)) { *err = ENOMEM; return TP_ERR_NOMEM; }
     if (g != 0 || list == NULL) {
         // AI_ADDRCONFIG hides ::1 / 127.0.0.1 on hosts without a configured address; retry without it.
         hints.ai_flags = 0;
+        errno = 0;
         g = getaddrinfo(host, service, &hints, &list);
-        if (g == EAI_MEMORY) { *err = ENOMEM; return TP_ERR_NOMEM; }
+        if (g == EAI_MEMORY || (g != 0 && errno == ENOMEM)) { *err = ENOMEM; return TP_ERR_NOMEM; }
         if (g != 0 || list == NULL) { *err = g; return TP_ERR_DNS; }
     }
     int result = TP_ERR_REFUSED;

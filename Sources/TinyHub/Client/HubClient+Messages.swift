@@ -31,6 +31,12 @@ public struct TelemetrySystemProperties {
 
     /// No system properties.
     public init() {}
+
+    /// Bytes of all values (they count toward IoT Hub's message size limit).
+    var byteCount: Int {
+        (messageID?.count ?? 0) + (correlationID?.count ?? 0) + (contentType?.count ?? 0)
+            + (contentEncoding?.count ?? 0) + (creationTime?.count ?? 0)
+    }
 }
 
 extension HubClient {
@@ -43,11 +49,7 @@ extension HubClient {
     public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
                               qos: MQTTQoS = .atLeastOnce) throws(HubError) -> UInt16 {
-        var size = payload.count
-        for property in properties { size += property.name.count + property.value.count }
-        for value in [system.messageID, system.correlationID, system.contentType, system.contentEncoding, system.creationTime] {
-            if let value { size += value.count }
-        }
+        let size = payload.count + system.byteCount + properties.reduce(0) { $0 + $1.name.count + $1.value.count }
         guard size <= HubLimits.maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes) }
 
         let prefix: Int
