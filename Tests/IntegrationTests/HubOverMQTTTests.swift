@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+import TinyHub
+import TinyMQTT
+import TinyPlatform
+import TinyTLS
+
+/// The IoT Hub client against mosquitto standing in for the hub: what goes on the wire
+/// (topics, encoded property bags, user name), and the hub-side behaviours the tests play
+/// with mosquitto_pub / mosquitto_sub (C2D, twin responses, method calls).
+@Suite struct HubOverMQTTTests {
+    let tlsArgs: (MosquittoBroker) -> MosquittoClientTLS = { MosquittoClientTLS(caFile: $0.pki.caCertificatePath) }
+
+    @Test func telemetryTopicCarriesAnEncodedPropertyBag() throws {
+        let broker = try MosquittoBroker()
+        let service = try MosquittoSubscriber(port: broker.tlsPort, topic: "devices/dev1/messages/events/#", tls: tlsArgs(broker))
+        var options = HubOptions()
+        options.features = []
+        let hub = try HubFixture(port: broker.tlsPort, trust: broker.pki.caCertificatePath, options: options)
+        try hub.client.connect()
+        let id = try hub.send("{\"t\":21.5}", messageID: "m-1", contentType: "application/json",
+                              properties: [("time", "12:00 Z"), ("a&b", "c=d"), ("näme", "välue")])
+        try hub.pollUntil("PUBACK") { hub.acknowledged.contains(id) }
+        let line = service.waitForLines(1).first
+        #expect(line == "devices/dev1/messages/events/%24.mid=m-1&%24.ct=application%2Fjson&time=12%3A00%20Z&a%26b=c%3Dd&n%C3%A4me=v%C3%A4lue {\"t\":21.5}")
+    }
+
+    @Test func moduleTelemetryUsesTheModuleTopic() throws {
+        let broker = try MosquittoBroker()
+        let service = try MosquittoSubscriber(port: broker.tlsPort, topic: "devices/dev1/modules/#", tls: tlsArgs(broker))
+        var options = HubOptions()
+        options.features = [.twin]
+        options.getTwinOnConnect = false
+        let hub = try HubFixture(port: broker.tlsPort, trust: broker.pki.caCertificatePath, moduleID: "filter", options: options)
+        try hub.client.connect()
+        try hub.send("m", qos: .atMostOnce)
+        #expect(service.waitForLines(1).first == "devices/dev1/modules/filter/messages/events/ m")
+    }
+
+    @Test func cloudToDeviceMessagesArriveWithDecodedProperties() throws {
+        let broker = try MosquittoBroker()
+        var options = HubOptions()
+        options.features = [.cloudToDevice]
+        let hub = try HubFixture(port: broker.tlsPort, trust: broker.pki.caCertificatePath, options: options)
+        try hub.client.connect()
+        try hub.pollUntil("subscriptions") { hub.events.contains("subscribed") }
+        try mosquittoPublish(port: broker.tlsPort,
+                             topic: "devices/dev1/messages/devicebound/%24.mid=abc&%24.to=%2Fdevices%2Fdev1%2Fmessages%2FdeviceBound&color=r%C3%A9d&flag&empty=",
+                             message: "turn on", tls: tlsArgs(broker))
+        try hub.pollUntil("C2D") { !hub.c2d.isEmpty }
+        let message = hub.c2d[0]
+        #expect(message.payload == "turn on")
+        #expect(message.properties["$.mid"] == "abc")
+        #expect(message.properties["$.to"] == "/devices/dev1/messages/deviceBound")
+        #expect(message.properties["color"] == "réd")
+        #expect(message.properties["flag"] == .some(nil), "bare key = null value")
+        #expect(message.properties["empty"] == "")
+    }
+
+    @Test func directMethodIsAnsweredWithItsPayload() throws {
+        let broker = try MosquittoBroker()
+        let service = try MosquittoSubscriber(port: broker.tlsPort, topic: "$iothub/methods/res/#", tls: tlsArgs(broker))
+        var options = HubOptions()
+        options.features = [.methods]
+        let hub = try HubFixture(port: broker.tlsPort, trust: broker.pki.caCertificatePath, options: options)
+        try hub.client.connect()
+        try hub.pollUntil("subscriptions") { hub.events.contains("subscribed") }
+        try mosquittoPublish(port: broker.tlsPort, topic: "$iothub/methods/POST/reboot/?$rid=42", message: "{\"delay\":5}", tls: tlsArgs(broker))
+        try hub.pollUntil("method request") { !hub.methods.isEmpty }
+        #expect(hub.methods[0].name == "reboot" && hub.methods[0].rid == "42" && hub.methods[0].payload == "{\"delay\":5}")
+        #expect(service.waitForLines(1).first == "$iothub/methods/res/200/?$rid=42 {\"delay\":5}")
+    }
+
+    @Test func twinGetReportedPatchAndDesiredNotifications() throws {
+        let broker = try MosquittoBroker()
+        let tls = tlsArgs(broker)
+        let requests = try MosquittoSubscriber(port: broker.tlsPort, topic: "$iothub/twin/+/#", tls: tls)
+        var options = HubOptions()
+        options.features = [.twin]
+        let hub = try HubFixture(port: broker.tlsPort, trust: broker.pki.caCertificatePath, options: options)
+        try hub.client.connect()
+        // The client asks for the twin once its subscriptions are in place.
+        try hub.pollUntil("twin GET") { requests.lines.contains { $0.hasPrefix("$iothub/twin/GET/?$rid=") } }
+        let get = requests.lines.first { $0.hasPrefix("$iothub/twin/GET/?$rid=") }!
+        let rid = get.dropFirst("$iothub/twin/GET/?$rid=".count).split(separator: " ")[0]
+        try mosquittoPublish(port: broker.tlsPort, topic: "$iothub/twin/res/200/?$rid=\(rid)",
+                             message: "{\"desired\":{\"rate\":5,\"$version\":7},\"reported\":{\"$version\":3}}", tls: tls, qos: 0)
+        try hub.pollUntil("twin document") { !hub.twins.isEmpty }
+        #expect(hub.twins[0].desiredVersion == 7)
+        #expect(hub.twins[0].desiredChanged == false, "first GET: nothing to compare with")
+
+        let patch = Array("{\"firmware\":\"1.0\"}".utf8)
+        let patchID = try patch.withUnsafeBytes { try hub.client.reportProperties($0) }
+        try hub.pollUntil("reported PATCH") { requests.lines.contains { $0.hasPrefix("$iothub/twin/PATCH/properties/reported/") } }
+        let line = requests.lines.first { $0.hasPrefix("$iothub/twin/PATCH/properties/reported/") }!
+        #expect(line == "$iothub/twin/PATCH/properties/reported/?$rid=\(patchID) {\"firmware\":\"1.0\"}")
+        try mosquittoPublish(port: broker.tlsPort, topic: "$iothub/twin/res/204/?$rid=\(patchID)&$version=4", message: "", tls: tls,
+                             qos: 0, extraArguments: ["-n"].filter { _ in false })
+        try hub.pollUntil("204") { hub.events.contains("reported(\(patchID),4)") }
+
+        try mosquittoPublish(port: broker.tlsPort, topic: "$iothub/twin/PATCH/properties/desired/?$version=8",
+                             message: "{\"rate\":10,\"$version\":8}", tls: tls, qos: 0)
+        try hub.pollUntil("desired patch") { hub.events.contains { $0.hasPrefix("desired(8,") } }
+        #expect(hub.events.contains("desired(8,{\"rate\":10,\"$version\":8})"))
+
+        // An error status for a request is surfaced, not swallowed.
+        let second = try hub.client.requestTwin()
+        try mosquittoPublish(port: broker.tlsPort, topic: "$iothub/twin/res/429/?$rid=\(second)", message: "", tls: tls, qos: 0)
+        try hub.pollUntil("429") { hub.events.contains("twinFailed(\(second),429)") }
+    }
+
+    @Test func sasRenewalReconnectsWithoutLosingQoS1Messages() throws {
+        let broker = try MosquittoBroker()
+        let proxy = try FaultProxy(targetPort: broker.tlsPort)
+        let service = try MosquittoSubscriber(port: broker.tlsPort, topic: "devices/dev1/messages/events/#", tls: tlsArgs(broker))
+        var options = HubOptions()
+        options.features = []
+        options.sasLifetimeSeconds = 3_600
+        let hub = try HubFixture(port: proxy.port, trust: broker.pki.caCertificatePath, options: options)
+        try hub.client.connect()
+        let firstExpiry = hub.client.sasExpiry
+        var ids: [UInt16] = []
+        for i in 1...40 {
+            while true {
+                do {
+                    ids.append(try hub.send("before-\(i)"))
+                    break
+                } catch HubError.mqtt(.inflightWindowFull) {
+                    try hub.poll(10)
+                }
+            }
+            if i == 20 { hub.platform.wallOffset = 2_900 } // past 80 % of the token's life
+            if i % 5 == 0 { try hub.poll(10) }
+        }
+        try hub.pollUntil("all PUBACKs") { Set(hub.acknowledged).isSuperset(of: ids) }
+        #expect(hub.events.contains("tokenRenewed"))
+        #expect(hub.client.sasExpiry >= firstExpiry + 2_900, "a fresh token")
+        #expect(proxy.acceptedConnections == 2, "one clean reconnect for the renewal")
+        #expect(!hub.events.contains { $0.hasPrefix("lost") }, "renewal is not a connection loss: \(hub.events)")
+        let lines = Set(service.waitForLines(40))
+        for i in 1...40 {
+            #expect(lines.contains { $0.hasSuffix(" before-\(i)") }, "message \(i) arrived")
+        }
+    }
+
+    @Test func authenticationFailureIsReportedAtOnceAndNotRetried() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tinyhub-passwd")
+        let passwords = directory + "/passwd"
+        try "someone:nothing\n".write(toFile: passwords, atomically: true, encoding: .utf8)
+        _ = try runChecked("/usr/bin/mosquitto_passwd", ["-U", passwords])
+        let broker = try MosquittoBroker(extraConfig: ["allow_anonymous false", "password_file \(passwords)"])
+        let proxy = try FaultProxy(targetPort: broker.tlsPort)
+        let hub = try HubFixture(port: proxy.port, trust: broker.pki.caCertificatePath)
+        do {
+            try hub.client.connect()
+            Issue.record("connected with a bad password")
+        } catch {
+            #expect(error.isAuthenticationFailure, "\(error)")
+        }
+        #expect(throws: HubError.self) { try hub.poll(500) }
+        #expect(throws: HubError.self) { try hub.poll(500) }
+        #expect(proxy.acceptedConnections == 1, "no retry storm after CONNACK 5")
+    }
+}
