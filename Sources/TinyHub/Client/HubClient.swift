@@ -10,20 +10,15 @@ import TinyPlatform
 public final class HubClient<T: Transport, P: Platform> {
     /// The MQTT session underneath (for diagnostics; do not publish on hub topics directly).
     public let session: MQTTSession<T, P>
-    /// The parsed connection string; its slices point into the client's identity buffer.
-    public let connection: ConnectionString
     /// Behaviour chosen at init.
     public let options: HubOptions
 
     let platform: P
     let topicBuffer: UnsafeMutableRawBufferPointer
-    private let identity: UnsafeMutableRawBufferPointer
+    private var credentials: HubCredentials
     private var clientIDRange = 0..<0
     private var usernameRange = 0..<0
-    private var passwordRange = 0..<0
     private var cloudToDeviceFilterRange = 0..<0
-    private var tokenExpiry: Int64 = 0
-    private var tokenRenewAt: Int64 = Int64.max
     private var subscriptionID: UInt16 = 0
     var twin = TwinState()
 
@@ -31,15 +26,10 @@ public final class HubClient<T: Transport, P: Platform> {
     /// may go away) and prepares the session. Connect with `connect()`.
     public init(connectionString: UnsafeRawBufferPointer, transport: T, platform: P, buffers: HubBuffers,
                 options: HubOptions = HubOptions()) throws(HubError) {
-        guard connectionString.count <= buffers.identity.count / 2 else {
-            throw .bufferTooSmall(needed: connectionString.count * 2)
-        }
-        identity = buffers.identity
-        UnsafeMutableRawBufferPointer(rebasing: identity[0..<connectionString.count]).copyMemory(from: connectionString)
-        do {
-            connection = try ConnectionString.parse(UnsafeRawBufferPointer(rebasing: identity[0..<connectionString.count]))
+        do throws(HubCredentialsError) {
+            credentials = try HubCredentials(copying: connectionString, into: buffers.identity)
         } catch {
-            throw .connectionString(error)
+            throw HubError(error)
         }
         self.options = options
         self.platform = platform
@@ -49,31 +39,25 @@ public final class HubClient<T: Transport, P: Platform> {
         configuration.backoffMaxMs = 100_000
         session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt, configuration: configuration)
 
-        var offset = connectionString.count
-        let free = { (at: Int) in UnsafeMutableRawBufferPointer(rebasing: buffers.identity[at...]) }
+        let connection = credentials.connection
         do throws(TopicError) {
-            let idLength = try HubMQTTIdentity.clientID(for: connection, into: free(offset))
-            clientIDRange = offset..<(offset + idLength)
-            offset += idLength
-            var length = 0
-            if let model = options.modelID {
-                length = try HubMQTTIdentity.username(for: connection,
-                    modelID: UnsafeRawBufferPointer(start: model.utf8Start, count: model.utf8CodeUnitCount), into: free(offset))
-            } else {
-                length = try HubMQTTIdentity.username(for: connection, into: free(offset))
+            clientIDRange = try credentials.append { (free) throws(TopicError) -> Int in
+                try HubMQTTIdentity.clientID(for: connection, into: free)
             }
-            usernameRange = offset..<(offset + length)
-            offset += length
+            usernameRange = try credentials.append { (free) throws(TopicError) -> Int in
+                guard let model = options.modelID else { return try HubMQTTIdentity.username(for: connection, into: free) }
+                return try HubMQTTIdentity.username(for: connection,
+                    modelID: UnsafeRawBufferPointer(start: model.utf8Start, count: model.utf8CodeUnitCount), into: free)
+            }
             if connection.moduleID == nil, options.features.contains(.cloudToDevice) {
-                length = try HubTopics.cloudToDeviceFilter(deviceID: connection.deviceID, into: free(offset))
-                cloudToDeviceFilterRange = offset..<(offset + length)
-                offset += length
+                cloudToDeviceFilterRange = try credentials.append { (free) throws(TopicError) -> Int in
+                    try HubTopics.cloudToDeviceFilter(deviceID: connection.deviceID, into: free)
+                }
             }
         } catch {
-            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: offset + needed) }
+            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
             throw .topic(error)
         }
-        passwordRange = offset..<identity.count
         if !connection.usesX509 { try renewToken() }
     }
 
@@ -85,8 +69,11 @@ public final class HubClient<T: Transport, P: Platform> {
     /// Whether the MQTT connection is up.
     public var isConnected: Bool { session.isConnected }
 
+    /// The parsed connection string; its slices point into the client's identity buffer.
+    public var connection: ConnectionString { credentials.connection }
+
     /// When the current SAS token expires (Unix seconds; 0 with X.509).
-    public var sasExpiry: Int64 { tokenExpiry }
+    public var sasExpiry: Int64 { credentials.expiry }
 
     /// Connects, subscribes to the enabled features and (if enabled) requests the twin.
     /// Throws on failure; an authentication refusal is permanent (`isAuthenticationFailure`).
@@ -103,31 +90,19 @@ public final class HubClient<T: Transport, P: Platform> {
     public func disconnect() { session.disconnect() }
 
     var connectOptions: MQTTConnectOptions {
-        let password = connection.usesX509 ? nil : slice(passwordRange)
-        return MQTTConnectOptions(clientID: slice(clientIDRange), username: slice(usernameRange), password: password,
-                                  cleanSession: false, keepAliveSeconds: options.effectiveKeepAlive)
+        let password = connection.usesX509 ? nil : credentials.token
+        return MQTTConnectOptions(clientID: credentials.bytes(clientIDRange), username: credentials.bytes(usernameRange),
+                                  password: password, cleanSession: false, keepAliveSeconds: options.effectiveKeepAlive)
     }
 
-    private func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: identity[range])
-    }
-
-    /// Mints a fresh SAS token into the password slot and schedules its renewal.
+    /// Mints a fresh SAS token and hands it to the session for the next (re)connect.
     private func renewToken() throws(HubError) {
-        let now = platform.wallSeconds()
-        let lifetime = Int64(max(options.sasLifetimeSeconds, 60))
-        let expiry = now + lifetime
-        let slot = UnsafeMutableRawBufferPointer(rebasing: identity[passwordRange.lowerBound...])
-        let length: Int
-        do {
-            length = try SASToken.write(for: connection, expiry: UInt64(expiry), into: slot)
+        do throws(HubCredentialsError) {
+            try credentials.renew(now: platform.wallSeconds(), lifetime: options.sasLifetimeSeconds,
+                                  renewPercent: options.renewAtPercent)
         } catch {
-            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: passwordRange.lowerBound + needed) }
-            throw .sasToken(error)
+            throw HubError(error)
         }
-        passwordRange = passwordRange.lowerBound..<(passwordRange.lowerBound + length)
-        tokenExpiry = expiry
-        tokenRenewAt = now + lifetime * Int64(min(max(options.renewAtPercent, 10), 95)) / 100
         session.updateConnectOptions(connectOptions)
     }
 
@@ -142,7 +117,7 @@ public final class HubClient<T: Transport, P: Platform> {
         func add(_ filter: StaticString, _ qos: MQTTQoS) {
             add(UnsafeRawBufferPointer(start: filter.utf8Start, count: filter.utf8CodeUnitCount), qos)
         }
-        if !cloudToDeviceFilterRange.isEmpty { add(slice(cloudToDeviceFilterRange), .atLeastOnce) }
+        if !cloudToDeviceFilterRange.isEmpty { add(credentials.bytes(cloudToDeviceFilterRange), .atLeastOnce) }
         if options.features.contains(.twin) {
             add(HubTopics.twinResponseFilter, .atMostOnce)
             add(HubTopics.twinDesiredFilter, .atMostOnce)
@@ -165,9 +140,9 @@ public final class HubClient<T: Transport, P: Platform> {
     /// after losses, and reports hub events. Throws only when it cannot go on (a permanent
     /// refusal such as a bad key, or `disconnect` was called).
     public func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
-        if !connection.usesX509, platform.wallSeconds() >= tokenRenewAt {
+        if credentials.needsRenewal(now: platform.wallSeconds()) {
             try renewToken()
-            handler(.tokenRenewed(expiry: tokenExpiry))
+            handler(.tokenRenewed(expiry: credentials.expiry))
             // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
             session.reconnect()
         }

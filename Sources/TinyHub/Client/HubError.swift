@@ -37,6 +37,14 @@ public enum HubError: Error {
         }
     }
 
+    init(_ error: HubCredentialsError) {
+        switch error {
+        case .connectionString(let reason): self = .connectionString(reason)
+        case .sasToken(let reason): self = .sasToken(reason)
+        case .bufferTooSmall(let needed): self = .bufferTooSmall(needed: needed)
+        }
+    }
+
     /// Whether retrying with the same credentials cannot help (bad key, unknown device...).
     public var isAuthenticationFailure: Bool {
         if case .mqtt(.connectionRefused(let code)) = self { return code.isPermanent }

@@ -17,8 +17,6 @@ import TinyPlatform
 /// Single-threaded and allocation-free after `init`: the application owns `HubHTTPSBuffers`.
 /// The transport is normally `TLSTransport` to `connectHost`, port 443.
 public final class HubHTTPSClient<T: Transport, P: Platform> {
-    /// The parsed connection string; its slices point into the client's identity buffer.
-    public let connection: ConnectionString
     /// Behaviour chosen at init.
     public let options: HubHTTPSOptions
 
@@ -28,12 +26,8 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     let bodyBuffer: UnsafeMutableRawBufferPointer
     var parser: HTTPResponseParser
     var schedule: C2DPollSchedule
-    private let identity: UnsafeMutableRawBufferPointer
+    private var credentials: HubCredentials
     private let log: ((StaticString) -> Void)?
-    private var tokenStart = 0
-    private var tokenRange = 0..<0
-    private var tokenExpiry: Int64 = 0
-    private var tokenRenewAt: Int64 = 0
     var backoffUntilMs: UInt64 = 0
     var authFailures: UInt8 = 0
     var stopped = false
@@ -48,15 +42,10 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     /// authentication failures); nothing is printed. No connection is opened yet.
     public init(connectionString: UnsafeRawBufferPointer, transport: T, platform: P, buffers: HubHTTPSBuffers,
                 options: HubHTTPSOptions = HubHTTPSOptions(), log: ((StaticString) -> Void)? = nil) throws(HubHTTPSError) {
-        guard connectionString.count < buffers.identity.count else {
-            throw .bufferTooSmall(needed: connectionString.count + 256)
-        }
-        identity = buffers.identity
-        UnsafeMutableRawBufferPointer(rebasing: identity[0..<connectionString.count]).copyMemory(from: connectionString)
-        do {
-            connection = try ConnectionString.parse(UnsafeRawBufferPointer(rebasing: identity[0..<connectionString.count]))
+        do throws(HubCredentialsError) {
+            credentials = try HubCredentials(copying: connectionString, into: buffers.identity)
         } catch {
-            throw .connectionString(error)
+            throw HubHTTPSError(error)
         }
         self.transport = transport
         self.platform = platform
@@ -66,8 +55,7 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
         bodyBuffer = buffers.body
         parser = HTTPResponseParser(headerBuffer: buffers.responseHeaders, bodyBuffer: buffers.body, maxHeaderCount: 64)
         schedule = C2DPollSchedule(policy: options.polling)
-        tokenStart = connectionString.count
-        if !connection.usesX509 { try renewToken() }
+        if !credentials.connection.usesX509 { try renewToken() }
         if options.polling.isDevelopment {
             log?("TinyHub HTTPS: C2D development polling mode: polling faster than the 25-minute production rule; do not ship this")
         }
@@ -75,11 +63,14 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
 
     // MARK: - Connection
 
+    /// The parsed connection string; its slices point into the client's identity buffer.
+    public var connection: ConnectionString { credentials.connection }
+
     /// The host the transport must connect to: `GatewayHostName` if set, else `HostName`.
     public var connectHost: UnsafeRawBufferPointer { connection.connectHostName }
 
     /// When the current SAS token expires (Unix seconds; 0 with X.509).
-    public var sasExpiry: Int64 { tokenExpiry }
+    public var sasExpiry: Int64 { credentials.expiry }
 
     /// Milliseconds until the polling policy (and any `Retry-After`) allows the next C2D GET.
     public var nextPollInMs: UInt64 {
@@ -96,7 +87,7 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     public func resume() {
         stopped = false
         authFailures = 0
-        tokenRenewAt = 0
+        credentials.invalidate()
     }
 
     /// Closes the connection (TLS close_notify). The next request opens a new one.
@@ -107,29 +98,21 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     /// The `Authorization` value for the next request, renewed when due; nil with X.509.
     func authorization() throws(HubHTTPSError) -> UnsafeRawBufferPointer? {
         guard !connection.usesX509 else { return nil }
-        if platform.wallSeconds() >= tokenRenewAt { try renewToken() }
-        return UnsafeRawBufferPointer(rebasing: identity[tokenRange])
+        if credentials.needsRenewal(now: platform.wallSeconds()) { try renewToken() }
+        return credentials.token
     }
 
     /// Forces a new token before the next request (after a 401: the clock may have been fixed since).
-    func invalidateToken() { tokenRenewAt = 0 }
+    func invalidateToken() { credentials.invalidate() }
 
     /// Mints a fresh SAS token into the identity buffer after the connection string.
     private func renewToken() throws(HubHTTPSError) {
-        let now = platform.wallSeconds()
-        let lifetime = Int64(max(options.sasLifetimeSeconds, 60))
-        let expiry = now + lifetime
-        let slot = UnsafeMutableRawBufferPointer(rebasing: identity[tokenStart...])
-        let length: Int
-        do {
-            length = try SASToken.write(for: connection, expiry: UInt64(expiry), into: slot)
+        do throws(HubCredentialsError) {
+            try credentials.renew(now: platform.wallSeconds(), lifetime: options.sasLifetimeSeconds,
+                                  renewPercent: options.renewAtPercent)
         } catch {
-            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: tokenStart + needed) }
-            throw .sasToken(error)
+            throw HubHTTPSError(error)
         }
-        tokenRange = tokenStart..<(tokenStart + length)
-        tokenExpiry = expiry
-        tokenRenewAt = now + lifetime * Int64(min(max(options.renewAtPercent, 10), 95)) / 100
     }
 
     /// Reports a notice through the log hook.

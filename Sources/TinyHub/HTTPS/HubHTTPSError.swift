@@ -95,6 +95,14 @@ public enum HubHTTPSError: Error {
         }
     }
 
+    init(_ error: HubCredentialsError) {
+        switch error {
+        case .connectionString(let reason): self = .connectionString(reason)
+        case .sasToken(let reason): self = .sasToken(reason)
+        case .bufferTooSmall(let needed): self = .bufferTooSmall(needed: needed)
+        }
+    }
+
     /// A one-line description a person can act on.
     public var summary: StaticString {
         switch self {

@@ -1,0 +1,75 @@
+/// The device identity both faces (MQTT and HTTPS) share: a private copy of the connection
+/// string, parsed; derived values the face stores after it (client id, user name...); and
+/// the SAS token minted from the key, renewed once a share of its lifetime has passed.
+///
+/// Layout of the caller's identity buffer: `[connection string][derived values][token]`.
+struct HubCredentials {
+    /// The parsed connection string (slices into the identity buffer).
+    let connection: ConnectionString
+    private let storage: UnsafeMutableRawBufferPointer
+    private var free: Int
+    private var tokenRange = 0..<0
+    /// Expiry of the current token, Unix seconds (0 before the first one, and with X.509).
+    private(set) var expiry: Int64 = 0
+    private var renewAt = Int64.max
+
+    /// Copies `text` into `storage` and parses it there, so the caller's bytes may go away.
+    init(copying text: UnsafeRawBufferPointer, into storage: UnsafeMutableRawBufferPointer) throws(HubCredentialsError) {
+        guard text.count < storage.count else { throw .bufferTooSmall(needed: text.count + 256) }
+        UnsafeMutableRawBufferPointer(rebasing: storage[0..<text.count]).copyMemory(from: text)
+        do {
+            connection = try ConnectionString.parse(UnsafeRawBufferPointer(rebasing: storage[0..<text.count]))
+        } catch {
+            throw .connectionString(error)
+        }
+        self.storage = storage
+        free = text.count
+    }
+
+    /// Writes a derived value after the previous ones with `write` (given the free space,
+    /// returning the length) and returns where it went.
+    mutating func append<E: Error>(_ write: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) -> Range<Int> {
+        let length = try write(UnsafeMutableRawBufferPointer(rebasing: storage[free...]))
+        defer { free += length }
+        return free..<(free + length)
+    }
+
+    /// Bytes of a range returned by `append` (or of the token).
+    func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[range]) }
+
+    /// The current SAS token (empty before `renew` and with X.509).
+    var token: UnsafeRawBufferPointer { bytes(tokenRange) }
+
+    /// Bytes used so far, for error messages about a too-small buffer.
+    var used: Int { free }
+
+    /// Whether the token is due for renewal at wall-clock `now`.
+    func needsRenewal(now: Int64) -> Bool { !connection.usesX509 && now >= renewAt }
+
+    /// Forces a renewal before the next use (e.g. after a 401: the clock may have been fixed).
+    mutating func invalidate() { renewAt = 0 }
+
+    /// Mints a token valid for `lifetime` seconds (at least 5) from `now`, to be renewed after
+    /// `renewPercent` % of it (clamped to 10...95).
+    mutating func renew(now: Int64, lifetime: UInt32, renewPercent: UInt32) throws(HubCredentialsError) {
+        let seconds = Int64(max(lifetime, 5))
+        let newExpiry = now + seconds
+        let length: Int
+        do {
+            length = try SASToken.write(for: connection, expiry: UInt64(newExpiry), into: UnsafeMutableRawBufferPointer(rebasing: storage[free...]))
+        } catch {
+            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: free + needed) }
+            throw .sasToken(error)
+        }
+        tokenRange = free..<(free + length)
+        expiry = newExpiry
+        renewAt = now + seconds * Int64(min(max(renewPercent, 10), 95)) / 100
+    }
+}
+
+/// Why the identity could not be set up; each face maps it into its own error enum.
+enum HubCredentialsError: Error {
+    case connectionString(ConnectionStringError)
+    case sasToken(SASTokenError)
+    case bufferTooSmall(needed: Int)
+}
