@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TinyHub
+@testable import TinyHub
 import TinyMQTT
 import TinyPlatform
 import TinyTLS
@@ -107,6 +107,27 @@ import TinyTLS
         let second = try hub.client.requestTwin()
         try mosquittoPublish(port: broker.tlsPort, topic: "$iothub/twin/res/429/?$rid=\(second)", message: "", tls: tls, qos: 0)
         try hub.pollUntil("429") { hub.events.contains("twinFailed(\(second),429)") }
+    }
+
+    @Test func unansweredTwinRequestTimesOut() throws {
+        let broker = try MosquittoBroker()
+        var options = HubOptions()
+        options.features = [.twin]
+        options.twinRequestTimeoutMs = 300
+        let hub = try HubFixture(port: broker.tlsPort, trust: broker.pki.caCertificatePath, options: options)
+        try hub.client.connect()
+        try hub.pollUntil("subscriptions") { hub.events.contains("subscribed") }
+        // Nobody answers the automatic GET: it fails with status 0 once its deadline passes.
+        try hub.pollUntil("timeout") { hub.events.contains { $0.hasPrefix("twinFailed(") && $0.hasSuffix(",0)") } }
+        #expect(hub.client.isConnected)
+    }
+
+    @Test func keepAliveIsCappedAtWhatIoTHubHonours() {
+        var options = HubOptions()
+        options.keepAliveSeconds = 3_000
+        #expect(options.effectiveKeepAlive == 1_177)
+        options.keepAliveSeconds = 240
+        #expect(options.effectiveKeepAlive == 240)
     }
 
     @Test func sasRenewalReconnectsWithoutLosingQoS1Messages() throws {
