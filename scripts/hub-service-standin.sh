@@ -14,7 +14,7 @@ mqtt=(-h "$host" -p "$port" --cafile "$ca")
 exec {requests}< <(exec stdbuf -oL mosquitto_sub "${mqtt[@]}" -i tinyhub-service-standin -q 0 -F '%t' \
   -t '$iothub/twin/GET/#' -t '$iothub/twin/PATCH/properties/reported/#')
 subscriber=$!
-trap 'kill "$subscriber" 2>/dev/null; exit 0' TERM INT
+trap 'kill "$subscriber" 2>/dev/null; wait "$subscriber" 2>/dev/null; exit 0' TERM INT
 trap 'kill "$subscriber" 2>/dev/null' EXIT
 
 reported=1

@@ -68,6 +68,8 @@ hub_watch() {
     grep -q tinyhub-probe "$file" && return 0
     sleep 0.1
   done
+  kill "$HUB_WATCH_PID" 2>/dev/null || true
+  wait "$HUB_WATCH_PID" 2>/dev/null || true
   echo "local-hub: could not subscribe to $filter" >&2
   return 1
 }
@@ -100,6 +102,7 @@ hub_invoke_method() {
     sleep 0.1
   done
   kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
   grep "rid=$rid" "$file" || { echo "local-hub: no answer to method $name" >&2; return 1; }
 }
 
