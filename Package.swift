@@ -35,6 +35,9 @@ let package = Package(
         .library(name: "TinyPlatform", targets: ["TinyPlatform"]),
         .executable(name: "mqtt-demo", targets: ["mqtt-demo"]),
         .executable(name: "hub-telemetry", targets: ["hub-telemetry"]),
+        .executable(name: "hub-c2d", targets: ["hub-c2d"]),
+        .executable(name: "hub-twin", targets: ["hub-twin"]),
+        .executable(name: "hub-methods", targets: ["hub-methods"]),
     ],
     traits: [
         .trait(name: "Embedded", description: "Build every Swift target as Embedded Swift (no runtime, no Foundation)."),
@@ -56,9 +59,11 @@ let package = Package(
         example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),
         .target(name: "HubExampleSupport", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"],
                 path: "Examples/HubExampleSupport", swiftSettings: embedded),
-        example("hub-telemetry", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyPlatform"]),
+        example("hub-telemetry", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
+        example("hub-c2d", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
+        example("hub-twin", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
+        example("hub-methods", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
 
-        
         // Tests build non-embedded from the same sources and may use Foundation.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport"]),

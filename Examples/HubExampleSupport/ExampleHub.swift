@@ -56,19 +56,7 @@ public struct ExampleEnvironment {
         var options = options
         options.sasLifetimeSeconds = sasLifetime
         let text = StableBytes(connectionString)
-        let parsed: ConnectionString
-        do throws(ConnectionStringError) {
-            parsed = try ConnectionString.parse(text.bytes)
-        } catch {
-            ExampleOutput.fail("cannot start: ", HubError.connectionString(error).summary)
-        }
-        let transport: TLSTransport
-        do throws(TransportError) {
-            transport = try TLSTransport(TLSConfiguration(host: String(decoding: parsed.connectHostName, as: UTF8.self),
-                                                          port: mqttPort, trustAnchors: trustAnchors, clientIdentity: clientIdentity))
-        } catch {
-            ExampleOutput.fail("TLS setup failed: ", error.summary)
-        }
+        let transport = makeTransport(text, port: mqttPort)
         let client: HubClient<TLSTransport, SystemPlatform>
         do throws(HubError) {
             // The client copies the string into its own identity buffer.
@@ -84,6 +72,52 @@ public struct ExampleEnvironment {
         }
         return client
     }
+}
+
+extension ExampleEnvironment {
+    /// A TLS transport to the connection string's `GatewayHostName` (or `HostName`) on `port`.
+    /// Exits with one clear stderr line when the string is malformed or TLS cannot be set up.
+    func makeTransport(_ text: StableBytes, port: UInt16) -> TLSTransport {
+        let parsed: ConnectionString
+        do throws(ConnectionStringError) {
+            parsed = try ConnectionString.parse(text.bytes)
+        } catch {
+            ExampleOutput.fail("cannot start: ", HubError.connectionString(error).summary)
+        }
+        do throws(TransportError) {
+            return try TLSTransport(TLSConfiguration(host: String(decoding: parsed.connectHostName, as: UTF8.self),
+                                                     port: port, trustAnchors: trustAnchors, clientIdentity: clientIdentity))
+        } catch {
+            ExampleOutput.fail("TLS setup failed: ", error.summary)
+        }
+    }
+
+    /// Builds an HTTPS hub client over TLS (port `IOTHUB_HTTPS_PORT`, default 443) with these
+    /// settings. No connection is opened yet: the first request does that, so connection and
+    /// authentication failures surface there (`HubHTTPSError.isAuthenticationFailure`: exit 2).
+    /// The client's one-line notices (development polling mode, ...) go to stderr.
+    public func makeHTTPS(buffers: HubHTTPSBuffers, options: HubHTTPSOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform> {
+        var options = options
+        options.sasLifetimeSeconds = sasLifetime
+        let text = StableBytes(connectionString)
+        let transport = makeTransport(text, port: httpsPort)
+        do throws(HubHTTPSError) {
+            // The client copies the string into its own identity buffer.
+            return try HubHTTPSClient(connectionString: text.bytes, transport: transport, platform: SystemPlatform(),
+                                      buffers: buffers, options: options,
+                                      log: { notice in
+                                          Console.write(notice, to: .err)
+                                          Console.write("\n", to: .err)
+                                      })
+        } catch {
+            ExampleOutput.fail("cannot start: ", error.summary)
+        }
+    }
+}
+
+/// Exits with one clear stderr line for an HTTPS failure (code 2 for authentication failures).
+public func failHTTPS(_ prefix: StaticString, _ error: HubHTTPSError) -> Never {
+    ExampleOutput.fail(prefix, error.summary, code: error.isAuthenticationFailure ? 2 : 1)
 }
 
 /// Reports hub events common to every example on stderr (connection loss, reconnects,

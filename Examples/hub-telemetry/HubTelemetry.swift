@@ -7,12 +7,36 @@ import TinyTLS
 /// hub-telemetry [--count N] [--interval-ms MS] [--qos 0|1] [--transport mqtt|https]
 ///               [--property k=v]... [--content-type T]
 ///
-/// Sends N JSON messages, each with a unique message id, and exits 0 if and only if the
-/// hub accepted all N (PUBACK for QoS 1), across reconnects and SAS renewals.
+/// Sends N JSON messages (`{"seq":i,"time":unix-seconds}`), each with a unique message id
+/// (`<random run id>-<i>`), and exits 0 if and only if the hub accepted all N: PUBACK for
+/// MQTT QoS 1 (across reconnects and SAS renewals), HTTP 204 for each POST over HTTPS.
+/// `--qos` only means something over MQTT; over HTTPS it is accepted and ignored (every
+/// HTTPS message is acknowledged by its 204). Prints `sent and acknowledged: N` on stdout.
 @main
 struct HubTelemetry {
     static let usage: StaticString =
         "usage: hub-telemetry [--count N] [--interval-ms MS] [--qos 0|1] [--transport mqtt|https] [--property k=v]... [--content-type T]"
+
+    /// What every message needs, set up once before the first one.
+    struct Plan {
+        var count: UInt64
+        var intervalMs: UInt64
+        var properties: PropertyStorage
+        var contentType: StableBytes?
+        var messageID: UnsafeMutableRawBufferPointer
+        var payload: UnsafeMutableRawBufferPointer
+        var runID: UInt32
+
+        /// Formats message `sequence` (id and body) and returns its system properties and payload.
+        func message(_ sequence: UInt64, wall: Int64) -> (TelemetrySystemProperties, UnsafeRawBufferPointer) {
+            let idLength = HubTelemetry.formatMessageID(run: runID, sequence: sequence, into: messageID)
+            let bodyLength = HubTelemetry.formatPayload(sequence: sequence, wall: wall, into: payload)
+            var system = TelemetrySystemProperties()
+            system.messageID = UnsafeRawBufferPointer(rebasing: messageID[0..<idLength])
+            system.contentType = contentType?.bytes
+            return (system, UnsafeRawBufferPointer(rebasing: payload[0..<bodyLength]))
+        }
+    }
 
     static func main() {
         var count: UInt64 = 10
@@ -31,23 +55,31 @@ struct HubTelemetry {
             if let c = arguments.value(for: "--content-type", usage: usage) { contentType = c; continue }
             arguments.unknown(usage)
         }
-        if case .https = transport { ExampleOutput.fail("hub-telemetry: --transport https is not yet supported") }
 
         let environment = ExampleEnvironment.read()
         // All memory is set up here, before the first message.
-        let properties = PropertyStorage(propertyTexts, usage: usage)
-        let contentTypeBytes = contentType.map { StableBytes($0) }
-        let messageID = UnsafeMutableRawBufferPointer.allocate(byteCount: 32, alignment: 1)
-        let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 96, alignment: 1)
+        let platform = SystemPlatform()
+        let plan = Plan(count: count, intervalMs: intervalMs, properties: PropertyStorage(propertyTexts, usage: usage),
+                        contentType: contentType.map { StableBytes($0) },
+                        messageID: .allocate(byteCount: 32, alignment: 1), payload: .allocate(byteCount: 96, alignment: 1),
+                        runID: platform.random32())
+        switch transport {
+        case .mqtt: sendOverMQTT(plan, qos: qos, environment: environment, platform: platform)
+        case .https: sendOverHTTPS(plan, environment: environment, platform: platform)
+        }
+        ExampleOutput.line("sent and acknowledged: ", Int64(count))
+        Console.exit(0)
+    }
+
+    /// MQTT: keeps up to the in-flight window of QoS 1 messages outstanding; returns when all are acknowledged.
+    static func sendOverMQTT(_ plan: Plan, qos: MQTTQoS, environment: ExampleEnvironment, platform: SystemPlatform) {
         var options = HubOptions()
         options.features = []
         guard let buffers = HubBuffers.allocate(maxMessage: 1_024, receive: 1_024, window: 8) else {
             ExampleOutput.fail("out of memory: could not allocate the hub buffers")
         }
         let client = environment.connectMQTT(buffers: buffers, options: options)
-        let platform = SystemPlatform()
-        let runID = platform.random32()
-
+        let count = plan.count
         var sent: UInt64 = 0
         var accepted: UInt64 = 0
         var nextSendMs = platform.monotonicMs()
@@ -55,16 +87,11 @@ struct HubTelemetry {
             let now = platform.monotonicMs()
             if sent < count, now >= nextSendMs, qos == .atMostOnce ? client.isConnected : true {
                 sent += 1
-                let idLength = formatMessageID(run: runID, sequence: sent, into: messageID)
-                let bodyLength = formatPayload(sequence: sent, wall: platform.wallSeconds(), into: payload)
-                var system = TelemetrySystemProperties()
-                system.messageID = UnsafeRawBufferPointer(rebasing: messageID[0..<idLength])
-                system.contentType = contentTypeBytes?.bytes
+                let (system, payload) = plan.message(sent, wall: platform.wallSeconds())
                 do throws(HubError) {
-                    try client.sendTelemetry(UnsafeRawBufferPointer(rebasing: payload[0..<bodyLength]), system: system,
-                                             properties: properties.list, qos: qos)
+                    try client.sendTelemetry(payload, system: system, properties: plan.properties.list, qos: qos)
                     if qos == .atMostOnce { accepted += 1 }
-                    nextSendMs = now + intervalMs
+                    nextSendMs = now + plan.intervalMs
                     continue
                 } catch {
                     sent -= 1
@@ -73,14 +100,51 @@ struct HubTelemetry {
                     }
                 }
             }
-            let wait = sent < count && intervalMs > 0 ? UInt32(clamping: max(1, Int64(nextSendMs) - Int64(now))) : 1_000
+            let wait = sent < count && plan.intervalMs > 0 ? UInt32(clamping: max(1, Int64(nextSendMs) - Int64(now))) : 1_000
             pollOrExit(client, timeoutMs: min(wait, 1_000)) { event in
                 if case .telemetryAcknowledged = event { accepted += 1 } else { reportConnectionEvent(event) }
             }
         }
         client.disconnect()
-        ExampleOutput.line("sent and acknowledged: ", Int64(accepted))
-        Console.exit(0)
+    }
+
+    /// HTTPS: one POST per message, each answered 204 before the next. A 429/503 waits for
+    /// its Retry-After and a transient network or 5xx failure is retried (up to 5 times) with
+    /// the same message id; an authentication failure, or a hub that cannot be reached for the
+    /// first message, ends the program at once (exit 2 / 1).
+    static func sendOverHTTPS(_ plan: Plan, environment: ExampleEnvironment, platform: SystemPlatform) {
+        let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 1_024, identity: 1_024)
+        let client = environment.makeHTTPS(buffers: buffers, options: HubHTTPSOptions())
+        var sequence: UInt64 = 1
+        var failures = 0
+        while sequence <= plan.count {
+            let (system, payload) = plan.message(sequence, wall: platform.wallSeconds())
+            do throws(HubHTTPSError) {
+                try client.sendTelemetry(payload, system: system, properties: plan.properties.list)
+                failures = 0
+                sequence += 1
+                if sequence <= plan.count, plan.intervalMs > 0 { platform.sleep(ms: UInt32(clamping: plan.intervalMs)) }
+            } catch {
+                failures += 1
+                // Like the MQTT connect: a hub that cannot be reached at all fails at once.
+                var unreachable = false
+                if case .transport = error { unreachable = sequence == 1 }
+                guard error.isTransient, failures <= 5, !unreachable else { failHTTPS("send failed: ", error) }
+                var waitMs: UInt64 = UInt64(1_000) << UInt64(failures - 1)
+                switch error {
+                case .throttled(let seconds), .serviceUnavailable(let seconds): waitMs = UInt64(max(1, seconds)) * 1_000
+                case .backingOff(let remaining): waitMs = max(remaining, 1)
+                default: break
+                }
+                Console.write("send failed (", to: .err)
+                Console.write(error.summary, to: .err)
+                Console.write("), retrying in ", to: .err)
+                Console.write(int: Int64(waitMs), to: .err)
+                Console.write(" ms\n", to: .err)
+                platform.sleep(ms: UInt32(clamping: waitMs))
+            }
+        }
+        client.close()
     }
 
     /// `<run id in hex>-<sequence>`: unique per message and per run.

@@ -1,0 +1,157 @@
+import HubExampleSupport
+import TinyHub
+import TinyMQTT
+import TinyPlatform
+import TinyTLS
+
+/// hub-c2d [--count N] [--transport mqtt|https] [--timeout-s S] [--dev-poll-interval-s S]
+///
+/// Receives cloud-to-device messages and prints each as exactly one stdout line
+/// `c2d <payload>` (payload bytes as received); everything else goes to stderr. Exits 0
+/// after N messages (default 1), 3 when `--timeout-s` (default 0: wait forever) passes first.
+///
+/// - MQTT: subscribes to the device's C2D topic (QoS 1); the PUBACK that completes a
+///   message at the hub goes out after its line is printed.
+/// - HTTPS: polls `GET …/messages/deviceBound`, prints each message, then completes it
+///   (`DELETE …/{lock}`). Polling honours the 25-minute production floor: the first poll
+///   is at once, the next cycle 25 minutes after it. `--dev-poll-interval-s S` switches to
+///   the explicit development mode (a poll cycle every S seconds; announced on stderr).
+@main
+struct HubC2D {
+    static let usage: StaticString =
+        "usage: hub-c2d [--count N] [--transport mqtt|https] [--timeout-s S] [--dev-poll-interval-s S]"
+
+    /// Largest message printed (bigger ones are dropped over MQTT, rejected over HTTPS, with a stderr line).
+    static let maxMessage = 16_384
+
+    static func main() {
+        var count: UInt64 = 1
+        var transport = ExampleTransport.mqtt
+        var timeoutS: UInt64 = 0
+        var devInterval: UInt64? = nil
+        var arguments = ExampleArguments()
+        while arguments.hasMore {
+            if let n = arguments.number(for: "--count", limit: 100_000_000, usage: usage) { count = n; continue }
+            if let t = arguments.value(for: "--transport", usage: usage) { transport = ExampleTransport.parse(t, usage: usage); continue }
+            if let n = arguments.number(for: "--timeout-s", limit: 31_536_000, usage: usage) { timeoutS = n; continue }
+            if let n = arguments.number(for: "--dev-poll-interval-s", limit: 1_499, usage: usage) {
+                guard n > 0 else { ExampleOutput.fail(usage) }
+                devInterval = n
+                continue
+            }
+            arguments.unknown(usage)
+        }
+        if devInterval != nil, case .mqtt = transport {
+            ExampleOutput.fail("hub-c2d: --dev-poll-interval-s needs --transport https (MQTT is push, not polled)")
+        }
+
+        let environment = ExampleEnvironment.read()
+        let platform = SystemPlatform()
+        let deadline: UInt64 = timeoutS > 0 ? platform.monotonicMs() + timeoutS * 1_000 : UInt64.max
+        let received: UInt64
+        switch transport {
+        case .mqtt: received = receiveOverMQTT(count: count, deadline: deadline, environment: environment, platform: platform)
+        case .https:
+            received = receiveOverHTTPS(count: count, deadline: deadline, devInterval: devInterval,
+                                        environment: environment, platform: platform)
+        }
+        guard received >= count else {
+            Console.write("hub-c2d: timed out after ", to: .err)
+            Console.write(int: Int64(timeoutS), to: .err)
+            Console.write(" s with ", to: .err)
+            Console.write(int: Int64(received), to: .err)
+            ExampleOutput.fail(" of ", Int64(count), " cloud-to-device messages", code: 3)
+        }
+        Console.exit(0)
+    }
+
+    /// MQTT: polls until `count` messages were printed (and acknowledged) or `deadline`.
+    /// Returns the number received.
+    static func receiveOverMQTT(count: UInt64, deadline: UInt64, environment: ExampleEnvironment,
+                                platform: SystemPlatform) -> UInt64 {
+        var options = HubOptions()
+        options.features = [.cloudToDevice]
+        guard let buffers = HubBuffers.allocate(maxMessage: 0, receive: maxMessage, window: 1) else {
+            ExampleOutput.fail("out of memory: could not allocate the hub buffers")
+        }
+        let client = environment.connectMQTT(buffers: buffers, options: options)
+        var received: UInt64 = 0
+        while received < count {
+            let now = platform.monotonicMs()
+            guard now < deadline else { break }
+            // Every message this poll delivers is printed before its PUBACK, even one beyond
+            // `count` that arrived in the same read: a completed message is never unseen.
+            pollOrExit(client, timeoutMs: UInt32(min(deadline - now, 1_000))) { event in
+                switch event {
+                case .cloudToDevice(let message):
+                    ExampleOutput.record("c2d", message.payload)
+                    received += 1
+                case .subscribed:
+                    Console.write("hub-c2d: subscribed, waiting for ", to: .err)
+                    Console.write(int: Int64(count - min(received, count)), to: .err)
+                    Console.write(" cloud-to-device messages\n", to: .err)
+                default:
+                    reportConnectionEvent(event)
+                }
+            }
+        }
+        client.disconnect()
+        return received
+    }
+
+    /// HTTPS: receives and completes messages, one GET at a time, when the polling policy
+    /// allows; sleeps in between. Returns the number received.
+    static func receiveOverHTTPS(count: UInt64, deadline: UInt64, devInterval: UInt64?, environment: ExampleEnvironment,
+                                 platform: SystemPlatform) -> UInt64 {
+        var options = HubHTTPSOptions()
+        if let devInterval { options.polling = .development(intervalSeconds: UInt32(devInterval)) }
+        let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 2_048, body: maxMessage, identity: 1_024)
+        let client = environment.makeHTTPS(buffers: buffers, options: options)
+        var received: UInt64 = 0
+        var announced = false
+        var failures = 0
+        while received < count {
+            let now = platform.monotonicMs()
+            guard now < deadline else { break }
+            let due = client.nextPollInMs
+            if due > 0 {
+                if !announced, due >= 10_000 {
+                    Console.write("hub-c2d: next poll in ", to: .err)
+                    Console.write(int: Int64(due / 1_000), to: .err)
+                    Console.write(" s\n", to: .err)
+                    announced = true
+                }
+                platform.sleep(ms: UInt32(min(due, deadline - now, 60_000)))
+                continue
+            }
+            announced = false
+            do throws(HubHTTPSError) {
+                guard let message = try client.receive() else { continue } // queue empty: the cycle ended
+                ExampleOutput.record("c2d", message.payload)
+                // Counted once completed; if completing fails the hub delivers it again.
+                try client.complete(message.lockToken)
+                received += 1
+                failures = 0
+            } catch {
+                if error.isAuthenticationFailure { failHTTPS("hub-c2d: ", error) }
+                if case .pollTooSoon = error { continue }
+                failures += 1
+                // A hub that cannot be reached for the very first poll fails at once, like the MQTT connect.
+                var unreachable = false
+                if case .transport = error { unreachable = client.pollCyclesStarted <= 1 && received == 0 }
+                guard !unreachable, failures <= 5 else { failHTTPS("hub-c2d: ", error) }
+                Console.write("hub-c2d: ", to: .err)
+                Console.write(error.summary, to: .err)
+                Console.write(error.isTransient ? " (retrying at the next poll)\n" : "\n", to: .err)
+                if !error.isTransient {
+                    switch error {
+                    case .lockLost, .receivedMessageTooLarge: break // the message comes again / was rejected
+                    default: failHTTPS("hub-c2d: ", error)
+                    }
+                }
+            }
+        }
+        client.close()
+        return received
+    }
+}

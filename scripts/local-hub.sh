@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# A local stand-in for Azure IoT Hub, for demos and tests without Azure. Source it:
+#   source scripts/local-hub.sh    (stop with stop_hub; e.g. `trap stop_hub EXIT`)
+# It starts
+#   - MQTT: the throw-away TLS mosquitto of scripts/local-broker.sh (the device side speaks
+#     IoT Hub topics to it) and scripts/hub-service-standin.sh, which answers twin GET/PATCH;
+#   - HTTPS: Tests/Fixtures/iothub_https_fixture.py (the device REST API, SAS checked), same certificate.
+# and sets
+#   HUB_CONNECTION_STRING  HostName=tinyhub-local.azure-devices.net;GatewayHostName=localhost;DeviceId=demo-device;SharedAccessKey=…
+#   HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR
+#   HUB_ENV                the IOTHUB_* settings for the examples: env "${HUB_ENV[@]}" hub-telemetry …
+# Service-side helpers (what a back end would do through the service API):
+#   hub_watch FILE FILTER      mosquitto_sub -v FILTER into FILE, returns once subscribed (pid in HUB_WATCH_PID)
+#   hub_send_c2d PAYLOAD [ID]  a C2D message to the device over MQTT (QoS 1, $.mid=ID)
+#   hub_send_c2d_https BODY    a C2D message into the HTTPS fixture's queue
+#   hub_send_desired JSON VER  a desired-properties patch
+#   hub_invoke_method NAME PAYLOAD [RID]  a direct method call; prints "TOPIC PAYLOAD" of the answer (10 s timeout)
+# The stand-in does not queue C2D messages for an offline device over MQTT (IoT Hub does):
+# start the receiver first and wait for it to subscribe.
+set -euo pipefail
+HUB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HUB_SCRIPTS/local-broker.sh"
+
+HUB_DIR=$BROKER_DIR
+HUB_DEVICE=demo-device
+HUB_HOST=tinyhub-local.azure-devices.net
+HUB_KEY=$(printf 'tinyhub local stand-in key, not a secret' | base64 -w0)
+HUB_CONNECTION_STRING="HostName=$HUB_HOST;GatewayHostName=localhost;DeviceId=$HUB_DEVICE;SharedAccessKey=$HUB_KEY"
+HUB_CA=$BROKER_CA
+HUB_MQTT_PORT=$BROKER_PORT
+HUB_MQTT=(-h localhost -p "$BROKER_PORT" --cafile "$BROKER_CA")
+HUB_PIDS=()
+
+# Twin responder.
+"$HUB_SCRIPTS/hub-service-standin.sh" localhost "$BROKER_PORT" "$BROKER_CA" "$HUB_DIR/standin.log" &
+HUB_PIDS+=($!)
+for _ in $(seq 1 100); do
+  mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t '$iothub/twin/GET/tinyhub-probe' -n 2>/dev/null || true
+  grep -q tinyhub-probe "$HUB_DIR/standin.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q tinyhub-probe "$HUB_DIR/standin.log" || { echo "local-hub: the twin responder did not start" >&2; exit 1; }
+
+# HTTPS device API.
+python3 "$HUB_SCRIPTS/../Tests/Fixtures/iothub_https_fixture.py" --cert "$HUB_DIR/server.pem" --key "$HUB_DIR/server.key" \
+  --host "$HUB_HOST" --device "$HUB_DEVICE" --device-key "$HUB_KEY" >"$HUB_DIR/https.out" 2>"$HUB_DIR/https.log" </dev/null &
+HUB_PIDS+=($!)
+HUB_HTTPS_PORT=
+for _ in $(seq 1 100); do
+  HUB_HTTPS_PORT=$(head -n1 "$HUB_DIR/https.out" 2>/dev/null || true)
+  [ -n "$HUB_HTTPS_PORT" ] && break
+  sleep 0.05
+done
+[ -n "$HUB_HTTPS_PORT" ] || { echo "local-hub: the HTTPS fixture did not start" >&2; cat "$HUB_DIR/https.log" >&2; exit 1; }
+
+HUB_ENV=(IOTHUB_DEVICE_CONNECTION_STRING="$HUB_CONNECTION_STRING" IOTHUB_TRUSTED_CA_FILE="$HUB_CA"
+         IOTHUB_MQTT_PORT="$HUB_MQTT_PORT" IOTHUB_HTTPS_PORT="$HUB_HTTPS_PORT")
+export HUB_CONNECTION_STRING HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR
+
+hub_watch() {
+  local file=$1 filter=$2 probe="${2%#}tinyhub-probe"
+  : >"$file"
+  stdbuf -oL mosquitto_sub "${HUB_MQTT[@]}" -q 1 -v -t "$filter" >"$file" 2>/dev/null &
+  HUB_WATCH_PID=$!
+  HUB_PIDS+=("$HUB_WATCH_PID")
+  for _ in $(seq 1 100); do
+    mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t "$probe" -n 2>/dev/null || true
+    grep -q tinyhub-probe "$file" && return 0
+    sleep 0.1
+  done
+  kill "$HUB_WATCH_PID" 2>/dev/null || true
+  wait "$HUB_WATCH_PID" 2>/dev/null || true
+  echo "local-hub: could not subscribe to $filter" >&2
+  return 1
+}
+
+hub_send_c2d() {
+  mosquitto_pub "${HUB_MQTT[@]}" -q 1 -t "devices/$HUB_DEVICE/messages/devicebound/%24.mid=${2:-$RANDOM}" -m "$1"
+}
+
+hub_send_c2d_https() {
+  python3 - "$HUB_HTTPS_PORT" "$HUB_CA" "$1" <<'PY'
+import http.client, json, ssl, sys
+port, ca, body = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+conn = http.client.HTTPSConnection("localhost", port, context=ssl.create_default_context(cafile=ca))
+conn.request("POST", "/_fixture/c2d", json.dumps({"body": body}), {"Content-Type": "application/json"})
+assert conn.getresponse().status == 200
+PY
+}
+
+hub_send_desired() {
+  mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t "\$iothub/twin/PATCH/properties/desired/?\$version=$2" -m "$1"
+}
+
+hub_invoke_method() {
+  local name=$1 payload=$2 rid=${3:-$RANDOM} file="$HUB_DIR/method-$RANDOM.out"
+  hub_watch "$file" '$iothub/methods/res/#' || return 1
+  local watcher=$HUB_WATCH_PID
+  mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t "\$iothub/methods/POST/$name/?\$rid=$rid" -m "$payload"
+  for _ in $(seq 1 100); do
+    grep -q "rid=$rid" "$file" && break
+    sleep 0.1
+  done
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+  grep "rid=$rid" "$file" || { echo "local-hub: no answer to method $name" >&2; return 1; }
+}
+
+stop_hub() {
+  local pid
+  for pid in "${HUB_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${HUB_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_broker
+}
