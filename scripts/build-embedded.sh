@@ -9,9 +9,10 @@ examples=$(sed -n 's/^ *example("\([a-z0-9-]*\)".*/\1/p' Package.swift)
 for variant in static dynamic; do
   if [ "$variant" = static ]; then traits=Embedded,StaticMbedTLS; else traits=Embedded,DynamicMbedTLS; fi
   scratch=".build-embedded-$variant"
-  swift build -c release --scratch-path "$scratch" --traits "$traits" -Xswiftc -Osize >"$scratch.log" 2>&1 \
-    || { cat "$scratch.log"; echo "Embedded build ($variant mbedTLS) failed" >&2; exit 1; }
-  if grep -q "warning:" "$scratch.log"; then grep "warning:" "$scratch.log" | sort -u >&2; fi
+  mkdir -p "$scratch"
+  swift build -c release --scratch-path "$scratch" --traits "$traits" -Xswiftc -Osize >"$scratch/build.log" 2>&1 \
+    || { cat "$scratch/build.log"; echo "Embedded build ($variant mbedTLS) failed" >&2; exit 1; }
+  if grep -q "warning:" "$scratch/build.log"; then grep "warning:" "$scratch/build.log" | sort -u >&2; fi
   for e in $examples; do
     bin="$scratch/release/$e"
     [ -x "$bin" ] || { echo "missing example binary $bin" >&2; exit 1; }

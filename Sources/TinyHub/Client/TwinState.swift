@@ -1,6 +1,6 @@
 /// Twin requests awaiting their answer, and the last desired version seen.
 struct TwinState {
-    enum Kind { case get, reportedPatch }
+    enum Kind: UInt8 { case get, reportedPatch } // raw values: no Hashable witness pulling arc4random into Embedded builds
 
     struct Pending {
         var requestID: UInt32 = 0 // 0: free
