@@ -32,7 +32,7 @@ public struct ExampleArguments {
 }
 
 /// Which face of the hub an example talks to.
-public enum ExampleTransport {
+public enum ExampleTransport: UInt8 { // raw values: no Hashable witness in Embedded builds
     /// MQTT over TLS, port 8883 (default).
     case mqtt
     /// HTTPS, port 443.

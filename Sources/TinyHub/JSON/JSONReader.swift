@@ -1,5 +1,7 @@
 /// What a JSON token is.
-public enum JSONTokenKind: Equatable {
+// A UInt8 raw value keeps the compiler from emitting a Hashable witness, which would pull
+// Hasher and arc4random_buf into Embedded binaries.
+public enum JSONTokenKind: UInt8, Equatable {
     /// `{`
     case objectStart
     /// `}`
