@@ -91,9 +91,13 @@ public enum MQTTDecoder {
             let dup = flags & 0x08 != 0
             // §3.3.1.1: DUP must be 0 on QoS 0.
             if qosBits == 0, dup { throw .invalidFlags(packetType: type) }
-            let topic = try reader.string()
-            guard topic.count > 0 else { throw .invalidTopic }
-            for byte in topic where byte == 0x2B || byte == 0x23 { throw .invalidTopic }
+            let topic = try reader.bytes(Int(try reader.uint16()))
+            if !UTF8Check.isPlainTopicName(topic) {
+                // Not plain ASCII: the exact checks, in the order that picks the error.
+                try UTF8Check.validate(topic)
+                guard topic.count > 0 else { throw .invalidTopic }
+                for byte in topic where byte == 0x2B || byte == 0x23 { throw .invalidTopic }
+            }
             var packetID: UInt16 = 0
             if qosBits == 1 {
                 packetID = try reader.uint16()

@@ -182,11 +182,12 @@ public final class MQTTSession<T: Transport, P: Platform> {
         }
     }
 
+    /// Resends every unacknowledged QoS 1 PUBLISH, oldest first (§4.6), with DUP set.
     private func resendInflight() throws(MQTTError) {
-        var last: UInt64 = 0
-        while let slot = inflight.nextInOrder(after: last) {
-            last = inflight.sequence(of: slot)
+        var next = inflight.oldestSlot
+        while let slot = next {
             try sendRaw(inflight.packetForSending(slot: slot))
+            next = inflight.slot(after: slot)
         }
     }
 
