@@ -60,8 +60,7 @@ public enum UTF8Check {
         }
         var i = 0
         while true {
-            let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            guard isPlainWord(word), !hasByte(word, 0x2B), !hasByte(word, 0x23) else { return false }
+            guard isPlainTopicWord(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) else { return false }
             i += 8
             if i >= n { return true }
             if i > n - 8 { i = n - 8 } // the last word overlaps the one before
@@ -77,11 +76,13 @@ public enum UTF8Check {
         (word | ((word &- ones) & ~word)) & highBits == 0
     }
 
-    /// Whether any byte of `word` equals `byte` (exact: the zero-byte test has no false
-    /// positives when asked whether any byte is zero).
+    /// Whether all eight bytes of `word` are in 0x01...0x7F and none is `+` or `#`, with
+    /// one branch. Once no byte has its high bit set (the `word` term), subtracting 0x01
+    /// from each byte sets a high bit exactly where a byte was 0x00: borrows only start at
+    /// a zero byte. XOR with `+`/`#` in every byte turns those bytes into 0x00.
     @inline(__always)
-    private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
-        let x = word ^ (ones &* UInt64(byte))
-        return (x &- ones) & ~x & highBits != 0
+    private static func isPlainTopicWord(_ word: UInt64) -> Bool {
+        let plus = word ^ 0x2B2B_2B2B_2B2B_2B2B, hash = word ^ 0x2323_2323_2323_2323
+        return (word | (word &- ones) | (plus &- ones) | (hash &- ones)) & highBits == 0
     }
 }
