@@ -23,10 +23,12 @@ DOC=docs/benchmarks.md
 # BENCH_SKIP_BUILD=1 uses the binaries already in .build-embedded-static (e.g. while another job
 # holds /tmp/swift.lock); the dynamic-mbedTLS binary is then re-linked from the same objects (the
 # two variants differ only in linker settings).
+# The device build's flags: keep in sync with scripts/build-embedded.sh.
+EMBEDDED_FLAGS=(-Xswiftc -Osize -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections)
 for variant in static dynamic; do
   [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && break
   if [ "$variant" = static ]; then traits=Embedded,StaticMbedTLS; else traits=Embedded,DynamicMbedTLS; fi
-  flock /tmp/swift.lock swift build -c release --scratch-path ".build-embedded-$variant" --traits "$traits" -Xswiftc -Osize \
+  flock /tmp/swift.lock swift build -c release --scratch-path ".build-embedded-$variant" --traits "$traits" "${EMBEDDED_FLAGS[@]}" \
     >"$OUT/build-$variant.log" 2>&1 || { cat "$OUT/build-$variant.log"; exit 1; }
 done
 S=.build-embedded-static/release/mqtt-demo
@@ -34,7 +36,7 @@ D=.build-embedded-dynamic/release/mqtt-demo
 OBJ=.build-embedded-static/x86_64-unknown-linux-gnu/release
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ ! -x "$D" ]; then
   D=$OUT/mqtt-demo-dynamic-relinked
-  gcc -Wl,--defsym,main=mqtt_demo_main -o "$D" $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -lmbedtls -lmbedx509 -lmbedcrypto
+  gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -o "$D" $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -lmbedtls -lmbedx509 -lmbedcrypto
 fi
 PUB=$(command -v mosquitto_pub)
 
@@ -50,8 +52,8 @@ ossl_so=$(( $(fsize "$(lib libssl.so.3)") + $(fsize "$(lib libcrypto.so.3)") ))
 text_of() { size -A "$1" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}'; }
 module_text() { local s=0; for o in "$OBJ/$1.build"/*.o; do s=$((s + $(text_of "$o"))); done; echo $s; }
 
-# Re-link mqtt-demo from SwiftPM's objects with a map to split the binary's .text by input file.
-gcc -Wl,--defsym,main=mqtt_demo_main -Wl,-Map,"$OUT/mqtt-demo.map" -o "$OUT/mqtt-demo-relinked" \
+# Re-link mqtt-demo from SwiftPM's objects (with --gc-sections, as SwiftPM links) with a map to split the binary's .text by input file.
+gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -Wl,-Map,"$OUT/mqtt-demo.map" -o "$OUT/mqtt-demo-relinked" \
   $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a
 map_split=$(python3 - "$OUT/mqtt-demo.map" <<'PY'
 import re, sys

@@ -526,6 +526,8 @@ public final class MQTTSession<T: Transport, P: Platform> {
         received = rest
     }
 
+    // Cold path, reached from several places: one copy, not one inlined per caller.
+    @inline(never)
     private func connectionLost(_ error: MQTTError, _ handler: (MQTTEvent) -> Void) {
         dropConnection()
         for i in pending.indices where pending[i].packetID != 0 {
