@@ -20,13 +20,14 @@ N=10000
 RUNS=3
 DOC=docs/benchmarks.md
 
-# BENCH_SKIP_BUILD=1 uses the binaries already in .build-embedded-static (e.g. while another job
-# holds /tmp/swift.lock); the dynamic-mbedTLS binary is then re-linked from the same objects (the
+# BENCH_SKIP_BUILD=1 uses the binaries already in .build-embedded-static (e.g. while another
+# build runs); the dynamic-mbedTLS binary is then re-linked from the same objects (the
 # two variants differ only in linker settings).
+source scripts/embedded-flags.sh # the device build's flags
 for variant in static dynamic; do
   [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && break
   if [ "$variant" = static ]; then traits=Embedded,StaticMbedTLS; else traits=Embedded,DynamicMbedTLS; fi
-  flock /tmp/swift.lock swift build -c release --scratch-path ".build-embedded-$variant" --traits "$traits" -Xswiftc -Osize \
+  swift build -c release --scratch-path ".build-embedded-$variant" --traits "$traits" "${EMBEDDED_FLAGS[@]}" \
     >"$OUT/build-$variant.log" 2>&1 || { cat "$OUT/build-$variant.log"; exit 1; }
 done
 S=.build-embedded-static/release/mqtt-demo
@@ -34,7 +35,7 @@ D=.build-embedded-dynamic/release/mqtt-demo
 OBJ=.build-embedded-static/x86_64-unknown-linux-gnu/release
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ ! -x "$D" ]; then
   D=$OUT/mqtt-demo-dynamic-relinked
-  gcc -Wl,--defsym,main=mqtt_demo_main -o "$D" $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -lmbedtls -lmbedx509 -lmbedcrypto
+  gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -o "$D" $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -lmbedtls -lmbedx509 -lmbedcrypto
 fi
 PUB=$(command -v mosquitto_pub)
 
@@ -50,8 +51,8 @@ ossl_so=$(( $(fsize "$(lib libssl.so.3)") + $(fsize "$(lib libcrypto.so.3)") ))
 text_of() { size -A "$1" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}'; }
 module_text() { local s=0; for o in "$OBJ/$1.build"/*.o; do s=$((s + $(text_of "$o"))); done; echo $s; }
 
-# Re-link mqtt-demo from SwiftPM's objects with a map to split the binary's .text by input file.
-gcc -Wl,--defsym,main=mqtt_demo_main -Wl,-Map,"$OUT/mqtt-demo.map" -o "$OUT/mqtt-demo-relinked" \
+# Re-link mqtt-demo from SwiftPM's objects (with --gc-sections, as SwiftPM links) with a map to split the binary's .text by input file.
+gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -Wl,-Map,"$OUT/mqtt-demo.map" -o "$OUT/mqtt-demo-relinked" \
   $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a
 map_split=$(python3 - "$OUT/mqtt-demo.map" <<'PY'
 import re, sys
@@ -110,6 +111,7 @@ trap stop_broker EXIT
 export MQTT_HOST=localhost MQTT_PORT="$BROKER_PORT" MQTT_CA_FILE="$BROKER_CA"
 PUBARGS=(-h localhost -p "$BROKER_PORT" --cafile "$BROKER_CA" -i tinyhub-bench-pub -t tinyhub/bench -q 1)
 
+mb() { awk -v k="$1" 'BEGIN {printf "%.1f MB", k / 1024}'; }
 massif_peak() { grep '^mem_heap_B=' "$1" | cut -d= -f2 | sort -n | tail -n 1; }
 valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-demo.out" "$S" --count 1 >"$OUT/massif-demo.log" 2>&1
 valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-pub.out" "$PUB" "${PUBARGS[@]}" -m '{"seq":1}' >"$OUT/massif-pub.log" 2>&1
@@ -117,6 +119,13 @@ heap_demo=$(massif_peak "$OUT/massif-demo.out"); heap_pub=$(massif_peak "$OUT/ma
 
 rss() { /usr/bin/time -f '%M' -o "$OUT/rss.txt" "$@" >/dev/null 2>&1; cat "$OUT/rss.txt"; }
 rss_demo=$(rss "$S" --count 1); rss_demo_dyn=$(rss "$D" --count 1); rss_pub=$(rss "$PUB" "${PUBARGS[@]}" -m '{"seq":1}')
+# Fully static links of the same objects (scripts/build-static.sh): glibc, and musl when musl-gcc exists.
+STATIC_SKIP_BUILD=1 scripts/build-static.sh >"$OUT/build-static.log" 2>&1
+rss_glibc_static=$(rss .build-embedded-static/release/mqtt-demo-fully-static --count 1)
+rss_musl_static="–"
+if command -v musl-gcc >/dev/null && STATIC_SKIP_BUILD=1 scripts/build-static.sh --musl >>"$OUT/build-static.log" 2>&1; then
+  rss_musl_static=$(mb "$(rss .build-embedded-static/release/mqtt-demo-musl-static --count 1)")
+fi
 
 # ---- 10,000 sequential QoS 1 messages, median of 3 ----------------------------------------------
 seq 1 "$N" | sed 's/^/{"seq":/; s/$/}/' >"$OUT/lines.txt"
@@ -211,7 +220,8 @@ session_total=$((a_t + a_m + a_c + a_o - 100 * ipm_total))
 
 # ---- report ---------------------------------------------------------------------------------------
 kb() { awk -v b="$1" 'BEGIN {printf "%.1f KB", b / 1024}'; }
-mb() { awk -v k="$1" 'BEGIN {printf "%.1f MB", k / 1024}'; }
+MARKER='<!-- hand-written below: kept by scripts/bench.sh -->'
+KEEP=$( [ -f "$DOC" ] && awk -v m="$MARKER" 'f || $0 == m {f = 1; print}' "$DOC" || true)
 {
 cat <<EOF
 # Benchmarks
@@ -263,6 +273,8 @@ $(cat "$OUT/symbols.md")
 |---|---:|---:|
 | mqtt-demo --count 1, static mbedTLS | $(kb "$heap_demo") ($heap_demo B) | $(mb "$rss_demo") |
 | mqtt-demo --count 1, dynamic mbedTLS | (same code) | $(mb "$rss_demo_dyn") |
+| mqtt-demo --count 1, fully static, glibc (\`scripts/build-static.sh\`) | (same code) | $(mb "$rss_glibc_static") |
+| mqtt-demo --count 1, fully static, musl (\`scripts/build-static.sh --musl\`, experiment) | (same code) | $rss_musl_static |
 | mosquitto_pub -q 1, one message | $(kb "$heap_pub") ($heap_pub B) | $(mb "$rss_pub") |
 | C reference: coreMQTT + Azure SDK for Embedded C (mbedTLS) | 47.8 KB | – |
 | C reference: mosquitto_pub | 411 KB | 6.9 MB |
@@ -307,5 +319,7 @@ $(cat "$OUT/hot.md")
 
 One session's fixed cost (start-up, TLS handshake, subscribe, disconnect): about $(awk -v n="$session_total" 'BEGIN {printf "%.1f", n / 1e6}') M instructions.
 EOF
+# Hand-written analysis below the marker in the previous docs/benchmarks.md is kept.
+if [ -n "$KEEP" ]; then printf '\n%s\n' "$KEEP"; fi
 } >"$DOC"
 cat "$DOC"

@@ -3,7 +3,6 @@
 #   FUZZ_SECONDS   seconds per target (default 60)
 #   FUZZ_TARGETS   optional space/comma separated list of target names to run (default: all)
 #   SWIFTC         compiler (default: swiftc on PATH, else /opt/swift/usr/bin/swiftc)
-# Every swiftc call is serialised through /tmp/swift.lock (shared build machine).
 # Exit status: non-zero if any target fails to build or the fuzzer reports a crash;
 # crashing inputs are copied to Fuzz/<name>/crashes/.
 set -euo pipefail
@@ -16,8 +15,6 @@ FUZZ_TARGETS="${FUZZ_TARGETS:-}"
 if [[ -z "${SWIFTC:-}" ]]; then
     if command -v swiftc >/dev/null 2>&1; then SWIFTC="$(command -v swiftc)"; else SWIFTC=/opt/swift/usr/bin/swiftc; fi
 fi
-LOCK=(flock /tmp/swift.lock)
-command -v flock >/dev/null 2>&1 || LOCK=()
 
 mkdir -p .fuzz
 # The Swift runtime backtracer adds noise (and its own ASan reports) to libFuzzer crash output.
@@ -62,7 +59,7 @@ for dir in Fuzz/*/; do
     module="Fuzz_$(echo "$name" | tr -c 'A-Za-z0-9_\n' '_')"
     binary=".fuzz/$name"
     echo "=== $name: building ($module, ${#sources[@]} sources)"
-    if ! "${LOCK[@]}" "$SWIFTC" -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" -use-ld=lld \
+    if ! "$SWIFTC" -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" -use-ld=lld \
             "${sources[@]}" "$dir/entry.swift" -o "$binary"; then
         echo "fuzz.sh: $name: build failed" >&2
         failures+=("$name (build)")

@@ -94,3 +94,95 @@ import Testing
         }
     }
 }
+
+/// The word-at-a-time fast paths of `UTF8Check` against byte-by-byte references.
+@Suite struct UTF8FastPathTests {
+    static func referencePlain(_ bytes: [UInt8]) -> Bool {
+        !bytes.isEmpty && bytes.allSatisfy { $0 >= 0x01 && $0 <= 0x7F && $0 != 0x2B && $0 != 0x23 }
+    }
+
+    @Test func plainTopicNameMatchesByteCheckAtEveryPosition() {
+        for length in 0...40 {
+            let base = (0..<length).map { UInt8(0x61 + $0 % 26) }
+            #expect(base.withUnsafeBytes { UTF8Check.isPlainTopicName($0) } == (length > 0), "length \(length)")
+            for position in 0..<length {
+                for special: UInt8 in [0x00, 0x01, 0x23, 0x2B, 0x2F, 0x7F, 0x80, 0xC3, 0xFF] {
+                    var bytes = base
+                    bytes[position] = special
+                    let fast = bytes.withUnsafeBytes { UTF8Check.isPlainTopicName($0) }
+                    #expect(fast == Self.referencePlain(bytes), "length \(length), \(special) at \(position)")
+                }
+            }
+        }
+    }
+
+    /// The error `validate` throws for `bytes`, or nil when they are accepted.
+    static func validateError(_ bytes: [UInt8]) -> MQTTCodecError? {
+        bytes.withUnsafeBytes { b -> MQTTCodecError? in
+            do throws(MQTTCodecError) { try UTF8Check.validate(b); return nil } catch { return error }
+        }
+    }
+
+    static func decodeError(_ packet: [UInt8]) -> MQTTCodecError? {
+        packet.withUnsafeBytes { b -> MQTTCodecError? in
+            do throws(MQTTCodecError) { _ = try MQTTDecoder.decode(b); return nil } catch { return error }
+        }
+    }
+
+    static func encodeError(topic: [UInt8]) -> MQTTCodecError? {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 1)
+        defer { buffer.deallocate() }
+        return topic.withUnsafeBytes { t -> MQTTCodecError? in
+            do throws(MQTTCodecError) {
+                _ = try MQTTEncoder.publish(topic: t, payload: UnsafeRawBufferPointer(start: nil, count: 0), qos: .atMostOnce, into: buffer)
+                return nil
+            } catch { return error }
+        }
+    }
+
+    @Test func validateFindsBadBytesBehindAsciiWords() {
+        for length in 1...40 {
+            let base = (0..<length).map { UInt8(0x30 + $0 % 40) }
+            #expect(Self.validateError(base) == nil)
+            for position in 0..<length {
+                var nul = base
+                nul[position] = 0
+                #expect(Self.validateError(nul) == .nullCharacter, "NUL at \(position) of \(length)")
+                var high = base
+                high[position] = 0xFF
+                #expect(Self.validateError(high) == .invalidUTF8, "0xFF at \(position) of \(length)")
+                if position + 2 <= length {
+                    var twoByte = base // "é" is valid anywhere
+                    twoByte[position] = 0xC3; twoByte[position + 1] = 0xA9
+                    #expect(Self.validateError(twoByte) == nil, "é at \(position) of \(length)")
+                    var overlong = base
+                    overlong[position] = 0xC0; overlong[position + 1] = 0x80
+                    #expect(Self.validateError(overlong) == .invalidUTF8, "overlong at \(position) of \(length)")
+                }
+            }
+        }
+    }
+
+    @Test func decoderAndEncoderKeepTheirErrorsForLongTopics() {
+        // A wildcard or bad byte after more than eight plain bytes still gives the old error.
+        let prefix = utf8("devices/dev1/messages/")
+        let cases: [([UInt8], MQTTCodecError)] = [([0x23], .invalidTopic), ([0xFF], .invalidUTF8), ([0x00], .nullCharacter),
+                                                  ([0x2B, 0xFF], .invalidUTF8)]
+        for (tail, expected) in cases {
+            let topic = prefix + tail
+            let packet: [UInt8] = [0x30, UInt8(2 + topic.count), 0, UInt8(topic.count)] + topic
+            #expect(Self.decodeError(packet) == expected, "decode \(tail)")
+            // The encoder checks wildcards before UTF-8.
+            let encoderExpected: MQTTCodecError = tail.contains(0x2B) || tail.contains(0x23) ? .invalidTopic : expected
+            #expect(Self.encodeError(topic: topic) == encoderExpected, "encode \(tail)")
+        }
+        let good = utf8("devices/dév1/messages/events/")
+        #expect(Self.encodeError(topic: good) == nil)
+        let packet: [UInt8] = [0x30, UInt8(2 + good.count + 1), 0, UInt8(good.count)] + good + [0x41]
+        let topic = packet.withUnsafeBytes { b -> [UInt8]? in
+            guard case .publish(let message)?? = try? MQTTDecoder.decode(b).map({ $0.packet }) else { return nil }
+            return Array(message.topic)
+        }
+        #expect(topic == good)
+    }
+}

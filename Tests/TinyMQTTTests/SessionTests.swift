@@ -278,4 +278,54 @@ import TinyPlatform
         #expect(!f.transport.isOpen)
         #expect(throws: MQTTError.self) { try f.poll() }
     }
+
+    /// The session counts pending SUBSCRIBE/UNSUBSCRIBE requests to skip scans when there
+    /// are none; acks, timeouts and a lost connection must all keep that count right, or a
+    /// later request would never time out or its id could be reused.
+    @Test func pendingRequestsStayTrackedAcrossAcksTimeoutsAndLosses() throws {
+        let f = SessionFixture(keepAlive: 0) { $0.ackTimeoutMs = 1_000 }
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        let filter = utf8("c/#")
+        func subscribe() throws -> UInt16 {
+            try filter.withUnsafeBytes { raw in
+                try [MQTTSubscription(filter: raw, qos: .atLeastOnce)].withUnsafeBufferPointer { try f.session.subscribe($0) }
+            }
+        }
+        // Acknowledged: the next request still times out.
+        let first = try subscribe()
+        f.transport.inbound.append([0x90, 3, 0, UInt8(first), 1])
+        try f.poll(10)
+        let second = try subscribe()
+        #expect(second != first)
+        try f.poll(600)
+        try f.poll(600)
+        #expect(f.events == ["subscribed(\(first),[1])", "ackTimedOut(\(second))"])
+        // Lost with two outstanding: both reported, and a new request times out again.
+        f.events.removeAll()
+        let third = try subscribe(), fourth = try subscribe()
+        let published = try f.publish("x")
+        #expect(![third, fourth].contains(published), "ids of pending requests are not reused")
+        f.transport.receiveError = .closed
+        f.platform.randomValues = [0]
+        try f.poll(10)
+        #expect(f.events.filter { $0.hasPrefix("ackTimedOut") }.sorted() == ["ackTimedOut(\(third))", "ackTimedOut(\(fourth))"].sorted())
+        f.transport.receiveError = nil
+        for _ in 0..<5 where !f.session.isConnected { try f.poll(1_000) }
+        #expect(f.session.isConnected)
+        f.events.removeAll()
+        let fifth = try subscribe()
+        try f.poll(600)
+        try f.poll(600)
+        #expect(f.events.contains("ackTimedOut(\(fifth))"))
+        // Eight requests fill the table; a ninth is refused, and one ack makes room again.
+        f.events.removeAll()
+        var ids: [UInt16] = []
+        for _ in 0..<8 { ids.append(try subscribe()) }
+        #expect(throws: MQTTError.self) { try subscribe() }
+        f.transport.inbound.append([0x90, 3, 0, UInt8(ids[3]), 1])
+        try f.poll(10)
+        let again = try subscribe()
+        #expect(!ids.contains(again) || again == ids[3])
+    }
 }

@@ -75,8 +75,9 @@ public enum MQTTDecoder {
         let flags = header.firstByte & 0x0F
         let type = header.typeNibble
         var reader = PacketReader(body)
-        switch MQTTPacketType(rawValue: type) {
-        case .connack:
+        // Matched on the raw nibble (MQTTPacketType's values): no enum conversion per packet.
+        switch type {
+        case 2: // CONNACK
             try expect(flags: flags, 0, type: type)
             guard body.count == 2 else { throw .invalidLength(packetType: type) }
             let acknowledge = try reader.byte()
@@ -84,16 +85,20 @@ public enum MQTTDecoder {
             // §3.2.2.1: bits 7-1 reserved; §3.2.2.3: codes 0-5; session present must be 0 with a refusal.
             guard acknowledge & 0xFE == 0, code <= 5, !(code != 0 && acknowledge == 1) else { throw .invalidConnack }
             return .connack(sessionPresent: acknowledge == 1, returnCode: code)
-        case .publish:
+        case 3: // PUBLISH
             let qosBits = (flags >> 1) & 0x03
             if qosBits == 3 { throw .invalidQoS }
             if qosBits == 2 { throw .qos2NotSupported }
             let dup = flags & 0x08 != 0
             // §3.3.1.1: DUP must be 0 on QoS 0.
             if qosBits == 0, dup { throw .invalidFlags(packetType: type) }
-            let topic = try reader.string()
-            guard topic.count > 0 else { throw .invalidTopic }
-            for byte in topic where byte == 0x2B || byte == 0x23 { throw .invalidTopic }
+            let topic = try reader.bytes(Int(try reader.uint16()))
+            if !UTF8Check.isPlainTopicName(topic) {
+                // Not plain ASCII: the exact checks, in the order that picks the error.
+                try UTF8Check.validate(topic)
+                guard topic.count > 0 else { throw .invalidTopic }
+                for byte in topic where byte == 0x2B || byte == 0x23 { throw .invalidTopic }
+            }
             var packetID: UInt16 = 0
             if qosBits == 1 {
                 packetID = try reader.uint16()
@@ -101,10 +106,10 @@ public enum MQTTDecoder {
             }
             return .publish(MQTTPublish(topic: topic, payload: reader.rest(), qos: qosBits == 1 ? .atLeastOnce : .atMostOnce,
                                         dup: dup, retain: flags & 0x01 != 0, packetID: packetID))
-        case .puback:
+        case 4: // PUBACK
             try expect(flags: flags, 0, type: type)
             return .puback(packetID: try onlyPacketID(&reader, type: type))
-        case .suback:
+        case 9: // SUBACK
             try expect(flags: flags, 0, type: type)
             let id = try reader.uint16()
             guard id != 0 else { throw .zeroPacketIdentifier }
@@ -112,14 +117,14 @@ public enum MQTTDecoder {
             guard codes.count > 0 else { throw .invalidLength(packetType: type) }
             for code in codes where !(code <= 2 || code == 0x80) { throw .invalidSubackReturnCode(code) }
             return .suback(packetID: id, returnCodes: codes)
-        case .unsuback:
+        case 11: // UNSUBACK
             try expect(flags: flags, 0, type: type)
             return .unsuback(packetID: try onlyPacketID(&reader, type: type))
-        case .pingresp:
+        case 13: // PINGRESP
             try expect(flags: flags, 0, type: type)
             guard body.count == 0 else { throw .invalidLength(packetType: type) }
             return .pingresp
-        case .pubrec, .pubrel, .pubcomp:
+        case 5, 6, 7: // PUBREC, PUBREL, PUBCOMP
             throw .qos2NotSupported
         default:
             throw .unexpectedPacketType(type)

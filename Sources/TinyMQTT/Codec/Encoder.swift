@@ -126,6 +126,7 @@ public enum MQTTEncoder {
     /// A topic name to publish to: non-empty UTF-8 without wildcards (§4.7.1, §4.7.3).
     static func checkTopicName(_ topic: UnsafeRawBufferPointer) throws(MQTTCodecError) {
         guard topic.count > 0 else { throw .invalidTopic }
+        if UTF8Check.isPlainTopicName(topic) { return } // the common case, in one pass
         for byte in topic where byte == 0x2B || byte == 0x23 { throw .invalidTopic } // '+' '#'
         try UTF8Check.validate(topic)
     }

@@ -4,8 +4,13 @@
 public enum UTF8Check {
     /// Throws `invalidUTF8` or `nullCharacter` if `text` is not an acceptable MQTT string.
     public static func validate(_ text: UnsafeRawBufferPointer) throws(MQTTCodecError) {
-        var i = 0
         let n = text.count
+        var i = 0
+        // Fast path: skip whole 8-byte words of ASCII without NUL; the byte loop below
+        // re-checks from the first word that has anything else in it.
+        if let base = text.baseAddress {
+            while n - i >= 8, isPlainWord(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+        }
         while i < n {
             let lead = text[i]
             if lead < 0x80 {
@@ -35,5 +40,49 @@ public enum UTF8Check {
             }
             i += length
         }
+    }
+
+    /// Whether `text` is a non-empty topic name of plain ASCII: every byte in 0x01...0x7F
+    /// and none of the wildcards `+` and `#`. Such a name passes `validate` and the topic
+    /// name checks (§4.7.1, §4.7.3); anything else needs the exact byte-by-byte checks for
+    /// its error. One pass, eight bytes at a time.
+    static func isPlainTopicName(_ text: UnsafeRawBufferPointer) -> Bool {
+        guard let base = text.baseAddress, text.count > 0 else { return false }
+        let n = text.count
+        if n < 8 {
+            var i = 0
+            while i < n {
+                let byte = base.load(fromByteOffset: i, as: UInt8.self)
+                if byte &- 1 >= 0x7F || byte == 0x2B || byte == 0x23 { return false }
+                i += 1
+            }
+            return true
+        }
+        var i = 0
+        while true {
+            guard isPlainTopicWord(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) else { return false }
+            i += 8
+            if i >= n { return true }
+            if i > n - 8 { i = n - 8 } // the last word overlaps the one before
+        }
+    }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether all eight bytes of `word` are in 0x01...0x7F.
+    @inline(__always)
+    private static func isPlainWord(_ word: UInt64) -> Bool {
+        (word | ((word &- ones) & ~word)) & highBits == 0
+    }
+
+    /// Whether all eight bytes of `word` are in 0x01...0x7F and none is `+` or `#`, with
+    /// one branch. Once no byte has its high bit set (the `word` term), subtracting 0x01
+    /// from each byte sets a high bit exactly where a byte was 0x00: borrows only start at
+    /// a zero byte. XOR with `+`/`#` in every byte turns those bytes into 0x00.
+    @inline(__always)
+    private static func isPlainTopicWord(_ word: UInt64) -> Bool {
+        let plus = word ^ 0x2B2B_2B2B_2B2B_2B2B, hash = word ^ 0x2323_2323_2323_2323
+        return (word | (word &- ones) | (plus &- ones) | (hash &- ones)) & highBits == 0
     }
 }

@@ -4,44 +4,77 @@
 /// and space is reclaimed once the oldest live packet is acknowledged. Slots are not a
 /// ring: PUBACKs may arrive in any order and free their slot at once. Resends go out in
 /// the original send order, as MQTT 3.1.1 §4.6 requires.
+///
+/// Book-keeping is O(1) per packet: live slots form a doubly linked list in send order
+/// (`oldest` ... `newest`, through `MQTTInflightSlot.previous`/`next`), free slots a
+/// singly linked free list (through `next`). Looking up a packet id walks the live list
+/// from the oldest, so in-order acknowledgements are found at the first step.
+///
+/// Invariants (checked by `InflightWindowTests`): walking `next` from `oldest` visits
+/// exactly `unacknowledged` slots, all live, with increasing `sequence`, each one's
+/// `previous` being the slot visited before, ending at `newest`; walking `next` from
+/// `firstFree` visits the other `capacity - unacknowledged` slots, all free.
 struct InflightWindow {
+    /// "No slot" in the links (slot indices are 16-bit; see `capacity`).
+    static let none: UInt16 = 0xFFFF
+
     private let arena: UnsafeMutableRawBufferPointer
     private let slots: UnsafeMutableBufferPointer<MQTTInflightSlot>
     private var nextSequence: UInt64 = 1
     private(set) var unacknowledged = 0
+    /// The live slot sent first, or `none`.
+    private(set) var oldest = InflightWindow.none
+    /// The live slot sent last, or `none`.
+    private(set) var newest = InflightWindow.none
+    /// Head of the free list, or `none` when the window is full.
+    private(set) var firstFree = InflightWindow.none
+    /// Usable slots: all of them, up to 65,535 (more could never hold distinct packet ids).
+    let capacity: Int
 
+    /// Takes over `slots` (any stale content is cleared) and `arena`.
     init(arena: UnsafeMutableRawBufferPointer, slots: UnsafeMutableBufferPointer<MQTTInflightSlot>) {
         self.arena = arena
         self.slots = slots
+        let count = min(slots.count, Int(InflightWindow.none))
+        self.capacity = count
+        var i = count
+        while i > 0 {
+            i -= 1
+            slots[i] = MQTTInflightSlot()
+            slots[i].next = firstFree
+            firstFree = UInt16(truncatingIfNeeded: i)
+        }
     }
 
-    var capacity: Int { slots.count }
     var arenaCapacity: Int { arena.count }
+
+    /// The live slot sent first, or nil when nothing is in flight.
+    var oldestSlot: Int? { oldest == InflightWindow.none ? nil : Int(oldest) }
+
+    /// The live slot sent right after `slot`, or nil when `slot` is the newest.
+    func slot(after slot: Int) -> Int? {
+        let next = slots[slot].next
+        return next == InflightWindow.none ? nil : Int(next)
+    }
 
     /// Index of the live slot with the smallest sequence greater than `after`.
     func nextInOrder(after sequence: UInt64) -> Int? {
-        var best: Int? = nil
-        for i in slots.indices where slots[i].packetID != 0 && slots[i].sequence > sequence {
-            if best == nil || slots[i].sequence < slots[best!].sequence { best = i }
+        var i = oldest
+        while i != InflightWindow.none {
+            if slots[Int(i)].sequence > sequence { return Int(i) }
+            i = slots[Int(i)].next
         }
-        return best
-    }
-
-    private func newest() -> Int? {
-        var best: Int? = nil
-        for i in slots.indices where slots[i].packetID != 0 {
-            if best == nil || slots[i].sequence > slots[best!].sequence { best = i }
-        }
-        return best
+        return nil
     }
 
     /// Where a packet of `length` bytes would go in the arena, or nil if it is full.
     private func placement(for length: Int) -> Int? {
-        guard unacknowledged < slots.count, length <= arena.count else { return nil }
-        guard let oldest = nextInOrder(after: 0), let newest = newest() else { return 0 }
-        let start = slots[oldest].offset
-        let tail = slots[newest].offset + slots[newest].length
-        if slots[newest].offset >= start {
+        guard firstFree != InflightWindow.none, length <= arena.count else { return nil }
+        guard oldest != InflightWindow.none else { return 0 }
+        let start = slots[Int(oldest)].offset
+        let newestOffset = slots[Int(newest)].offset
+        let tail = newestOffset + slots[Int(newest)].length
+        if newestOffset >= start {
             // Live span is [start, tail): room after it, or from 0 up to start.
             if arena.count - tail >= length { return tail }
             return length <= start ? 0 : nil
@@ -57,39 +90,55 @@ struct InflightWindow {
     /// encode the packet into, or nil when the window or the arena is full.
     mutating func append(packetID: UInt16, length: Int) -> (slot: Int, bytes: UnsafeMutableRawBufferPointer)? {
         guard let offset = placement(for: length) else { return nil }
-        var free = 0
-        while slots[free].packetID != 0 { free += 1 } // placement checked a slot is free
-        slots[free] = MQTTInflightSlot()
-        slots[free].packetID = packetID
-        slots[free].sequence = nextSequence
-        slots[free].offset = offset
-        slots[free].length = length
+        let free = firstFree // placement checked a slot is free
+        let index = Int(free)
+        firstFree = slots[index].next
+        slots[index] = MQTTInflightSlot()
+        slots[index].packetID = packetID
+        slots[index].previous = newest
+        slots[index].sequence = nextSequence
+        slots[index].offset = offset
+        slots[index].length = length
+        if newest == InflightWindow.none { oldest = free } else { slots[Int(newest)].next = free }
+        newest = free
         nextSequence += 1
         unacknowledged += 1
-        return (free, UnsafeMutableRawBufferPointer(rebasing: arena[offset..<(offset + length)]))
+        return (index, UnsafeMutableRawBufferPointer(rebasing: arena[offset..<(offset + length)]))
     }
 
-    /// Frees a slot (used when encoding into it failed).
+    /// Frees a slot (used when encoding into it failed, and by `acknowledge`).
     mutating func remove(slot: Int) {
         guard slots[slot].packetID != 0 else { return }
+        let previous = slots[slot].previous
+        let next = slots[slot].next
+        if previous == InflightWindow.none { oldest = next } else { slots[Int(previous)].next = next }
+        if next == InflightWindow.none { newest = previous } else { slots[Int(next)].previous = previous }
         slots[slot].packetID = 0
+        slots[slot].previous = InflightWindow.none
+        slots[slot].next = firstFree
+        firstFree = UInt16(truncatingIfNeeded: slot)
         unacknowledged -= 1
     }
 
-    /// Whether `packetID` is in flight.
-    func contains(_ packetID: UInt16) -> Bool {
-        for slot in slots where slot.packetID == packetID && packetID != 0 { return true }
-        return false
+    /// The live slot holding `packetID`, searched from the oldest.
+    private func find(_ packetID: UInt16) -> Int? {
+        guard packetID != 0 else { return nil }
+        var i = oldest
+        while i != InflightWindow.none {
+            if slots[Int(i)].packetID == packetID { return Int(i) }
+            i = slots[Int(i)].next
+        }
+        return nil
     }
+
+    /// Whether `packetID` is in flight.
+    func contains(_ packetID: UInt16) -> Bool { find(packetID) != nil }
 
     /// Frees the slot of `packetID`. Returns false for an id not in flight.
     mutating func acknowledge(_ packetID: UInt16) -> Bool {
-        guard packetID != 0 else { return false }
-        for i in slots.indices where slots[i].packetID == packetID {
-            remove(slot: i)
-            return true
-        }
-        return false
+        guard let slot = find(packetID) else { return false }
+        remove(slot: slot)
+        return true
     }
 
     /// The encoded packet in `slot`, marked sent. If it had been sent before, its DUP flag

@@ -1,9 +1,12 @@
 /// One entry of the in-flight window: where an unacknowledged QoS 1 PUBLISH lives in
 /// the arena. Storage for these is caller-owned, like the arena itself.
 public struct MQTTInflightSlot {
+    // Field order packs the 16-bit fields and the flag into one 8-byte word (32 bytes a slot).
     var packetID: UInt16 = 0      // 0: the slot is free
-    var sequence: UInt64 = 0      // send order
+    var previous: UInt16 = 0xFFFF // live: the slot sent just before (InflightWindow.none: oldest)
+    var next: UInt16 = 0xFFFF     // live: the slot sent just after; free: next free slot
     var sent = false
+    var sequence: UInt64 = 0      // send order
     var offset = 0
     var length = 0
 

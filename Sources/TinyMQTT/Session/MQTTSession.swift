@@ -34,6 +34,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
     private var received = 0          // bytes of `receive` holding unprocessed data
     private var drainRemaining = 0    // bytes of an oversized packet still to discard
     private var pending = InlineArray<8, PendingAck>(repeating: PendingAck())
+    private var pendingCount = 0      // entries of `pending` in use: the hot paths skip the scans at 0
     private var nextPacketID: UInt16 = 0
     private var state = State.idle
     private var reconnectAttempt: UInt32 = 0
@@ -182,11 +183,12 @@ public final class MQTTSession<T: Transport, P: Platform> {
         }
     }
 
+    /// Resends every unacknowledged QoS 1 PUBLISH, oldest first (§4.6), with DUP set.
     private func resendInflight() throws(MQTTError) {
-        var last: UInt64 = 0
-        while let slot = inflight.nextInOrder(after: last) {
-            last = inflight.sequence(of: slot)
+        var next = inflight.oldestSlot
+        while let slot = next {
             try sendRaw(inflight.packetForSending(slot: slot))
+            next = inflight.slot(after: slot)
         }
     }
 
@@ -269,6 +271,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
         let length: Int
         do { length = try encode(id) } catch { throw .encoding(error) }
         pending[free] = PendingAck(packetID: id, deadlineMs: platform.monotonicMs() + UInt64(configuration.ackTimeoutMs))
+        pendingCount += 1
         try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
         return id
     }
@@ -278,9 +281,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
         while true {
             nextPacketID = nextPacketID == UInt16.max ? 1 : nextPacketID + 1
             if inflight.contains(nextPacketID) { continue }
-            var busy = false
-            for i in pending.indices where pending[i].packetID == nextPacketID { busy = true }
-            if !busy { return nextPacketID }
+            if pendingCount == 0 || !isPending(nextPacketID) { return nextPacketID }
         }
     }
 
@@ -349,7 +350,9 @@ public final class MQTTSession<T: Transport, P: Platform> {
         } else if let options, options.keepAliveSeconds > 0 {
             next = min(next, lastSendMs + UInt64(options.keepAliveSeconds) * 1000)
         }
-        for i in pending.indices where pending[i].packetID != 0 { next = min(next, pending[i].deadlineMs) }
+        if pendingCount > 0 {
+            for i in pending.indices where pending[i].packetID != 0 { next = min(next, pending[i].deadlineMs) }
+        }
         return next > now ? next - now : 0
     }
 
@@ -371,9 +374,11 @@ public final class MQTTSession<T: Transport, P: Platform> {
             pingSentMs = now
         }
         var fired = false
+        guard pendingCount > 0 else { return false }
         for i in pending.indices where pending[i].packetID != 0 && now >= pending[i].deadlineMs {
             let id = pending[i].packetID
             pending[i] = PendingAck()
+            pendingCount -= 1
             handler(.ackTimedOut(packetID: id))
             fired = true
         }
@@ -496,10 +501,18 @@ public final class MQTTSession<T: Transport, P: Platform> {
     }
 
     private func clearPending(_ id: UInt16) -> Bool {
+        guard pendingCount > 0 else { return false }
         for i in pending.indices where pending[i].packetID == id {
             pending[i] = PendingAck()
+            pendingCount -= 1
             return true
         }
+        return false
+    }
+
+    /// Whether a SUBSCRIBE/UNSUBSCRIBE with packet id `id` awaits its ack.
+    private func isPending(_ id: UInt16) -> Bool {
+        for i in pending.indices where pending[i].packetID == id { return true }
         return false
     }
 
@@ -513,11 +526,14 @@ public final class MQTTSession<T: Transport, P: Platform> {
         received = rest
     }
 
+    // Cold path, reached from several places: one copy, not one inlined per caller.
+    @inline(never)
     private func connectionLost(_ error: MQTTError, _ handler: (MQTTEvent) -> Void) {
         dropConnection()
         for i in pending.indices where pending[i].packetID != 0 {
             let id = pending[i].packetID
             pending[i] = PendingAck()
+            pendingCount -= 1
             handler(.ackTimedOut(packetID: id))
         }
         handler(.connectionLost(error))
