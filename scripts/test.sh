@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Runs every test: unit + integration tests (swift test, real mosquitto over real TLS),
 # the Embedded -Osize builds of every target and example (static and dynamic mbedTLS),
-# a consumer package that depends on TinyHub, the fuzz smoke, and the demo.
+# a consumer package that depends on TinyHub, the fuzz smoke, the demo, the memory-limit
+# harness and the ARM cross-builds under qemu. Ends with "swift test: N passed, 0 failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 echo "== swift test"
-swift test 2>&1 | tee /tmp/tinyhub-swift-test.log | grep -vE '^(\[[0-9]+/[0-9]+\]|✔ Test|◇ Test|Test Case .*(started|passed))' || true
-grep -qE "Test run with [0-9]+ tests? in [0-9]+ suites? passed" /tmp/tinyhub-swift-test.log \
-  || { echo "swift test failed" >&2; exit 1; }
+swift test >/tmp/tinyhub-swift-test.log 2>&1 || { tail -n 200 /tmp/tinyhub-swift-test.log; echo "swift test failed" >&2; exit 1; }
+# Suites, failures and Swift Testing's closing line (XCTest's "Executed 0 tests" is noise: every test
+# here is a Swift Testing test).
+grep -E '^(✔|✘) (Suite|Test run)|recorded an issue' /tmp/tinyhub-swift-test.log || true
+tests=$(sed -nE 's/.*Test run with ([0-9]+) tests? in [0-9]+ suites? passed.*/\1/p' /tmp/tinyhub-swift-test.log | tail -n 1)
+[ -n "$tests" ] && [ "$tests" -gt 0 ] || { echo "swift test ran no test" >&2; exit 1; }
 
 echo "== Embedded Swift builds (-Osize)"
 scripts/build-embedded.sh
@@ -26,3 +30,4 @@ scripts/demo.sh
 echo "== memory-limit harness (heap budget, clean out-of-memory, flat allocations)"; scripts/memory-harness.sh
 echo "== ARM cross-builds (armv7, aarch64) + smoke test under qemu"; scripts/cross-arm.sh
 echo "all checks passed"
+echo "swift test: $tests passed, 0 failed"
