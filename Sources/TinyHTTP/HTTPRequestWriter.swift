@@ -112,7 +112,7 @@ public struct HTTPRequestWriter {
 
     /// Writes `name: value` with a decimal value.
     public mutating func header(name: StaticString, value: Int) throws(HTTPEncodeError) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for any Int
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for every Int
         let count = Self.decimal(value, into: &digits)
         try withUnsafeBytes(of: &digits) { (raw) throws(HTTPEncodeError) in
             try header(name: name, value: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
