@@ -109,6 +109,32 @@ import TinyTLS
         try hub.pollUntil("429") { hub.events.contains("twinFailed(\(second),429)") }
     }
 
+    @Test func twinIsFetchedAgainAfterAReconnectAndAMovedDesiredVersionIsReported() throws {
+        let broker = try MosquittoBroker()
+        let tls = tlsArgs(broker)
+        let proxy = try FaultProxy(targetPort: broker.tlsPort)
+        let requests = try MosquittoSubscriber(port: broker.tlsPort, topic: "$iothub/twin/GET/#", tls: tls)
+        var options = HubOptions()
+        options.features = [.twin]
+        let hub = try HubFixture(port: proxy.port, trust: broker.pki.caCertificatePath, options: options)
+        try hub.client.connect()
+        func answerGet(number: Int, desiredVersion: Int) throws {
+            try hub.pollUntil("twin GET \(number)") { requests.lines.count >= number }
+            let rid = requests.lines[number - 1].dropFirst("$iothub/twin/GET/?$rid=".count).split(separator: " ")[0]
+            try mosquittoPublish(port: broker.tlsPort, topic: "$iothub/twin/res/200/?$rid=\(rid)",
+                                 message: "{\"desired\":{\"$version\":\(desiredVersion)},\"reported\":{\"$version\":1}}", tls: tls, qos: 0)
+            try hub.pollUntil("twin document \(number)") { hub.twins.count >= number }
+        }
+        try answerGet(number: 1, desiredVersion: 7)
+        #expect(hub.twins[0].desiredChanged == false)
+        // The connection drops; a desired change made meanwhile produces no notification.
+        proxy.cutAllConnections()
+        try answerGet(number: 2, desiredVersion: 9)
+        #expect(hub.events.contains { $0.hasPrefix("lost") })
+        #expect(hub.twins[1].desiredVersion == 9)
+        #expect(hub.twins[1].desiredChanged == true, "the client notices the version moved while it was away")
+    }
+
     @Test func unansweredTwinRequestTimesOut() throws {
         let broker = try MosquittoBroker()
         var options = HubOptions()
