@@ -56,26 +56,10 @@ gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -Wl,-Map,"$OUT/mqtt-demo.
   $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a
 map_split=$(python3 - "$OUT/mqtt-demo.map" <<'PY'
 import re, sys
+sys.path.insert(0, "scripts")
+from linkmap_text import text_sections
 groups = {"tinyhub": 0, "mbedtls": 0, "other": 0}
-sec = None
-for line in open(sys.argv[1], errors="replace"):
-    m = re.match(r"^ (\.text\S*)\s*(0x[0-9a-f]+)?\s*(0x[0-9a-f]+)?\s*(\S+)?", line)
-    if m and m.group(1):
-        sec = m.group(1)
-        if not m.group(2):
-            continue
-        addr, size, path = m.group(2), m.group(3), m.group(4)
-    else:
-        m2 = re.match(r"^\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S+)", line)
-        if not (m2 and sec):
-            if not line.startswith(" "):
-                sec = None
-            continue
-        addr, size, path = m2.group(1), m2.group(2), m2.group(3)
-        sec = None
-    if not size or not path or int(addr, 16) == 0:
-        continue
-    n = int(size, 16)
+for path, n in text_sections(sys.argv[1]):
     if "libmbed" in path: groups["mbedtls"] += n
     elif re.search(r"/(TinyPlatform|TinyMQTT|TinyTLS|TinyHub|CTinyPlatform|mqtt_demo)\.build/", path): groups["tinyhub"] += n
     else: groups["other"] += n

@@ -137,26 +137,10 @@ size_table() {
     echo "-- linked arm-smoke (from the linker map, .text input sections kept after --gc-sections)"
     python3 - "$dir/arm-smoke.map" <<'PY'
 import re, sys
+sys.path.insert(0, "scripts")
+from linkmap_text import text_sections
 groups = {"TinyHub modules + shim": 0, "mbedTLS (libmbed*.a)": 0, "smoke test": 0, "libc / libgcc / crt": 0}
-sec = None
-for line in open(sys.argv[1], errors="replace"):
-    m = re.match(r"^ (\.text\S*)\s*(0x[0-9a-f]+)?\s*(0x[0-9a-f]+)?\s*(\S+)?", line)
-    if m and m.group(1):
-        sec = m.group(1)
-        if not m.group(2):
-            continue  # name alone on the line; address/size/file follow on the next one
-        addr, size, path = m.group(2), m.group(3), m.group(4)
-    else:
-        m2 = re.match(r"^\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S+)", line)
-        if not (m2 and sec):
-            if not line.startswith(" "):
-                sec = None
-            continue
-        addr, size, path = m2.group(1), m2.group(2), m2.group(3)
-        sec = None
-    if not size or not path or int(addr, 16) == 0:
-        continue
-    n = int(size, 16)
+for path, n in text_sections(sys.argv[1]):
     if "libmbed" in path:
         groups["mbedTLS (libmbed*.a)"] += n
     elif "ARMSmoke.o" in path:
