@@ -62,19 +62,21 @@ public enum HubTopics {
     /// Twin GET request topic `$iothub/twin/GET/?$rid={rid}` (publish with an empty payload).
     public static func twinGet(requestID: UnsafeRawBufferPointer,
                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
-        try checkRequestID(requestID)
-        var sink = ByteSink(output)
-        sink.literal("$iothub/twin/GET/?$rid=")
-        sink.bytes(requestID)
-        return try finish(sink)
+        try request("$iothub/twin/GET/?$rid=", requestID: requestID, into: output)
     }
 
     /// Reported-properties patch topic `$iothub/twin/PATCH/properties/reported/?$rid={rid}`.
     public static func twinReportedPatch(requestID: UnsafeRawBufferPointer,
                                          into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
+        try request("$iothub/twin/PATCH/properties/reported/?$rid=", requestID: requestID, into: output)
+    }
+
+    /// `prefix` followed by a checked request id.
+    private static func request(_ prefix: StaticString, requestID: UnsafeRawBufferPointer,
+                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkRequestID(requestID)
         var sink = ByteSink(output)
-        sink.literal("$iothub/twin/PATCH/properties/reported/?$rid=")
+        sink.literal(prefix)
         sink.bytes(requestID)
         return try finish(sink)
     }

@@ -9,13 +9,7 @@ enum BIOCallbacks {
         var err: Int32 = 0
         let n = tp_send_all(state.pointee.descriptor, buffer, length, state.pointee.sendTimeoutMs, &err)
         if n >= 0 { return Int32(clamping: n) }
-        state.pointee.lastCode = n
-        state.pointee.lastErrno = err
-        switch n {
-        case Int64(TP_ERR_TIMEOUT): return MBEDTLS_ERR_SSL_TIMEOUT
-        case Int64(TP_ERR_CLOSED): return MBEDTLS_ERR_NET_CONN_RESET
-        default: return MBEDTLS_ERR_NET_SEND_FAILED
-        }
+        return failure(state, code: n, errno: err, otherwise: MBEDTLS_ERR_NET_SEND_FAILED)
     }
 
     static let receive: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int, UInt32) -> Int32 = { context, buffer, length, _ in
@@ -23,12 +17,18 @@ enum BIOCallbacks {
         var err: Int32 = 0
         let n = tp_recv(state.pointee.descriptor, buffer, length, state.pointee.receiveTimeoutMs, &err)
         if n > 0 { return Int32(clamping: n) }
-        state.pointee.lastCode = n
-        state.pointee.lastErrno = err
-        switch n {
+        return failure(state, code: n, errno: err, otherwise: MBEDTLS_ERR_NET_RECV_FAILED)
+    }
+
+    /// Remembers the shim's result (so `TLSTransport` can report the real cause) and maps it
+    /// to the mbedTLS code: timeout, connection reset, or `otherwise`.
+    private static func failure(_ state: UnsafeMutablePointer<BIOState>, code: Int64, errno: Int32, otherwise: Int32) -> Int32 {
+        state.pointee.lastCode = code
+        state.pointee.lastErrno = errno
+        switch code {
         case Int64(TP_ERR_TIMEOUT): return MBEDTLS_ERR_SSL_TIMEOUT
         case Int64(TP_ERR_CLOSED): return MBEDTLS_ERR_NET_CONN_RESET
-        default: return MBEDTLS_ERR_NET_RECV_FAILED
+        default: return otherwise
         }
     }
 
