@@ -145,7 +145,11 @@ import TinyTLS
         try hub.pollUntil("subscriptions") { hub.events.contains("subscribed") }
         // Nobody answers the automatic GET: it fails with status 0 once its deadline passes.
         try hub.pollUntil("timeout") { hub.events.contains { $0.hasPrefix("twinFailed(") && $0.hasSuffix(",0)") } }
-        #expect(hub.client.isConnected)
+        // An unanswered request means the connection is deaf: it is replaced, and the client
+        // subscribes again on the new one.
+        try hub.pollUntil("resubscribed") { hub.events.filter { $0 == "subscribed" }.count >= 2 }
+        let lost = hub.events.firstIndex { $0.hasPrefix("lost") }
+        #expect(lost != nil && hub.events[lost!...].contains("subscribed"))
     }
 
     @Test func keepAliveIsCappedAtWhatIoTHubHonours() {

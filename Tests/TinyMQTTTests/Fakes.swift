@@ -9,7 +9,13 @@ final class FakePlatform: Platform {
     var randomIndex = 0
     var sleeps: [UInt32] = []
 
-    func monotonicMs() -> UInt64 { now }
+    /// Milliseconds the clock moves on every read (a clock that ticks between two reads).
+    var tickPerRead: UInt64 = 0
+
+    func monotonicMs() -> UInt64 {
+        defer { now += tickPerRead }
+        return now
+    }
     func wallSeconds() -> Int64 { wall + Int64(now / 1000) }
     func random32() -> UInt32 {
         guard !randomValues.isEmpty else { return 0 }
@@ -70,8 +76,11 @@ final class ScriptedTransport: Transport {
             chunk.removeFirst(n)
             inbound.insert(chunk, at: 0)
         }
-        return n
+        return overclaim ?? n
     }
+
+    /// When set, `receive` reports this many bytes whatever it wrote (a broken transport).
+    var overclaim: Int? = nil
 
     func close() {
         if isOpen { closes += 1 }

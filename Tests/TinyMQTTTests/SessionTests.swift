@@ -230,11 +230,17 @@ import TinyPlatform
         }
         try f.poll(1_000)
         try f.poll(1_500)
-        #expect(f.events.last == "ackTimedOut(\(second))")
+        // An unanswered request means a deaf connection: it is reported and dropped, and the
+        // session reconnects (the application subscribes again on `.connected`).
+        #expect(Array(f.events.dropFirst().prefix(3)) == ["ackTimedOut(\(second))", "lost(ackTimeout)", "reconnect(500,1)"])
+        #expect(!f.session.isConnected)
+        f.platform.randomValues = [0]
+        try f.poll(2_000)
+        #expect(f.events.last == "connected(true)")
     }
 
     @Test func reconnectBackoffGrowsWithJitterWithinBounds() throws {
-        let f = SessionFixture { $0.backoffMinMs = 100; $0.backoffMaxMs = 1_000 }
+        let f = SessionFixture { $0.backoff = Backoff(baseMs: 100, capMs: 1_000) }
         f.acceptConnections()
         try f.session.connect(f.options)
         f.transport.openError = .connectionRefused
@@ -246,11 +252,10 @@ import TinyPlatform
             return Int(e.dropFirst(10).split(separator: ",")[0])
         }
         #expect(delays.count >= 5)
-        let policy = Backoff(minMs: 100, maxMs: 1_000)
+        // d = min(1000, 100 x 2^(n-1)); the delay lies in [d/2, d].
+        let ceilings = [100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000]
         for (i, d) in delays.enumerated() {
-            let ceiling = min(1_000, 100 << i)
-            #expect(d >= 100 && d <= ceiling, "attempt \(i + 1): \(d)")
-            #expect(UInt32(d) == policy.delay(attempt: UInt32(i + 1), random: UInt32.max))
+            #expect(d >= ceilings[i] / 2 && d <= ceilings[i], "attempt \(i + 1): \(d)")
         }
         #expect(!f.session.isConnected)
         f.transport.openError = nil
@@ -259,14 +264,78 @@ import TinyPlatform
         #expect(f.session.isConnected, "reconnects once the broker is back")
     }
 
+    /// Values worked out by hand from the rule: retry n waits uniform in [d/2, d],
+    /// d = min(cap, base x 2^(n-1)); `random % (d - d/2 + 1)` picks the point.
     @Test func backoffPolicy() {
-        let policy = Backoff(minMs: 500, maxMs: 8_000)
+        let policy = Backoff(baseMs: 500, capMs: 8_000)
         #expect(policy.ceiling(attempt: 1) == 500)
         #expect(policy.ceiling(attempt: 3) == 2_000)
         #expect(policy.ceiling(attempt: 40) == 8_000)
-        #expect(policy.delay(attempt: 3, random: 0) == 500)
-        #expect(policy.delay(attempt: 3, random: 1_500) == 2_000)
-        #expect(policy.delay(attempt: 3, random: 1_501) == 500)
+        #expect(policy.ceiling(attempt: UInt32.max) == 8_000)
+        #expect(policy.delay(attempt: 1, random: 0) == 250, "the first retry is jittered too")
+        #expect(policy.delay(attempt: 1, random: 250) == 500)
+        #expect(policy.delay(attempt: 3, random: 0) == 1_000)
+        #expect(policy.delay(attempt: 3, random: 1_000) == 2_000)
+        #expect(policy.delay(attempt: 3, random: 1_001) == 1_000)
+        #expect(policy.delay(attempt: 9, random: UInt32.max) == 4_000 + 4_294_967_295 % 4_001)
+        let defaults = Backoff()
+        #expect(defaults.ceiling(attempt: 1) == 1_000 && defaults.ceiling(attempt: 7) == 60_000)
+        #expect(Backoff(baseMs: 1, capMs: 1).delay(attempt: 5, random: 7) == 1)
+    }
+
+    /// A broker that accepts and drops at once must not get a reconnect at the first
+    /// retry's delay forever: the attempt counter only resets after a connection stayed
+    /// up for `stableConnectionMs`.
+    @Test func attemptCounterResetsOnlyAfterAStableConnection() throws {
+        let f = SessionFixture(keepAlive: 0) { $0.backoff = Backoff(baseMs: 1_000, capMs: 60_000); $0.stableConnectionMs = 60_000 }
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        f.platform.randomValues = [0]
+        var attempts: [String] = []
+        for _ in 0..<4 {
+            f.transport.receiveError = .closed
+            f.events.removeAll()
+            try f.poll(10)                      // lost, reconnect scheduled
+            attempts += f.events.filter { $0.hasPrefix("reconnect(") }
+            try f.poll(120_000)                 // waits out the delay, reconnects (accepted)
+            #expect(f.session.isConnected)
+        }
+        #expect(attempts == ["reconnect(500,1)", "reconnect(1000,2)", "reconnect(2000,3)", "reconnect(4000,4)"])
+        // Up for a minute: the next loss starts from the first retry again.
+        try f.poll(61_000)
+        f.transport.receiveError = .closed
+        f.events.removeAll()
+        try f.poll(10)
+        #expect(f.events.filter { $0.hasPrefix("reconnect(") } == ["reconnect(500,1)"])
+    }
+
+    /// `poll(timeoutMs: 0)` while waiting to reconnect, on a clock that ticks between two
+    /// reads: the wait is computed without underflow (it trapped before).
+    @Test func waitingToReconnectOnATickingClockNeverTraps() throws {
+        let f = SessionFixture()
+        f.acceptConnections()
+        try f.session.connect(f.options)
+        f.platform.randomValues = [0]
+        f.transport.receiveError = .closed
+        try f.poll(0)
+        #expect(f.events.contains { $0.hasPrefix("reconnect(") })
+        f.platform.tickPerRead = 1
+        for _ in 0..<50 { try f.poll(0) }
+        #expect(f.platform.sleeps.allSatisfy { $0 <= 1_000 })
+    }
+
+    /// Clock values near the top of the range: deadlines saturate instead of overflowing.
+    @Test func clockNearItsMaximumNeverTraps() throws {
+        let f = SessionFixture(keepAlive: 60)
+        f.acceptConnections()
+        f.platform.now = UInt64.max - 500
+        try f.session.connect(f.options)
+        _ = try f.publish("late")
+        try f.poll(UInt32.max)
+        f.platform.randomValues = [0]
+        f.transport.receiveError = .closed
+        try f.poll(UInt32.max)
+        #expect(f.events.contains { $0.hasPrefix("lost(") })
     }
 
     @Test func disconnectSendsDisconnectAndStopsReconnecting() throws {
@@ -300,7 +369,9 @@ import TinyPlatform
         #expect(second != first)
         try f.poll(600)
         try f.poll(600)
-        #expect(f.events == ["subscribed(\(first),[1])", "ackTimedOut(\(second))"])
+        #expect(Array(f.events.prefix(3)) == ["subscribed(\(first),[1])", "ackTimedOut(\(second))", "lost(ackTimeout)"])
+        for _ in 0..<5 where !f.session.isConnected { try f.poll(1_000) }
+        #expect(f.session.isConnected)
         // Lost with two outstanding: both reported, and a new request times out again.
         f.events.removeAll()
         let third = try subscribe(), fourth = try subscribe()
@@ -317,7 +388,9 @@ import TinyPlatform
         let fifth = try subscribe()
         try f.poll(600)
         try f.poll(600)
-        #expect(f.events.contains("ackTimedOut(\(fifth))"))
+        #expect(f.events.contains("ackTimedOut(\(fifth))") && f.events.contains("lost(ackTimeout)"))
+        for _ in 0..<5 where !f.session.isConnected { try f.poll(1_000) }
+        #expect(f.session.isConnected)
         // Eight requests fill the table; a ninth is refused, and one ack makes room again.
         f.events.removeAll()
         var ids: [UInt16] = []

@@ -18,7 +18,8 @@ extension HubClient {
 
     private func twinRequest(_ kind: TwinState.Kind, body: UnsafeRawBufferPointer) throws(HubError) -> UInt32 {
         guard session.isConnected else { throw .notConnected }
-        let deadline = platform.monotonicMs() + UInt64(options.twinRequestTimeoutMs)
+        let (sum, overflow) = platform.monotonicMs().addingReportingOverflow(UInt64(options.twinRequestTimeoutMs))
+        let deadline = overflow ? UInt64.max : sum
         guard let requestID = twin.begin(kind, deadlineMs: deadline) else { throw .tooManyPendingRequests }
         do throws(HubError) {
             let length = try withDecimal(requestID) { (rid) throws(HubError) -> Int in
@@ -62,14 +63,17 @@ extension HubClient {
         }
     }
 
-    /// Reports requests whose answer is overdue.
-    func expireTwinRequests(_ handler: (HubEvent) -> Void) {
+    /// Reports requests whose answer is overdue; returns whether any was.
+    func expireTwinRequests(_ handler: (HubEvent) -> Void) -> Bool {
         let now = platform.monotonicMs()
+        var expired = false
         for i in twin.pending.indices where twin.pending[i].requestID != 0 && now >= twin.pending[i].deadlineMs {
             let id = twin.pending[i].requestID
             twin.pending[i] = TwinState.Pending()
             handler(.twinRequestFailed(requestID: id, status: 0))
+            expired = true
         }
+        return expired
     }
 
     /// Fails every outstanding request (their connection is gone).

@@ -20,6 +20,10 @@ public final class HubClient<T: Transport, P: Platform> {
     private var usernameRange = 0..<0
     private var cloudToDeviceFilterRange = 0..<0
     private var subscriptionID: UInt16 = 0
+    /// Set by an event inside the session's callback, acted on once the session's `poll`
+    /// has returned: the client never calls back into the session from its callback.
+    private var subscribeDue = false
+    private var twinGetDue = false
     var twin = TwinState()
 
     /// Parses `connectionString` (copied into `buffers.identity`, so the caller's bytes
@@ -34,10 +38,7 @@ public final class HubClient<T: Transport, P: Platform> {
         self.options = options
         self.platform = platform
         self.topicBuffer = buffers.topic
-        var configuration = MQTTSessionConfiguration()
-        configuration.backoffMinMs = 1_000
-        configuration.backoffMaxMs = 100_000
-        session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt, configuration: configuration)
+        session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt)
 
         let connection = credentials.connection
         do throws(TopicError) {
@@ -80,11 +81,23 @@ public final class HubClient<T: Transport, P: Platform> {
     public func connect() throws(HubError) {
         do {
             _ = try session.connect(connectOptions)
+            try subscribeFeatures()
         } catch {
             throw .mqtt(error)
         }
-        try subscribeFeatures()
     }
+
+    /// Connects from the next `poll` instead of now, so a first attempt that fails for a
+    /// transient reason (hub busy, network down, timeout) is retried with the backoff like
+    /// any later reconnect. Only a permanent refusal is thrown, from `poll`. Give up after a
+    /// budget of your choice with `failingSinceMs`.
+    public func start() {
+        session.start(connectOptions)
+    }
+
+    /// When the current streak of failed connection attempts began (monotonic ms, the start
+    /// of its first attempt), or nil while connected or before any attempt failed.
+    public var failingSinceMs: UInt64? { session.failingSinceMs }
 
     /// Closes the connection cleanly (DISCONNECT). Queued QoS 1 telemetry stays queued.
     public func disconnect() { session.disconnect() }
@@ -107,7 +120,7 @@ public final class HubClient<T: Transport, P: Platform> {
     }
 
     /// Subscribes (QoS 1 for C2D, QoS 0 for twin and methods, as the C SDK does).
-    private func subscribeFeatures() throws(HubError) {
+    private func subscribeFeatures() throws(MQTTError) {
         var filters = InlineArray<4, MQTTSubscription>(repeating: MQTTSubscription(filter: UnsafeRawBufferPointer(start: nil, count: 0), qos: .atMostOnce))
         var count = 0
         func add(_ filter: UnsafeRawBufferPointer, _ qos: MQTTQoS) {
@@ -125,12 +138,8 @@ public final class HubClient<T: Transport, P: Platform> {
         if options.features.contains(.methods) { add(HubTopics.methodsFilter, .atMostOnce) }
         guard count > 0 else { return }
         let total = count
-        do throws(MQTTError) {
-            subscriptionID = try filters.span.withUnsafeBufferPointer { (all) throws(MQTTError) -> UInt16 in
-                try session.subscribe(UnsafeBufferPointer(rebasing: all[0..<total]))
-            }
-        } catch {
-            throw .mqtt(error)
+        subscriptionID = try filters.span.withUnsafeBufferPointer { (all) throws(MQTTError) -> UInt16 in
+            try session.subscribe(UnsafeBufferPointer(rebasing: all[0..<total]))
         }
     }
 
@@ -146,36 +155,54 @@ public final class HubClient<T: Transport, P: Platform> {
             // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
             session.reconnect()
         }
-        expireTwinRequests(handler)
-        var failure: HubError? = nil
+        if expireTwinRequests(handler) {
+            // An unanswered twin request means a deaf connection, like an unanswered SUBSCRIBE.
+            session.abandonConnection(.ackTimeout)
+        }
         do {
-            try session.poll(timeoutMs: timeoutMs) { event in
-                if failure == nil { failure = route(event, handler) }
-            }
+            try session.poll(timeoutMs: timeoutMs) { event in route(event, handler) }
         } catch {
             throw .mqtt(error)
         }
-        if let failure { throw failure }
+        applyDueActions()
     }
 
-    /// Turns one MQTT event into hub events. Returns an error that must end the poll.
-    private func route(_ event: MQTTEvent, _ handler: (HubEvent) -> Void) -> HubError? {
+    /// What events asked for, done after the session's `poll` returned. A failure here is
+    /// a failed connection: the session reconnects (and the client subscribes again), it
+    /// is never thrown to the application.
+    private func applyDueActions() {
+        if subscribeDue {
+            subscribeDue = false
+            do throws(MQTTError) { try subscribeFeatures() } catch {
+                session.abandonConnection(error)
+                return
+            }
+        }
+        if twinGetDue {
+            twinGetDue = false
+            // A failed send is reported by the next poll as a lost connection; a full request
+            // table means a GET is already on its way.
+            _ = try? requestTwin()
+        }
+    }
+
+    /// Turns one MQTT event into hub events.
+    private func route(_ event: MQTTEvent, _ handler: (HubEvent) -> Void) {
         switch event {
         case .connected(let present):
             handler(.connected(sessionPresent: present))
             failTwinRequests(handler) // answers to requests of the old connection will not come
-            do throws(HubError) { try subscribeFeatures() } catch { return error }
+            subscribeDue = true
+            twinGetDue = false
         case .subscribed(let id, let codes):
-            guard id == subscriptionID else { return nil }
-            for code in codes where code == 0x80 { handler(.subscriptionRefused); return nil }
+            guard id == subscriptionID else { return }
+            for code in codes where code == 0x80 { handler(.subscriptionRefused); return }
             handler(.subscribed)
-            if options.features.contains(.twin), options.getTwinOnConnect {
-                do throws(HubError) { _ = try requestTwin() } catch { return error }
-            }
+            twinGetDue = options.features.contains(.twin) && options.getTwinOnConnect
         case .delivered(let id):
             handler(.telemetryAcknowledged(packetID: id))
         case .message(let message):
-            return routeMessage(message, handler)
+            routeMessage(message, handler)
         case .oversizedPacketDropped(_, let length):
             handler(.messageDropped(length: length))
         case .connectionLost(let error):
@@ -185,12 +212,11 @@ public final class HubClient<T: Transport, P: Platform> {
         case .unsubscribed, .ackTimedOut:
             break
         }
-        return nil
     }
 
-    private func routeMessage(_ message: MQTTPublish, _ handler: (HubEvent) -> Void) -> HubError? {
+    private func routeMessage(_ message: MQTTPublish, _ handler: (HubEvent) -> Void) {
         let topic: HubTopic
-        do { topic = try HubTopics.classify(message.topic) } catch { return nil } // not ours: ignore
+        do { topic = try HubTopics.classify(message.topic) } catch { return } // not ours: ignore
         switch topic {
         case .cloudToDevice(let properties):
             handler(.cloudToDevice(CloudToDeviceMessage(payload: message.payload, properties: properties)))
@@ -204,6 +230,5 @@ public final class HubClient<T: Transport, P: Platform> {
         case .unrecognized:
             break
         }
-        return nil
     }
 }

@@ -26,8 +26,10 @@ public struct HubOptions {
     public var modelID: StaticString? = nil
     /// Features subscribed to on connect.
     public var features: HubFeatures = [.cloudToDevice, .twin, .methods]
-    /// How long a twin GET or reported PATCH may wait for its answer.
-    public var twinRequestTimeoutMs: UInt32 = 60_000
+    /// How long a twin GET or reported PATCH may wait for its answer (default 30 s). An
+    /// unanswered request fails with status 0 and the connection counts as dead: the client
+    /// reconnects.
+    public var twinRequestTimeoutMs: UInt32 = 30_000
     /// Fetch the full twin after every connect (desired notifications are only sent while
     /// connected, so a reconnect may have missed some). Needs `.twin`.
     public var getTwinOnConnect = true

@@ -33,6 +33,9 @@ public enum MQTTError: Error {
     case connackTimeout
     /// No PINGRESP arrived in time: the connection is considered dead.
     case pingTimeout
+    /// A SUBSCRIBE or UNSUBSCRIBE got no acknowledgement in time: the connection is
+    /// considered dead (a broker that ignores it would leave the subscriber deaf).
+    case ackTimeout
     /// The call needs a connection and the session has none (or was stopped).
     case notConnected
     /// Every in-flight slot (or the in-flight byte arena) is in use: poll until PUBACKs free one.
@@ -57,6 +60,7 @@ public enum MQTTError: Error {
             }
         case .connackTimeout: return "no CONNACK from the broker in time"
         case .pingTimeout: return "no PINGRESP from the broker in time: connection lost"
+        case .ackTimeout: return "a subscription was not acknowledged in time: reconnecting"
         case .notConnected: return "not connected"
         case .inflightWindowFull: return "in-flight window full: poll for acknowledgements first"
         case .tooManyPendingRequests: return "too many subscribe/unsubscribe requests awaiting acknowledgement"

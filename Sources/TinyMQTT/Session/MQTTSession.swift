@@ -40,6 +40,11 @@ public final class MQTTSession<T: Transport, P: Platform> {
     private var reconnectAttempt: UInt32 = 0
     private var lastSendMs: UInt64 = 0
     private var pingSentMs: UInt64? = nil
+    private var connectedAtMs: UInt64 = 0
+    private var attemptStartMs: UInt64 = 0
+    /// When the current streak of failed connection attempts began (the start of its first
+    /// attempt), or nil when the last attempt succeeded (or none failed yet).
+    public private(set) var failingSinceMs: UInt64? = nil
 
     /// Creates a session that will use `buffers` and nothing else.
     public init(transport: T, platform: P, buffers: MQTTBuffers,
@@ -86,6 +91,20 @@ public final class MQTTSession<T: Transport, P: Platform> {
         return try establish()
     }
 
+    /// Connects from the next `poll` instead of now: a failed attempt (refused TCP, timeout,
+    /// CONNACK 3...) is reported as `.connectionLost` and retried with the backoff, like a
+    /// lost connection; only a permanent refusal ends the session (thrown from `poll`).
+    /// Watch `failingSinceMs` to give up after a budget of your choice.
+    ///
+    /// - Parameter options: the CONNECT fields, kept for every later reconnect (their
+    ///   bytes must stay valid).
+    public func start(_ options: MQTTConnectOptions) {
+        self.options = options
+        dropConnection()
+        reconnectAttempt = 0
+        state = .waitingToReconnect(atMs: platform.monotonicMs())
+    }
+
     /// Replaces the options used by the next (re)connect, e.g. a renewed password.
     public func updateConnectOptions(_ options: MQTTConnectOptions) {
         self.options = options
@@ -118,6 +137,22 @@ public final class MQTTSession<T: Transport, P: Platform> {
     private func establish() throws(MQTTError) -> Bool {
         guard let options else { throw .notConnected }
         dropConnection()
+        attemptStartMs = platform.monotonicMs()
+        do {
+            let sessionPresent = try openAndConnect(options)
+            failingSinceMs = nil
+            connectedAtMs = platform.monotonicMs()
+            state = .connected
+            try resendInflight()
+            return sessionPresent
+        } catch {
+            if failingSinceMs == nil { failingSinceMs = attemptStartMs }
+            throw error
+        }
+    }
+
+    /// Opens the transport, sends CONNECT and waits for an accepting CONNACK.
+    private func openAndConnect(_ options: MQTTConnectOptions) throws(MQTTError) -> Bool {
         do {
             try transport.open(timeoutMs: configuration.openTimeoutMs)
         } catch {
@@ -131,16 +166,12 @@ public final class MQTTSession<T: Transport, P: Platform> {
             throw .encoding(error)
         }
         try sendRaw(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
-        let sessionPresent = try awaitConnack()
-        state = .connected
-        reconnectAttempt = 0
-        try resendInflight()
-        return sessionPresent
+        return try awaitConnack()
     }
 
     /// Reads until the first packet, which must be a CONNACK (§3.2).
     private func awaitConnack() throws(MQTTError) -> Bool {
-        let deadline = platform.monotonicMs() + UInt64(configuration.connackTimeoutMs)
+        let deadline = ClockArithmetic.adding(UInt64(configuration.connackTimeoutMs), to: platform.monotonicMs())
         while true {
             let now = platform.monotonicMs()
             guard now < deadline else {
@@ -149,8 +180,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
             }
             let n: Int
             do {
-                n = try transport.receive(into: UnsafeMutableRawBufferPointer(rebasing: receive[received...]),
-                                          timeoutMs: Int32(clamping: deadline - now))
+                n = try receiveChunk(waitMs: ClockArithmetic.remaining(until: deadline, from: now))
             } catch {
                 dropConnection()
                 throw .transport(error)
@@ -230,8 +260,10 @@ public final class MQTTSession<T: Transport, P: Platform> {
         }
         let size = MQTTEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: .atLeastOnce)
         guard size <= inflight.arenaCapacity else { throw .encoding(.bufferTooSmall(needed: size)) }
-        let packetID = allocatePacketID()
-        guard let (slot, bytes) = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
+        // Known before a packet id is taken or anything is encoded.
+        guard inflight.canAppend(length: size) else { throw .inflightWindowFull }
+        guard let packetID = allocatePacketID(),
+              let (slot, bytes) = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
         do {
             _ = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain,
                                         packetID: packetID, into: bytes)
@@ -266,23 +298,36 @@ public final class MQTTSession<T: Transport, P: Platform> {
         guard isConnected else { throw .notConnected }
         var free = -1
         for i in pending.indices where pending[i].packetID == 0 { free = i; break }
-        guard free >= 0 else { throw .tooManyPendingRequests }
-        let id = allocatePacketID()
+        guard free >= 0, let id = allocatePacketID() else { throw .tooManyPendingRequests }
         let length: Int
         do { length = try encode(id) } catch { throw .encoding(error) }
-        pending[free] = PendingAck(packetID: id, deadlineMs: platform.monotonicMs() + UInt64(configuration.ackTimeoutMs))
+        pending[free] = PendingAck(packetID: id, deadlineMs: ClockArithmetic.adding(UInt64(configuration.ackTimeoutMs),
+                                                                                     to: platform.monotonicMs()))
         pendingCount += 1
         try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
         return id
     }
 
     /// Next packet id: never 0, never one still in flight or awaiting an ack (§2.3.1).
-    private func allocatePacketID() -> UInt16 {
-        while true {
+    /// Nil only when all 65,535 ids are taken (a window that large); the search is bounded.
+    private func allocatePacketID() -> UInt16? {
+        for _ in 0..<Int(UInt16.max) {
             nextPacketID = nextPacketID == UInt16.max ? 1 : nextPacketID + 1
             if inflight.contains(nextPacketID) { continue }
             if pendingCount == 0 || !isPending(nextPacketID) { return nextPacketID }
         }
+        return nil
+    }
+
+    /// Ends the current connection as failed, from outside `poll` (for example a layer
+    /// above saw a request go unanswered): the next `poll` reports `.connectionLost(error)`
+    /// and reconnects with the backoff. Does nothing unless connected.
+    ///
+    /// - Parameter error: the reason reported with `.connectionLost`.
+    package func abandonConnection(_ error: MQTTError) {
+        guard isConnected else { return }
+        dropConnection()
+        if lostPending == nil { lostPending = error }
     }
 
     /// Sends; on failure marks the connection lost (reconnect follows) and rethrows.
@@ -306,7 +351,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
     /// Throws only when the session cannot continue: never connected / disconnected by
     /// the app (`notConnected`) or a permanent CONNACK refusal on reconnect.
     public func poll(timeoutMs: UInt32, _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
-        let deadline = platform.monotonicMs() + UInt64(timeoutMs)
+        let deadline = ClockArithmetic.adding(UInt64(timeoutMs), to: platform.monotonicMs())
         var reported = false
         if let error = lostPending {
             lostPending = nil
@@ -322,8 +367,8 @@ public final class MQTTSession<T: Transport, P: Platform> {
                 throw .connectionRefused(code)
             case .waitingToReconnect(let at):
                 if now < at {
-                    if reported { return }
-                    platform.sleep(ms: UInt32(min(at, deadline) - now))
+                    if reported || now >= deadline { return }
+                    platform.sleep(ms: UInt32(clamping: ClockArithmetic.remaining(until: min(at, deadline), from: now)))
                     continue
                 }
                 do {
@@ -336,7 +381,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
                 reported = true
             case .connected:
                 if serviceTimers(now: now, handler) { reported = true; continue }
-                let wait = min(deadline > now ? deadline - now : 0, nextTimerMs(now: now))
+                let wait = min(ClockArithmetic.remaining(until: deadline, from: now), nextTimerMs(now: now))
                 if receiveAndDispatch(waitMs: UInt32(clamping: wait), handler) { reported = true }
             }
         } while !reported && platform.monotonicMs() < deadline
@@ -346,25 +391,30 @@ public final class MQTTSession<T: Transport, P: Platform> {
     private func nextTimerMs(now: UInt64) -> UInt64 {
         var next = UInt64.max
         if let sent = pingSentMs {
-            next = min(next, sent + UInt64(configuration.pingTimeoutMs))
-        } else if let options, options.keepAliveSeconds > 0 {
-            next = min(next, lastSendMs + UInt64(options.keepAliveSeconds) * 1000)
+            next = min(next, ClockArithmetic.adding(UInt64(configuration.pingTimeoutMs), to: sent))
+        } else if let due = keepAliveDueMs {
+            next = min(next, due)
         }
         if pendingCount > 0 {
             for i in pending.indices where pending[i].packetID != 0 { next = min(next, pending[i].deadlineMs) }
         }
-        return next > now ? next - now : 0
+        return ClockArithmetic.remaining(until: next, from: now)
+    }
+
+    /// When a PINGREQ is due (a keep-alive period after the last send, §3.1.2.10), or nil.
+    private var keepAliveDueMs: UInt64? {
+        guard let options, options.keepAliveSeconds > 0 else { return nil }
+        return ClockArithmetic.adding(UInt64(options.keepAliveSeconds) * 1000, to: lastSendMs)
     }
 
     /// Sends PINGREQ when idle for a keep-alive period (§3.1.2.10), detects a missing
     /// PINGRESP and expired requests. Returns true when it reported an event.
     private func serviceTimers(now: UInt64, _ handler: (MQTTEvent) -> Void) -> Bool {
-        if let sent = pingSentMs, now >= sent + UInt64(configuration.pingTimeoutMs) {
+        if let sent = pingSentMs, now >= ClockArithmetic.adding(UInt64(configuration.pingTimeoutMs), to: sent) {
             connectionLost(.pingTimeout, handler)
             return true
         }
-        if pingSentMs == nil, let options, options.keepAliveSeconds > 0,
-           now >= lastSendMs + UInt64(options.keepAliveSeconds) * 1000 {
+        if pingSentMs == nil, let due = keepAliveDueMs, now >= due {
             do {
                 try sendControl { (bytes) throws(MQTTCodecError) -> Int in try MQTTEncoder.pingreq(into: bytes) }
             } catch {
@@ -373,36 +423,49 @@ public final class MQTTSession<T: Transport, P: Platform> {
             }
             pingSentMs = now
         }
-        var fired = false
         guard pendingCount > 0 else { return false }
         for i in pending.indices where pending[i].packetID != 0 && now >= pending[i].deadlineMs {
-            let id = pending[i].packetID
-            pending[i] = PendingAck()
-            pendingCount -= 1
-            handler(.ackTimedOut(packetID: id))
-            fired = true
+            // A broker that leaves a SUBSCRIBE unanswered would leave the application deaf
+            // while the connection looks fine: treat it as a dead connection. Reconnecting
+            // reports every outstanding request as `.ackTimedOut`.
+            connectionLost(.ackTimeout, handler)
+            return true
         }
-        return fired
+        return false
     }
 
     /// Receives once and dispatches every complete packet. Returns true if it reported.
     private func receiveAndDispatch(waitMs: UInt32, _ handler: (MQTTEvent) -> Void) -> Bool {
-        let n: Int
         do {
-            n = try transport.receive(into: UnsafeMutableRawBufferPointer(rebasing: receive[received...]),
-                                      timeoutMs: Int32(clamping: waitMs))
-        } catch {
-            connectionLost(.transport(error), handler)
-            return true
-        }
-        guard n > 0 else { return false }
-        received += n
-        do {
+            // Bytes that came with the CONNACK (or after a packet an earlier pass stopped
+            // at) are dispatched before waiting for more.
+            if received > 0, drainRemaining == 0, try dispatchBuffered(handler) { return true }
+            let n: Int
+            do {
+                n = try receiveChunk(waitMs: UInt64(waitMs))
+            } catch {
+                connectionLost(.transport(error), handler)
+                return true
+            }
+            guard n > 0 else { return false }
+            received += n
             return try dispatchBuffered(handler)
         } catch {
             connectionLost(error, handler)
             return true
         }
+    }
+
+    /// One transport read into the free end of the receive buffer. A full buffer (only
+    /// possible mid-drain or mid-packet, which the framing rules out) reads nothing; a
+    /// transport that claims more bytes than it was given room for is a broken transport.
+    private func receiveChunk(waitMs: UInt64) throws(TransportError) -> Int {
+        let room = receive.count - received
+        guard room > 0 else { return 0 }
+        let n = try transport.receive(into: UnsafeMutableRawBufferPointer(rebasing: receive[received...]),
+                                      timeoutMs: Int32(clamping: waitMs))
+        guard n >= 0, n <= room else { throw .invalidConfiguration("the transport reported more bytes than it was given room for") }
+        return n
     }
 
     private func dispatchBuffered(_ handler: (MQTTEvent) -> Void) throws(MQTTError) -> Bool {
@@ -541,10 +604,15 @@ public final class MQTTSession<T: Transport, P: Platform> {
             state = .idle
             return
         }
-        reconnectAttempt += 1
-        let policy = Backoff(minMs: configuration.backoffMinMs, maxMs: configuration.backoffMaxMs)
-        let delay = policy.delay(attempt: reconnectAttempt, random: platform.random32())
-        state = .waitingToReconnect(atMs: platform.monotonicMs() + UInt64(delay))
+        let now = platform.monotonicMs()
+        // Only a connection that stayed up for a while starts the backoff afresh: one that
+        // is accepted and dropped at once keeps the delays growing.
+        if isConnected, ClockArithmetic.elapsed(since: connectedAtMs, now: now) >= UInt64(configuration.stableConnectionMs) {
+            reconnectAttempt = 0
+        }
+        if reconnectAttempt < UInt32.max { reconnectAttempt += 1 }
+        let delay = configuration.backoff.delay(attempt: reconnectAttempt, random: platform.random32())
+        state = .waitingToReconnect(atMs: ClockArithmetic.adding(UInt64(delay), to: now))
         handler(.reconnectScheduled(delayMs: delay, attempt: reconnectAttempt))
     }
 }

@@ -6,16 +6,19 @@ public struct MQTTSessionConfiguration {
     public var connackTimeoutMs: UInt32 = 10_000
     /// How long to wait for PINGRESP before declaring the connection dead.
     public var pingTimeoutMs: UInt32 = 10_000
-    /// How long a SUBSCRIBE/UNSUBSCRIBE may wait for its acknowledgement.
+    /// How long a SUBSCRIBE/UNSUBSCRIBE may wait for its acknowledgement. A broker that
+    /// lets one go unanswered this long is treated as a dead connection: the session
+    /// reconnects (and the application subscribes again on `.connected`).
     public var ackTimeoutMs: UInt32 = 30_000
     /// Deadline for one send.
     public var sendTimeoutMs: Int32 = 10_000
     /// Reconnect automatically after a connection loss (never after a permanent refusal).
     public var reconnect = true
-    /// Backoff floor: the first retry waits at least this long.
-    public var backoffMinMs: UInt32 = 1_000
-    /// Backoff ceiling.
-    public var backoffMaxMs: UInt32 = 60_000
+    /// Delays between reconnect attempts (default: 1 s doubling up to 60 s, each uniform in [d/2, d]).
+    public var backoff = Backoff()
+    /// A connection must stay up this long before the backoff starts again from the first
+    /// retry; a broker that accepts and then drops at once keeps the delays growing.
+    public var stableConnectionMs: UInt32 = 60_000
 
     /// The defaults above.
     public init() {}

@@ -21,8 +21,7 @@ final class TLSSessionFixture {
         transport = try TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: .file(trust), clientIdentity: identity))
         buffers = MQTTBuffers.allocate(transmit: 4_096, receive: receive, inflightBytes: 64 * 1_024, inflightWindow: window)!
         var configuration = MQTTSessionConfiguration()
-        configuration.backoffMinMs = 50
-        configuration.backoffMaxMs = 400
+        configuration.backoff = Backoff(baseMs: 50, capMs: 400)
         configure(&configuration)
         session = MQTTSession(transport: transport, platform: SystemPlatform(), buffers: buffers, configuration: configuration)
         self.clientID = Data(clientID.utf8)
