@@ -11,18 +11,54 @@ import TinyTLS
 @Suite struct HubOverMQTTTests {
     let tlsArgs: (MosquittoBroker) -> MosquittoClientTLS = { MosquittoClientTLS(caFile: $0.pki.caCertificatePath) }
 
-    @Test func telemetryTopicCarriesAnEncodedPropertyBag() throws {
-        let broker = try MosquittoBroker()
-        let service = try MosquittoSubscriber(port: broker.tlsPort, topic: "devices/dev1/messages/events/#", tls: tlsArgs(broker))
+    @Test func connectCarriesTheIdentityIoTHubExpects() throws {
+        let gate = try IoTHubGate()
         var options = HubOptions()
         options.features = []
-        let hub = try HubFixture(port: broker.tlsPort, trust: broker.pki.caCertificatePath, options: options)
+        let before = Int(Date().timeIntervalSince1970)
+        let hub = try HubFixture(gate: gate, options: options)
+        let after = Int(Date().timeIntervalSince1970)
+        try hub.client.connect()
+        let connect = try #require(gate.connects.first)
+        #expect(connect.bool("accepted") == true, "\(connect)")
+        #expect(connect.string("client_id") == "dev1")
+        // IoT Hub's MQTT user name: {HostName}/{deviceId}/?api-version=2020-09-30&DeviceClientType=<url-encoded>.
+        #expect(connect.string("username") == "tinyhub-test.azure-devices.net/dev1/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0")
+        #expect(connect.bool("clean_session") == false)
+        #expect(connect.int("keep_alive") == 240)
+        #expect(connect.fields["will_topic"] is NSNull)
+        // The password is a device-key SAS token for this device, valid for the default hour.
+        #expect(connect.sas("sr") == "tinyhub-test.azure-devices.net%2Fdevices%2Fdev1")
+        #expect(connect.sas("skn") == nil)
+        let se = try #require(connect.sas("se").flatMap { Int($0) })
+        #expect(se >= before + 3_600 && se <= after + 3_600, "se \(se), minted between \(before) and \(after)")
+        let password = try #require(connect.string("password"))
+        #expect(password.hasPrefix("SharedAccessSignature sr=tinyhub-test.azure-devices.net%2Fdevices%2Fdev1&sig="))
+        #expect(password.hasSuffix("&se=\(se)"))
+        // The signature, computed here with openssl: HMAC-SHA256(base64-decoded key, sr + "\n" + se).
+        let sig = try #require(password.split(separator: "&").first { $0.hasPrefix("sig=") }?.dropFirst(4))
+        let expected = try hmacSHA256Base64(key: HubFixture.key, message: "tinyhub-test.azure-devices.net%2Fdevices%2Fdev1\n\(se)")
+        #expect(String(sig).removingPercentEncoding == expected)
+        #expect(!String(sig).contains("+") && !String(sig).contains("/") && !String(sig).contains("="), "sig is URL-encoded")
+    }
+
+    @Test func telemetryTopicCarriesAnEncodedPropertyBag() throws {
+        let gate = try IoTHubGate()
+        let service = try MosquittoSubscriber(port: gate.broker.tlsPort, topic: "devices/dev1/messages/events/#", tls: gate.serviceTLS)
+        var options = HubOptions()
+        options.features = []
+        let hub = try HubFixture(gate: gate, options: options)
         try hub.client.connect()
         let id = try hub.send("{\"t\":21.5}", messageID: "m-1", contentType: "application/json",
                               properties: [("time", "12:00 Z"), ("a&b", "c=d"), ("näme", "välue")])
         try hub.pollUntil("PUBACK") { hub.acknowledged.contains(id) }
-        let line = service.waitForLines(1).first
-        #expect(line == "devices/dev1/messages/events/%24.mid=m-1&%24.ct=application%2Fjson&time=12%3A00%20Z&a%26b=c%3Dd&n%C3%A4me=v%C3%A4lue {\"t\":21.5}")
+        let topic = "devices/dev1/messages/events/%24.mid=m-1&%24.ct=application%2Fjson&time=12%3A00%20Z&a%26b=c%3Dd&n%C3%A4me=v%C3%A4lue"
+        let publish = try #require(gate.devicePublishes.first)
+        #expect(publish.string("topic") == topic)
+        #expect(publish.int("qos") == 1 && publish.bool("retain") == false)
+        #expect(publish.payload == "{\"t\":21.5}")
+        #expect(publish.bool("accepted") == true && gate.violations.isEmpty, "\(gate.violations)")
+        #expect(service.waitForLines(1).first == topic + " {\"t\":21.5}")
     }
 
     @Test func moduleTelemetryUsesTheModuleTopic() throws {
@@ -194,22 +230,41 @@ import TinyTLS
         }
     }
 
-    @Test func authenticationFailureIsReportedAtOnceAndNotRetried() throws {
-        let directory = try makeTemporaryDirectory(prefix: "tinyhub-passwd")
-        let passwords = directory + "/passwd"
-        try "someone:nothing\n".write(toFile: passwords, atomically: true, encoding: .utf8)
-        _ = try runChecked("/usr/bin/mosquitto_passwd", ["-U", passwords])
-        let broker = try MosquittoBroker(extraConfig: ["allow_anonymous false", "password_file \(passwords)"])
-        let proxy = try FaultProxy(targetPort: broker.tlsPort)
-        let hub = try HubFixture(port: proxy.port, trust: broker.pki.caCertificatePath)
+    @Test func wrongKeyIsRefusedBecauseOfTheKeyAndNotRetried() throws {
+        let gate = try IoTHubGate()
+        let proxy = try FaultProxy(targetPort: gate.port)
+        let otherKey = Data("not the key the hub has for dev1".utf8).base64EncodedString()
+        let hub = try HubFixture(gate: gate, port: proxy.port, key: otherKey)
         do {
             try hub.client.connect()
-            Issue.record("connected with a bad password")
+            Issue.record("connected with a token signed by the wrong key")
         } catch {
             #expect(error.isAuthenticationFailure, "\(error)")
         }
         #expect(throws: HubError.self) { try hub.poll(500) }
         #expect(throws: HubError.self) { try hub.poll(500) }
         #expect(proxy.acceptedConnections == 1, "no retry storm after CONNACK 5")
+        // Everything else about the CONNECT was right: only the signature gave it away.
+        let connects = gate.connects
+        #expect(connects.count == 1)
+        let connect = try #require(connects.first)
+        #expect(connect.bool("accepted") == false && connect.int("code") == 5)
+        #expect(connect.string("reason") == "signature-mismatch", "\(connect)")
+        #expect(connect.sas("sr") == "tinyhub-test.azure-devices.net%2Fdevices%2Fdev1")
+    }
+
+    @Test func expiredTokenIsRefused() throws {
+        // The hub's clock is two hours ahead: a fresh one-hour token has already expired there.
+        let gate = try IoTHubGate(clockOffsetSeconds: 7_200)
+        let hub = try HubFixture(gate: gate)
+        do {
+            try hub.client.connect()
+            Issue.record("connected with an expired token")
+        } catch {
+            #expect(error.isAuthenticationFailure, "\(error)")
+        }
+        let connect = try #require(gate.connects.first)
+        #expect(connect.bool("accepted") == false && connect.int("code") == 5)
+        #expect(connect.string("reason") == "expired", "\(connect)")
     }
 }

@@ -14,7 +14,7 @@ final class ShiftedPlatform: Platform {
     func sleep(ms: UInt32) { system.sleep(ms: ms) }
 }
 
-/// A HubClient over real TLS to a local mosquitto standing in for IoT Hub.
+/// A HubClient over real TLS to the IoT Hub stand-in (`IoTHubGate`: the hub's MQTT face in front of mosquitto).
 final class HubFixture {
     static let key = Data("tinyhub-integration-key-0123456789".utf8).base64EncodedString()
     let client: HubClient<TLSTransport, ShiftedPlatform>
@@ -28,11 +28,16 @@ final class HubFixture {
     var methods: [(name: String, rid: String, payload: String)] = []
     var answerMethods = true
 
-    init(port: UInt16, trust: String, deviceID: String = "dev1", moduleID: String? = nil, options: HubOptions = HubOptions(),
-         receive: Int = 4_096) throws {
-        var text = "HostName=tinyhub-test.azure-devices.net;GatewayHostName=localhost;DeviceId=\(deviceID);SharedAccessKey=\(HubFixture.key)"
+    /// - Parameters:
+    ///   - key: the SAS key in the connection string; nil = `x509=true` (pass `identity`).
+    ///   - identity: the TLS client certificate, if any.
+    init(port: UInt16, trust: String, deviceID: String = "dev1", moduleID: String? = nil, key: String? = HubFixture.key,
+         identity: ClientIdentity? = nil, options: HubOptions = HubOptions(), receive: Int = 4_096) throws {
+        var text = "HostName=\(IoTHubGate.hostName);GatewayHostName=localhost;DeviceId=\(deviceID)"
+        text += key.map { ";SharedAccessKey=\($0)" } ?? ";x509=true"
         if let moduleID { text += ";ModuleId=\(moduleID)" }
-        let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(trust)))
+        let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(trust),
+                                                          clientIdentity: identity))
         let buffers = HubBuffers.allocate(maxMessage: 2_048, receive: receive, window: 16)!
         let platform = self.platform
         self.buffers = buffers
@@ -40,6 +45,14 @@ final class HubFixture {
         client = try bytes.withUnsafeBytes { raw in
             try HubClient(connectionString: raw, transport: transport, platform: platform, buffers: buffers, options: options)
         }
+    }
+
+    /// A client of `gate` (directly, or through a proxy listening on `port`).
+    convenience init(gate: IoTHubGate, port: UInt16? = nil, deviceID: String = "dev1", moduleID: String? = nil,
+                     key: String? = HubFixture.key, identity: ClientIdentity? = nil, options: HubOptions = HubOptions(),
+                     receive: Int = 4_096) throws {
+        try self.init(port: port ?? gate.port, trust: gate.trust, deviceID: deviceID, moduleID: moduleID, key: key,
+                      identity: identity, options: options, receive: receive)
     }
 
     deinit {
