@@ -82,12 +82,50 @@ let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
         #expect(throws: ConnectionStringError.tooLong(maxLength: ConnectionString.maxLength)) { try parse(huge) }
     }
 
+    /// Random bytes and random sequences of keys and values never trap; whatever is accepted
+    /// obeys the documented rules, checked on the input text itself: a `HostName=` and a
+    /// `DeviceId=` segment, a host with a dot inside it, X.509 or a key but not both, every
+    /// field a slice of the input. Seeded: see SeededRandom.swift to replay a failure.
     @Test func hostileBytesNeverTrap() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let alphabet = Array("HostName=DeviceId;x509true.ab=;%\u{0}".utf8)
-        for _ in 0..<2000 {
-            let bytes = (0..<Int.random(in: 0..<60, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
-            _ = bytes.withUnsafeBytes { try? ConnectionString.parse($0) }
+        // Every other input is made of whole `key=value` segments: the required keys (each
+        // sometimes left out), a few more, in random order, values mostly well-formed.
+        let good = ["HostName": "h.x", "DeviceId": "d", "ModuleId": "m", "GatewayHostName": "g.x", "SharedAccessKeyName": "n",
+                    "x509": "true", "SharedAccessKey": key, "Other": "o", "": "e"]
+        let bad = ["", "hx", ".x", "a=b", "%\u{0}", "false"]
+        var accepted = 0
+        for i in 0..<4000 {
+            let bytes: [UInt8]
+            if i % 2 == 0 {
+                bytes = (0..<Int.random(in: 0..<60, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            } else {
+                var names = ["HostName", "DeviceId", Bool.random(using: &rng) ? "x509" : "SharedAccessKey"]
+                    .filter { _ in Int.random(in: 0..<8, using: &rng) != 0 }
+                for _ in 0..<Int.random(in: 0...3, using: &rng) { names.append(good.keys.sorted().randomElement(using: &rng)!) }
+                names.shuffle(using: &rng)
+                bytes = Array(names.map { name in
+                    let value = Int.random(in: 0..<4, using: &rng) == 0 ? bad.randomElement(using: &rng)! : good[name]!
+                    return name + (Int.random(in: 0..<16, using: &rng) == 0 ? "" : "=") + value
+                }.joined(separator: ";").utf8)
+            }
+            bytes.withUnsafeBytes { input in
+                guard let cs = try? ConnectionString.parse(input) else { return }
+                accepted += 1
+                let segments = String(decoding: bytes, as: UTF8.self).split(separator: ";")
+                #expect(segments.contains { $0.hasPrefix("HostName=") }, rng.comment)
+                #expect(segments.contains { $0.hasPrefix("DeviceId=") }, rng.comment)
+                #expect(segments.contains("x509=true") == cs.usesX509, rng.comment)
+                #expect(cs.usesX509 != (cs.sharedAccessKey != nil), rng.comment)
+                let host = Array(text(cs.hostName).utf8)
+                #expect(host.dropFirst().dropLast().contains(UInt8(ascii: ".")), rng.comment)
+                #expect(cs.deviceID.count > 0, rng.comment)
+                for field in [cs.hostName, cs.deviceID] + [cs.moduleID, cs.sharedAccessKey, cs.gatewayHostName].compactMap({ $0 }) {
+                    #expect(field.baseAddress! >= input.baseAddress! && field.baseAddress! + field.count <= input.baseAddress! + input.count,
+                            rng.comment)
+                }
+            }
         }
+        #expect(accepted > 0, rng.comment)
     }
 }

@@ -102,11 +102,90 @@ func same(_ a: [(String, String?)], _ b: [(String, String?)]) -> Bool {
         #expect(throws: PropertyBagError.malformedEscape(offset: 6)) { try readBag("a=b&c=%zz") }
         #expect(throws: PropertyBagError.scratchTooSmall(needed: 6)) { try readBag("abc=def", scratchSize: 5) }
         #expect(throws: PropertyBagError.tooLong) { try readBag(String(repeating: "a", count: 70_000)) }
-        var rng = SystemRandomNumberGenerator()
+    }
+
+    /// Random bags never trap, and the reader gives what a model written from the encoding
+    /// rules gives (below): the same pairs, or the same error at the same offset.
+    /// Seeded: see SeededRandom.swift to replay a failure.
+    @Test func randomBagsMatchTheModel() {
+        var rng = SeededRandom()
         let alphabet = Array("a=&%2F$.4".utf8)
+        var accepted = 0
         for _ in 0..<2000 {
             let bytes = (0..<Int.random(in: 0..<40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
-            _ = try? readBag(String(decoding: bytes, as: UTF8.self), scratchSize: Int.random(in: 0..<20, using: &rng))
+            let bag = String(decoding: bytes, as: UTF8.self)
+            let scratchSize = Int.random(in: 0..<20, using: &rng)
+            let expected = modelBag(bytes, scratchSize: scratchSize)
+            do {
+                let pairs = try readBag(bag, scratchSize: scratchSize)
+                accepted += 1
+                if case .success(let model) = expected {
+                    #expect(same(pairs, model), rng.comment("\(bag) scratch \(scratchSize): \(pairs) vs model \(model)"))
+                } else {
+                    Issue.record(rng.comment("\(bag) scratch \(scratchSize): read \(pairs), model \(expected)"))
+                }
+            } catch {
+                if case .failure(let model) = expected {
+                    #expect(error as? PropertyBagError == model, rng.comment("\(bag) scratch \(scratchSize): \(error) vs model \(model)"))
+                } else {
+                    Issue.record(rng.comment("\(bag) scratch \(scratchSize): threw \(error), model \(expected)"))
+                }
+            }
         }
+        #expect(accepted > 0, rng.comment)
     }
+}
+
+/// The bag rules on their own: `&`-separated segments, empty ones skipped; name and value
+/// split at the first `=` (no `=`: a name without value); an empty name is refused at the
+/// segment's offset; `%` needs two hex digits of either case (else refused at the `%`'s
+/// offset); each decoded name plus value must fit the scratch. The first problem wins.
+private func modelBag(_ bag: [UInt8], scratchSize: Int) -> Result<[(String, String?)], PropertyBagError> {
+    func decode(_ raw: ArraySlice<UInt8>) -> Result<[UInt8], PropertyBagError> {
+        var out: [UInt8] = []
+        var i = raw.startIndex
+        while i < raw.endIndex {
+            if raw[i] == UInt8(ascii: "%") {
+                guard i + 2 < raw.endIndex, let high = hexDigit(raw[i + 1]), let low = hexDigit(raw[i + 2]) else {
+                    return .failure(.malformedEscape(offset: i))
+                }
+                out.append(high << 4 | low)
+                i += 3
+            } else {
+                out.append(raw[i])
+                i += 1
+            }
+        }
+        return .success(out)
+    }
+    func hexDigit(_ c: UInt8) -> UInt8? { UInt8(String(UnicodeScalar(c)), radix: 16) }
+
+    var pairs: [(String, String?)] = []
+    var start = 0
+    while start < bag.count {
+        let end = bag[start...].firstIndex(of: UInt8(ascii: "&")) ?? bag.count
+        defer { start = end + 1 }
+        if end == start { continue }
+        let equals = bag[start..<end].firstIndex(of: UInt8(ascii: "="))
+        let nameEnd = equals ?? end
+        if nameEnd == start { return .failure(.emptyName(offset: start)) }
+        let name: [UInt8], value: [UInt8]?
+        switch decode(bag[start..<nameEnd]) {
+        case .success(let n): name = n
+        case .failure(let e): return .failure(e)
+        }
+        if let equals {
+            switch decode(bag[(equals + 1)..<end]) {
+            case .success(let v): value = v
+            case .failure(let e): return .failure(e)
+            }
+        } else {
+            value = nil
+        }
+        if name.count + (value?.count ?? 0) > scratchSize {
+            return .failure(.scratchTooSmall(needed: name.count + (value?.count ?? 0)))
+        }
+        pairs.append((String(decoding: name, as: UTF8.self), value.map { String(decoding: $0, as: UTF8.self) }))
+    }
+    return .success(pairs)
 }

@@ -115,13 +115,41 @@ import Testing
         #expect(throws: error) { try classify(topic) }
     }
 
+    /// Random topics never trap, and the prefix alone decides the kind (the rule `classify`
+    /// documents): an unrelated topic is `unrecognized` and never throws; a hub prefix gives
+    /// that kind or a `TopicError`; a C2D topic's properties are everything after the first
+    /// `/messages/devicebound/`. Seeded: see SeededRandom.swift to replay a failure.
     @Test func randomTopicsNeverTrap() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let pieces = ["$iothub/", "twin/", "res/", "PATCH/properties/desired/", "methods/POST/", "?", "$rid=", "$version=", "&",
-                      "1", "200", "/", "devices/", "messages/devicebound/", "x"]
+                      "1", "200", "/", "devices/", "messages/devicebound/", "x", "200/?$rid=1", "?$version=7", "m/?$rid=2"]
+        // Most topics start with a whole hub prefix, so that the hub kinds are reached.
+        let prefixes = ["", "", "$iothub/twin/res/", "$iothub/twin/PATCH/properties/desired/", "$iothub/methods/POST/",
+                        "devices/x/messages/devicebound/"]
+        var kinds: Set<String> = []
         for _ in 0..<3000 {
-            let topic = (0..<Int.random(in: 0..<8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
-            _ = try? classify(topic)
+            let topic = prefixes.randomElement(using: &rng)!
+                + (0..<Int.random(in: 0..<8, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let expected: String
+            if topic.hasPrefix("devices/"), let marker = topic.range(of: "/messages/devicebound/") {
+                expected = "c2d[\(topic[marker.upperBound...])]"
+            } else if topic.hasPrefix("$iothub/twin/res/") {
+                expected = "twin-res "
+            } else if topic.hasPrefix("$iothub/twin/PATCH/properties/desired/") {
+                expected = "desired "
+            } else if topic.hasPrefix("$iothub/methods/POST/") {
+                expected = "method "
+            } else {
+                expected = "unrecognized"
+            }
+            do {
+                let kind = try classify(topic)
+                #expect(expected.hasSuffix(" ") ? kind.hasPrefix(expected) : kind == expected, rng.comment("\(topic) -> \(kind)"))
+                kinds.insert(String(kind.prefix { $0 != " " && $0 != "[" }))
+            } catch {
+                #expect(expected != "unrecognized", rng.comment("\(topic) threw \(error)"))
+            }
         }
+        #expect(kinds.isSuperset(of: ["unrecognized", "c2d"]), rng.comment("kinds seen: \(kinds.sorted())"))
     }
 }
