@@ -212,3 +212,15 @@ const char *tp_strerror(int32_t err) { const char *s = strerror(err); return s ?
 
 void tp_errno_clear(void) { errno = 0; }
 int tp_errno_is_nomem(void) { return errno == ENOMEM; }
+
+// IANA TLS cipher suite numbers (RFC 5289); mbedTLS's MBEDTLS_TLS_* ids are the same numbers
+// (TinyTLSTests checks them against mbedTLS's headers). Order: Azure IoT Hub's recommendation.
+static const int tls_ciphersuites[] = {
+    0xC02C, // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+    0xC02B, // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+    0xC030, // TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+    0xC02F, // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    0,
+};
+
+const int *tp_tls_ciphersuites(void) { return tls_ciphersuites; }

@@ -9,8 +9,11 @@ public enum TransportError: Error, Equatable {
     case networkUnreachable
     /// A connect, handshake, send or receive deadline passed.
     case timeout
-    /// The peer closed the connection (or reset it).
+    /// The peer closed the connection (TLS: with close_notify), or reset it.
     case closed
+    /// The TCP connection ended before the peer's TLS close_notify, possibly in the middle of a
+    /// record or of a close-delimited HTTP body: what was received may be cut short (RFC 5246 §7.2.1).
+    case truncated
     /// Any other socket error, with its errno.
     case io(errno: Int32)
     /// The server certificate does not chain to a trusted root (wrong CA, self-signed...).
@@ -32,7 +35,7 @@ public enum TransportError: Error, Equatable {
         switch (lhs, rhs) {
         case let (.dnsFailure(a), .dnsFailure(b)): return a == b
         case (.connectionRefused, .connectionRefused), (.networkUnreachable, .networkUnreachable),
-             (.timeout, .timeout), (.closed, .closed), (.untrustedCertificate, .untrustedCertificate),
+             (.timeout, .timeout), (.closed, .closed), (.truncated, .truncated), (.untrustedCertificate, .untrustedCertificate),
              (.hostnameMismatch, .hostnameMismatch), (.certificateExpired, .certificateExpired),
              (.notConnected, .notConnected), (.outOfMemory, .outOfMemory):
             return true
@@ -52,6 +55,7 @@ public enum TransportError: Error, Equatable {
         case .networkUnreachable: return "network unreachable"
         case .timeout: return "timed out"
         case .closed: return "connection closed by the peer"
+        case .truncated: return "connection cut before the peer's TLS close_notify: data may be missing"
         case .io: return "socket error"
         case .untrustedCertificate: return "server certificate is not trusted: check the trusted CA roots"
         case .hostnameMismatch: return "server certificate does not match the host name"

@@ -6,6 +6,8 @@ import TinyPlatform
 ///
 /// - Server certificate chain verified against the configured roots (`VERIFY_REQUIRED`),
 ///   host name checked and sent as SNI; neither can be turned off.
+/// - Offers only ECDHE-ECDSA and ECDHE-RSA with AES-128/256-GCM (`tp_tls_ciphersuites`).
+/// - A TCP close before the peer's close_notify is `TransportError.truncated`, not `.closed`.
 /// - DRBG seeded from `getrandom()`; no mbedTLS entropy context (saves 38 KB).
 /// - Each `send` is written with one `mbedtls_ssl_write` per 16 KB, so an MQTT packet or
 ///   HTTP request leaves as one TLS record.
@@ -42,6 +44,10 @@ public final class TLSTransport: Transport {
         mbedtls_ssl_conf_authmode(config, MBEDTLS_SSL_VERIFY_REQUIRED)
         mbedtls_ssl_conf_ca_chain(config, contexts.trust, nil)
         mbedtls_ssl_conf_rng(config, mbedtls_ctr_drbg_random, contexts.drbg)
+        // Offer only ECDHE with AES-GCM (IoT Hub's recommended suites), not mbedTLS's ~80 defaults:
+        // no static RSA key exchange, no CBC, no SHA-1 MACs. The list is static C storage, as
+        // mbedTLS keeps the pointer for the configuration's lifetime.
+        mbedtls_ssl_conf_ciphersuites(config, tp_tls_ciphersuites())
         if let identity = configuration.clientIdentity { try loadClientIdentity(identity) }
         // mbedtls_ssl_setup allocates the 16 KB + 16 KB record buffers; it fails only for lack of memory.
         guard mbedtls_ssl_setup(contexts.ssl, config) == 0 else { throw .outOfMemory }
@@ -107,7 +113,7 @@ public final class TLSTransport: Transport {
         if result == MBEDTLS_ERR_SSL_TIMEOUT || result == MBEDTLS_ERR_SSL_WANT_READ || result == MBEDTLS_ERR_SSL_WANT_WRITE {
             return 0
         }
-        let error: TransportError = (result == 0 || result == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) ? .closed : ioError(result)
+        let error = receiveError(result)
         abort()
         throw error
     }
@@ -145,6 +151,15 @@ public final class TLSTransport: Transport {
         return ioError(code)
     }
 
+    /// A clean end is only the peer's close_notify. A TCP end of stream or reset before it
+    /// (mbedtls_ssl_read returns 0 for a bare FIN) may have cut a record or a close-delimited
+    /// HTTP body short: `truncated`, so a reader never takes a cut body for a whole one.
+    private func receiveError(_ code: Int32) -> TransportError {
+        if code == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY { return .closed }
+        if code == 0 || code == MBEDTLS_ERR_NET_CONN_RESET || code == MBEDTLS_ERR_SSL_CONN_EOF { return .truncated }
+        return ioError(code)
+    }
+
     private func ioError(_ code: Int32) -> TransportError {
         let bio = contexts.bio.pointee
         if code == MBEDTLS_ERR_SSL_TIMEOUT { return .timeout }
@@ -163,6 +178,7 @@ public final class TLSTransport: Transport {
         case .azureRoots:
             try parseCertificate(AzureRootCertificates.digiCertGlobalRootG2, into: contexts.trust)
             try parseCertificate(AzureRootCertificates.microsoftRSARoot2017, into: contexts.trust)
+            try parseCertificate(AzureRootCertificates.digiCertGlobalRootG3, into: contexts.trust)
         case .pem(let text):
             try parseCertificate(text, into: contexts.trust)
         case .pemBytes(let bytes):

@@ -313,6 +313,16 @@ class Server(ThreadingHTTPServer):
             return
         super().finish_request(request, client_address)
 
+    def shutdown_request(self, request):
+        # End every TLS connection with close_notify (unwrap) before the TCP close, as a real
+        # server does: a client treats a bare TCP close as a truncation, not as the end.
+        try:
+            request.settimeout(1)
+            request.unwrap()
+        except (ssl.SSLError, OSError, ValueError):
+            pass
+        super().shutdown_request(request)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

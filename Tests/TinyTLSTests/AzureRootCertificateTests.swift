@@ -3,7 +3,7 @@ import Testing
 import TinyPlatform
 @testable import TinyTLS
 
-/// The built-in trust anchors must be exactly the two roots IoT Hub chains to. The
+/// The built-in trust anchors must be exactly the three roots IoT Hub chains to. The
 /// fingerprints are checked by openssl (independent of TinyTLS) against the published values.
 @Suite struct AzureRootCertificateTests {
     static let expected: [(name: String, pem: StaticString, sha256: String, subject: String)] = [
@@ -13,6 +13,10 @@ import TinyPlatform
         ("Microsoft RSA Root Certificate Authority 2017", AzureRootCertificates.microsoftRSARoot2017,
          "C7:41:F7:0F:4B:2A:8D:88:BF:2E:71:C1:41:22:EF:53:EF:10:EB:A0:CF:A5:E6:4C:FA:20:F4:18:85:30:73:E0",
          "CN = Microsoft RSA Root Certificate Authority 2017"),
+        // DigiCert's published value for Global Root G3 (the ECC root of IoT Hub's ECDSA certificates).
+        ("DigiCert Global Root G3", AzureRootCertificates.digiCertGlobalRootG3,
+         "31:AD:66:48:F8:10:41:38:C7:38:F3:9E:A4:32:01:33:39:3E:3A:18:CC:02:29:6E:F9:7C:2A:C9:EF:67:31:D0",
+         "CN = DigiCert Global Root G3"),
     ]
 
     func openssl(_ arguments: [String], input: String) throws -> String {
@@ -32,7 +36,7 @@ import TinyPlatform
         return String(decoding: output, as: UTF8.self)
     }
 
-    @Test(arguments: 0..<2)
+    @Test(arguments: 0..<3)
     func builtInRootHasThePublishedFingerprint(index: Int) throws {
         let root = Self.expected[index]
         let pem = String(decoding: UnsafeRawBufferPointer(start: root.pem.utf8Start, count: root.pem.utf8CodeUnitCount), as: UTF8.self)
@@ -42,8 +46,8 @@ import TinyPlatform
         #expect(subject.contains(root.subject))
     }
 
-    @Test func bothRootsParseIntoTheTrustChain() throws {
-        // TLSTransport's init parses both built-in roots with mbedTLS and throws if either fails.
+    @Test func everyRootParsesIntoTheTrustChain() throws {
+        // TLSTransport's init parses every built-in root with mbedTLS and throws if either fails.
         _ = try TLSTransport(TLSConfiguration(host: "example.azure-devices.net", port: 8883))
     }
 

@@ -79,6 +79,11 @@ int tp_errno_is_nomem(void);
 /// Text for an errno value (strerror), never NULL.
 const char *tp_strerror(int32_t err);
 
+/// The TLS cipher suites the client offers, in order of preference, 0-terminated (static
+/// storage, as mbedtls_ssl_conf_ciphersuites keeps the pointer): ECDHE-ECDSA and ECDHE-RSA
+/// with AES-256-GCM-SHA384 and AES-128-GCM-SHA256, the suites Azure IoT Hub recommends.
+const int *tp_tls_ciphersuites(void);
+
 #ifdef __cplusplus
 }
 #endif
