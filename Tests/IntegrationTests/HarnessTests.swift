@@ -106,9 +106,13 @@ struct HarnessTests {
             "-t", "x/y", "-m", "no cert", "--cafile", pki.caCertificatePath], timeout: 20)
         #expect(!anonymous.succeeded, "published without a client certificate")
         let untrusted = MosquittoClientTLS(caFile: pki.caCertificatePath, clientCertificate: pki.untrustedClient)
-        #expect(throws: HarnessError.self) {
-            try mosquittoPublish(port: broker.tlsPort, topic: "x/y", message: "untrusted", tls: untrusted, timeout: 20)
-        }
+        let refused = try runProcess(HarnessTools.mosquittoPub, ["-h", "localhost", "-p", String(broker.tlsPort),
+            "-t", "x/y", "-m", "untrusted"] + untrusted.arguments, timeout: 20)
+        #expect(!refused.succeeded, "published with a certificate from an untrusted CA")
+        // Neither refused message reached the broker: the next line the subscriber sees is the
+        // one published after them with a trusted certificate.
+        try mosquittoPublish(port: broker.tlsPort, topic: "x/y", message: "after", tls: withCert)
+        #expect(subscriber.waitForLines(2) == ["x/y with cert", "x/y after"], "\(subscriber.output)")
     }
 
     @Test(arguments: [MosquittoBroker.ServerCertificate.wrongName, .expired])

@@ -37,10 +37,8 @@ import TinyTLS
     @Test func nothingListeningIsConnectionRefused() throws {
         let port = try Loopback.freePort()
         let client = try TLSSessionFixture(port: port, trust: try TestPKI.shared().caCertificatePath)
-        #expect(throws: MQTTError.self) { try client.connect() }
-        do { try client.connect() } catch let error as MQTTError {
-            guard case .transport(.connectionRefused) = error else { Issue.record("got \(error)"); return }
-        }
+        let error = #expect(throws: MQTTError.self) { try client.connect() }
+        guard case .transport(.connectionRefused)? = error else { Issue.record("got \(String(describing: error))"); return }
     }
 
     @Test func qos0AndQoS1RoundTripOverTLS() throws {
@@ -85,12 +83,13 @@ import TinyTLS
         let total = 300
         var next = 1
         var cuts = 0
+        var published: [UInt16] = []
         let deadline = Date().addingTimeInterval(60)
         while client.delivered.count < total || next <= total {
             guard Date() < deadline else { Issue.record("stuck: \(client.delivered.count) acknowledged, events \(client.events.suffix(6))"); return }
             if next <= total, client.session.inflightCount < 16 {
                 do {
-                    try client.publish("stream/m", "message \(next)")
+                    published.append(try client.publish("stream/m", "message \(next)"))
                     next += 1
                 } catch MQTTError.inflightWindowFull {}
             }
@@ -103,7 +102,12 @@ import TinyTLS
         }
         #expect(cuts == 3)
         #expect(proxy.acceptedConnections >= 4, "the session reconnected after each cut")
-        #expect(Set(client.delivered).count <= total)
+        // The session's contract: one `.delivered` per published QoS 1 message, however often it
+        // was resent (a PUBACK for an id no longer in flight is ignored). On the wire the broker
+        // may see a resent message twice (QoS 1 is at least once); that is checked below by
+        // requiring every message to reach the outside subscriber at least once.
+        #expect(published.count == total)
+        #expect(client.delivered.sorted() == published.sorted(), "published ids and delivered events differ")
         let lines = outside.waitForLines(total, timeout: 20)
         var missing: [Int] = []
         let received = Set(lines)
@@ -133,7 +137,13 @@ import TinyTLS
         try withCertificate.connect(cleanSession: true)
         #expect(withCertificate.session.isConnected)
         let without = try TLSSessionFixture(port: broker.tlsPort, trust: pki.caCertificatePath)
-        #expect(throws: MQTTError.self) { try without.connect(cleanSession: true) }
+        // Refused in the TLS handshake (the broker closes it, or sends its alert first): never
+        // a CONNACK, never a verification failure on the client's side.
+        let error = #expect(throws: MQTTError.self) { try without.connect(cleanSession: true) }
+        switch error {
+        case .transport(.closed)?, .transport(.tls)?: break
+        default: Issue.record("got \(String(describing: error))")
+        }
     }
 
     @Test func missingTrustFileIsAConfigurationError() {

@@ -90,9 +90,11 @@ import Testing
     }
 
     @Test func publishRejectsBadTopicsAndZeroID() {
-        for bad in ["", "a/+", "a/#", "x\u{0}y"] {
+        let cases: [(String, MQTTCodecError)] = [("", .invalidTopic), ("a/+", .invalidTopic), ("a/#", .invalidTopic),
+                                                  ("x\u{0}y", .nullCharacter)]
+        for (bad, error) in cases {
             let topic = utf8(bad)
-            #expect(throws: MQTTCodecError.self) {
+            #expect(throws: error) {
                 try topic.withUnsafeBytes { t in
                     try TestBytes.encode { (b) throws(MQTTCodecError) -> Int in
                         try MQTTEncoder.publish(topic: t, payload: t, qos: .atMostOnce, into: b)
