@@ -1,6 +1,7 @@
 import TinyPlatform
 
 /// Command-line parsing shared by the hub examples: `--flag value` pairs, repeatable.
+/// Every usage error is one stderr line naming the problem, then the usage, and exit 1.
 public struct ExampleArguments {
     /// Index of the next unread argument.
     public private(set) var index = 1
@@ -15,7 +16,7 @@ public struct ExampleArguments {
     /// Exits with a usage error when the value is missing.
     public mutating func value(for flag: StaticString, usage: StaticString) -> String? {
         guard ProcessArguments.argument(index, is: flag) else { return nil }
-        guard let value = ProcessArguments.argument(index + 1) else { ExampleOutput.fail(usage) }
+        guard let value = ProcessArguments.argument(index + 1) else { Self.fail("missing value for ", flag, usage) }
         index += 2
         return value
     }
@@ -23,12 +24,25 @@ public struct ExampleArguments {
     /// Like `value(for:)` but parses a decimal number no larger than `limit`.
     public mutating func number(for flag: StaticString, limit: UInt64, usage: StaticString) -> UInt64? {
         guard let text = value(for: flag, usage: usage) else { return nil }
-        guard let number = DecimalParser.parse(text, limit: limit) else { ExampleOutput.fail(usage) }
+        guard let number = DecimalParser.parse(text, limit: limit) else { Self.fail("bad value for ", flag, usage) }
         return number
     }
 
     /// Fails with `usage` because the current argument is unknown.
-    public func unknown(_ usage: StaticString) -> Never { ExampleOutput.fail(usage) }
+    public func unknown(_ usage: StaticString) -> Never {
+        Console.write("unknown option ", to: .err)
+        Console.write(ProcessArguments.argument(index) ?? "", to: .err)
+        Console.write("; ", to: .err)
+        ExampleOutput.fail(usage)
+    }
+
+    /// Fails with one line `<problem><flag>; <usage>` (exit 1).
+    public static func fail(_ problem: StaticString, _ flag: StaticString, _ usage: StaticString) -> Never {
+        Console.write(problem, to: .err)
+        Console.write(flag, to: .err)
+        Console.write("; ", to: .err)
+        ExampleOutput.fail(usage)
+    }
 }
 
 /// Which face of the hub an example talks to.
@@ -38,13 +52,18 @@ public enum ExampleTransport: UInt8 { // raw values: no Hashable witness in Embe
     /// HTTPS, port 443.
     case https
 
-    /// Parses `mqtt` or `https`.
+    /// Parses exactly `mqtt` or `https` (whole words, byte for byte).
     public static func parse(_ text: String, usage: StaticString) -> ExampleTransport {
-        var copy = text
-        let isHTTPS = copy.withUTF8 { $0.count == 5 && $0[0] == 0x68 && $0[4] == 0x73 && $0[1] == 0x74 }
-        let isMQTT = copy.withUTF8 { $0.count == 4 && $0[0] == 0x6D && $0[1] == 0x71 && $0[3] == 0x74 }
-        if isHTTPS { return .https }
-        if isMQTT { return .mqtt }
-        ExampleOutput.fail(usage)
+        if textEquals(text, "https") { return .https }
+        if textEquals(text, "mqtt") { return .mqtt }
+        ExampleArguments.fail("bad value for ", "--transport", usage)
+    }
+}
+
+/// Whether `text` is `word` byte for byte (Embedded Swift has no String `==`).
+public func textEquals(_ text: String, _ word: StaticString) -> Bool {
+    var copy = text
+    return copy.withUTF8 { bytes in
+        bytes.elementsEqual(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
     }
 }

@@ -41,9 +41,12 @@ public struct ExampleEnvironment {
             ttl = UInt32(value)
         }
         var identity: ClientIdentity? = nil
-        if let certificate = ProcessEnvironment.value("IOTHUB_DEVICE_CERT_FILE"),
-           let key = ProcessEnvironment.value("IOTHUB_DEVICE_KEY_FILE") {
+        let certificate = ProcessEnvironment.value("IOTHUB_DEVICE_CERT_FILE")
+        let key = ProcessEnvironment.value("IOTHUB_DEVICE_KEY_FILE")
+        if let certificate, let key {
             identity = .files(certificate: certificate, key: key)
+        } else if certificate != nil || key != nil {
+            ExampleOutput.fail("IOTHUB_DEVICE_CERT_FILE and IOTHUB_DEVICE_KEY_FILE go together: set both or neither")
         }
         return ExampleEnvironment(connectionString: connectionString, trustAnchors: anchors,
                                   mqttPort: port("IOTHUB_MQTT_PORT", 8883), httpsPort: port("IOTHUB_HTTPS_PORT", 443),
@@ -83,6 +86,9 @@ extension ExampleEnvironment {
             parsed = try ConnectionString.parse(text.bytes)
         } catch {
             ExampleOutput.fail("cannot start: ", HubError.connectionString(error).summary)
+        }
+        if parsed.usesX509, clientIdentity == nil {
+            ExampleOutput.fail("x509=true needs IOTHUB_DEVICE_CERT_FILE and IOTHUB_DEVICE_KEY_FILE")
         }
         do throws(TransportError) {
             return try TLSTransport(TLSConfiguration(host: String(decoding: parsed.connectHostName, as: UTF8.self),

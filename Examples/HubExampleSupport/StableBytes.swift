@@ -26,13 +26,15 @@ public final class PropertyStorage {
     private let texts: [StableBytes]
     private let properties: UnsafeMutableBufferPointer<MessageProperty>
 
-    /// Parses each `k=v`; exits with `usage` when one has no `=` or an empty name.
-    public init(_ pairs: [String], usage: StaticString) {
+    /// Parses each `k=v`; exits with a usage error naming `flag` when one has no `=` or an empty name.
+    public init(_ pairs: [String], flag: StaticString, usage: StaticString) {
         texts = pairs.map { StableBytes($0) }
         properties = .allocate(capacity: max(1, texts.count))
         for (index, text) in texts.enumerated() {
             let bytes = text.bytes
-            guard let equals = bytes.firstIndex(of: 0x3D), equals > 0 else { ExampleOutput.fail(usage) }
+            guard let equals = bytes.firstIndex(of: 0x3D), equals > 0 else {
+                ExampleArguments.fail("bad value (not k=v) for ", flag, usage)
+            }
             properties[index] = MessageProperty(name: UnsafeRawBufferPointer(rebasing: bytes[0..<equals]),
                                                 value: UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)...]))
         }

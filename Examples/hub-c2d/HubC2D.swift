@@ -35,7 +35,7 @@ struct HubC2D {
             if let t = arguments.value(for: "--transport", usage: usage) { transport = ExampleTransport.parse(t, usage: usage); continue }
             if let n = arguments.number(for: "--timeout-s", limit: 31_536_000, usage: usage) { timeoutS = n; continue }
             if let n = arguments.number(for: "--dev-poll-interval-s", limit: 1_499, usage: usage) {
-                guard n > 0 else { ExampleOutput.fail(usage) }
+                guard n > 0 else { ExampleArguments.fail("bad value for ", "--dev-poll-interval-s", usage) }
                 devInterval = n
                 continue
             }

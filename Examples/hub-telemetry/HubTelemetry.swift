@@ -59,7 +59,7 @@ struct HubTelemetry {
         let environment = ExampleEnvironment.read()
         // All memory is set up here, before the first message.
         let platform = SystemPlatform()
-        let plan = Plan(count: count, intervalMs: intervalMs, properties: PropertyStorage(propertyTexts, usage: usage),
+        let plan = Plan(count: count, intervalMs: intervalMs, properties: PropertyStorage(propertyTexts, flag: "--property", usage: usage),
                         contentType: contentType.map { StableBytes($0) },
                         messageID: .allocate(byteCount: 32, alignment: 1), payload: .allocate(byteCount: 96, alignment: 1),
                         runID: platform.random32())

@@ -32,7 +32,7 @@ struct HubTwin {
         let environment = ExampleEnvironment.read()
 
         // All memory is set up here: the patch is built once, before connecting.
-        let pairs = PropertyStorage(reports, usage: usage)
+        let pairs = PropertyStorage(reports, flag: "--report", usage: usage)
         let patch = buildPatch(pairs.list)
         var options = HubOptions()
         options.features = [.twin]

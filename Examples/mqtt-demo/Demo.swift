@@ -23,7 +23,11 @@ struct Demo {
             }
         }
         let host = ProcessEnvironment.value("MQTT_HOST") ?? "localhost"
-        let port = ProcessEnvironment.value("MQTT_PORT").flatMap { DecimalParser.parse($0, limit: 65_535) } ?? 8883
+        var port: UInt64 = 8883
+        if let text = ProcessEnvironment.value("MQTT_PORT") {
+            guard let value = DecimalParser.parse(text, limit: 65_535), value > 0 else { fail("invalid port in MQTT_PORT") }
+            port = value
+        }
         let anchors: TrustAnchors = ProcessEnvironment.value("MQTT_CA_FILE").map { .file($0) } ?? .azureRoots
         var clientID = ProcessEnvironment.value("MQTT_CLIENT_ID") ?? "tinyhub-demo"
         var topic = "tinyhub/demo/" + clientID

@@ -1,0 +1,113 @@
+"""mqtt-demo (README: MQTT_HOST, MQTT_PORT, MQTT_CA_FILE, MQTT_CLIENT_ID; --count N) and the
+X.509 device identity of the hub examples (`x509=true` + IOTHUB_DEVICE_CERT_FILE /
+IOTHUB_DEVICE_KEY_FILE) against a mosquitto that requires a client certificate."""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from support import (CA, DEVICE, MQTT_PORT, SERVICE_MQTT, ContractTest, Watch, connection_string, free_port, hub_env,
+                     make_ca, make_leaf, run, temporary_directory)
+
+SERVER_EXT = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+CLIENT_EXT = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n"
+
+
+class MQTTDemo(ContractTest):
+    def env(self, **extra):
+        settings = dict(MQTT_PORT=MQTT_PORT, MQTT_CA_FILE=CA)
+        settings.update(extra)
+        return hub_env(**settings)
+
+    def test_round_trip_on_its_client_topic(self):
+        topic = "tinyhub/demo/cli-demo-client"
+        watch = Watch("tinyhub/demo/#", "tinyhub/demo/tinyhub-probe", SERVICE_MQTT)
+        self.addCleanup(watch.stop)
+        result = run("mqtt-demo", "--count", "3", env=self.env(MQTT_CLIENT_ID="cli-demo-client", MQTT_HOST="localhost"))
+        self.assertEqual(result.rc, 0, result)
+        self.assertIn("subscribed to " + topic, result.out_lines, result)
+        self.assertEqual([l for l in result.out_lines if l.startswith("received: ")],
+                         ['received: {"seq":%d}' % i for i in (1, 2, 3)], result)
+        seen = watch.wait_count(3)
+        self.assertEqual(sorted((t, p) for _, t, p in seen), [(topic, b'{"seq":%d}' % i) for i in (1, 2, 3)])
+
+    def test_default_count_is_five(self):
+        result = run("mqtt-demo", env=self.env())
+        self.assertEqual(result.rc, 0, result)
+        self.assertEqual(len([l for l in result.out_lines if l.startswith("received: ")]), 5, result)
+
+    def test_host_port_and_ca_are_used(self):
+        # 127.0.0.1 is not the name in the broker's certificate; no MQTT_CA_FILE means the Azure
+        # roots, which do not trust the test CA; a port nothing listens on is refused.
+        for extra, mention in ((dict(MQTT_HOST="127.0.0.1"), "host"), (dict(MQTT_CA_FILE=None), "certificate"),
+                               (dict(MQTT_PORT=free_port()), "refused")):
+            with self.subTest(extra=extra):
+                self.assertFailure(run("mqtt-demo", env=self.env(**extra)), 1, mention)
+
+    def test_bad_port(self):
+        for value in ("abc", "0", "65536", ""):
+            with self.subTest(value=value):
+                self.assertUsageError(run("mqtt-demo", env=self.env(MQTT_PORT=value)), "MQTT_PORT")
+
+
+class X509Identity(ContractTest):
+    """A mosquitto that requires a client certificate from its own CA (require_certificate)."""
+
+    @classmethod
+    def setUpClass(cls):
+        directory = cls.directory = temporary_directory()
+        cls.ca = make_ca(directory, "x509-ca")
+        make_ca(directory, "rogue-ca")
+        make_leaf(directory, "server", "x509-ca", "localhost", SERVER_EXT)
+        cls.device = make_leaf(directory, "device", "x509-ca", DEVICE, CLIENT_EXT)
+        cls.service = make_leaf(directory, "service", "x509-ca", "service", CLIENT_EXT)
+        cls.rogue = make_leaf(directory, "rogue", "rogue-ca", DEVICE, CLIENT_EXT)
+        cls.port = free_port()
+        config = os.path.join(directory, "mosquitto.conf")
+        with open(config, "w") as f:
+            f.write("per_listener_settings false\nuser root\nallow_anonymous true\npersistence false\n"
+                    "log_dest file %s/mosquitto.log\nlistener %s 127.0.0.1\ncafile %s\ncertfile %s/server.pem\n"
+                    "keyfile %s/server.key\nrequire_certificate true\n" % (directory, cls.port, cls.ca, directory, directory))
+        cls.broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.service_args = ["-h", "localhost", "-p", cls.port, "--cafile", cls.ca, "--cert", cls.service[0], "--key", cls.service[1]]
+        deadline = time.monotonic() + 10
+        while subprocess.run(["mosquitto_pub", *cls.service_args, "-t", "probe", "-n"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            if time.monotonic() > deadline or cls.broker.poll() is not None:
+                cls.tearDownClass()
+                raise RuntimeError("the X.509 mosquitto did not start")
+            time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.terminate()
+        cls.broker.wait()
+
+    def env(self, certificate):
+        return hub_env(IOTHUB_DEVICE_CONNECTION_STRING=connection_string(SharedAccessKey=None, x509="true"),
+                       IOTHUB_MQTT_PORT=self.port, IOTHUB_TRUSTED_CA_FILE=self.ca,
+                       IOTHUB_DEVICE_CERT_FILE=certificate[0], IOTHUB_DEVICE_KEY_FILE=certificate[1])
+
+    def test_telemetry_with_a_device_certificate(self):
+        base = "devices/%s/messages/events/" % DEVICE
+        watch = Watch(base + "#", base + "tinyhub-probe", self.service_args)
+        self.addCleanup(watch.stop)
+        result = run("hub-telemetry", "--count", "2", env=self.env(self.device))
+        self.assertEqual((result.rc, result.out), (0, b"sent and acknowledged: 2\n"), result)
+        payloads = [json.loads(p)["seq"] for _, _, p in watch.wait_count(2)]
+        self.assertEqual(payloads, [1, 2])
+
+    def test_certificate_from_another_ca_is_refused(self):
+        result = run("hub-telemetry", "--count", "1", env=self.env(self.rogue))
+        self.assertFailure(result, 1)
+        self.assertEqual(result.out, b"", result)
+
+    def test_key_that_does_not_match_the_certificate(self):
+        result = run("hub-telemetry", "--count", "1", env=self.env((self.device[0], self.rogue[1])))
+        self.assertFailure(result, 1)
+        self.assertEqual(result.out, b"", result)
+
+
+if __name__ == "__main__":
+    unittest.main()
