@@ -22,4 +22,4 @@ else
 fi
 export CLI_CONTRACT_BIN CLI_SERVICE_MQTT HUB_CONNECTION_STRING HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR
 if [ -n "${HUB_GATE_LOG:-}" ]; then export HUB_GATE_LOG; fi
-python3 -m unittest discover -s Tests/CLIContract -p 'test_*.py' "$@"
+PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s Tests/CLIContract -p 'test_*.py' "$@"

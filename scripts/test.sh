@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit + integration tests (swift test, real mosquitto over real TLS),
 # the Embedded -Osize builds of every target and example (static and dynamic mbedTLS),
+# the examples' CLI contract (scripts/cli-contract.sh),
 # a consumer package that depends on TinyHub, the fuzz smoke, the demo, the memory-limit
 # harness and the ARM cross-builds under qemu. Ends with "swift test: N passed, 0 failed".
 set -euo pipefail
@@ -17,6 +18,9 @@ tests=$(sed -nE 's/.*Test run with ([0-9]+) tests? in [0-9]+ suites? passed.*/\1
 
 echo "== Embedded Swift builds (-Osize)"
 scripts/build-embedded.sh
+
+echo "== CLI contract (the examples' README contract, against the local stand-in)"
+scripts/cli-contract.sh
 
 echo "== consumer package"
 scripts/check-consumer.sh
