@@ -60,7 +60,7 @@ PY
 
 count=${COUNT:-5}
 echo "== mqtt-demo --count $count (plain MQTT over TLS)"
-MQTT_HOST=localhost MQTT_PORT=$HUB_MQTT_PORT MQTT_CA_FILE=$HUB_CA "$bin/mqtt-demo" --count "$count" | tee "$HUB_DIR/mqtt-demo.out"
+MQTT_HOST=localhost MQTT_PORT=$HUB_BROKER_PORT MQTT_CA_FILE=$HUB_CA "$bin/mqtt-demo" --count "$count" | tee "$HUB_DIR/mqtt-demo.out"
 grep -qx "published $count, acknowledged $count, received back $count" "$HUB_DIR/mqtt-demo.out" \
   || mismatch "mqtt-demo did not report $count published, acknowledged and received back"
 [ "$(grep -c '^received: {"seq":[0-9]*}$' "$HUB_DIR/mqtt-demo.out")" -eq "$count" ] || mismatch "mqtt-demo: not $count messages received back"

@@ -2,13 +2,25 @@
 # A local stand-in for Azure IoT Hub, for demos and tests without Azure. Source it:
 #   source scripts/local-hub.sh    (stop with stop_hub; e.g. `trap stop_hub EXIT`)
 # It starts
-#   - MQTT: the throw-away TLS mosquitto of scripts/local-broker.sh (the device side speaks
-#     IoT Hub topics to it) and scripts/hub-service-standin.sh, which answers twin GET/PATCH;
+#   - MQTT: the throw-away mosquitto of scripts/local-broker.sh behind the IoT Hub gate
+#     (Tests/Fixtures/iothub_mqtt_gate.py). Devices connect to the gate (HUB_MQTT_PORT, TLS): it
+#     checks client id, user name, SAS token or X.509 certificate, topics, QoS and property bags
+#     as IoT Hub does (CONNACK 5 / connection closed otherwise), records the wire in HUB_GATE_LOG
+#     (JSON lines) and forwards what it accepts to mosquitto's plain loopback listener. The
+#     service side (the helpers below, scripts/hub-service-standin.sh answering twin GET/PATCH)
+#     talks to mosquitto's TLS listener (HUB_BROKER_PORT) directly;
 #   - HTTPS: Tests/Fixtures/iothub_https_fixture.py (the device REST API, SAS checked), same certificate.
 # and sets
 #   HUB_CONNECTION_STRING  HostName=tinyhub-local.azure-devices.net;GatewayHostName=localhost;DeviceId=demo-device;SharedAccessKey=…
 #   HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR
 #   HUB_ENV                the IOTHUB_* settings for the examples: env "${HUB_ENV[@]}" hub-telemetry …
+#   HUB_GATE_LOG           the gate's record: one JSON object per CONNECT/SUBSCRIBE/PUBLISH/… (see the gate's doc)
+#   HUB_GATE_CONTROL_PORT  the gate's control port (e.g. {"refuse": 1, "code": 3}; see the gate's doc)
+#   HUB_BROKER_PORT        mosquitto's TLS listener (service side; plain MQTT clients such as mqtt-demo)
+#   HUB_MQTT               mosquitto_pub/sub arguments of the service side (array)
+#   HUB_X509_DEVICE HUB_X509_CERT HUB_X509_KEY HUB_X509_CONNECTION_STRING
+#                          a second device registered with an X.509 certificate (CN = device id, signed by HUB_CA)
+#   HUB_GATE_ARGS          (optional, set before sourcing) more gate options, e.g. "--api-version 2020-09-30"
 # Service-side helpers (what a back end would do through the service API):
 #   hub_watch FILE FILTER      mosquitto_sub -v FILTER into FILE, returns once subscribed (pid in HUB_WATCH_PID)
 #   hub_send_c2d PAYLOAD [ID]  a C2D message to the device over MQTT (QoS 1, $.mid=ID)
@@ -27,9 +39,40 @@ HUB_HOST=tinyhub-local.azure-devices.net
 HUB_KEY=$(printf 'tinyhub local stand-in key, not a secret' | base64 -w0)
 HUB_CONNECTION_STRING="HostName=$HUB_HOST;GatewayHostName=localhost;DeviceId=$HUB_DEVICE;SharedAccessKey=$HUB_KEY"
 HUB_CA=$BROKER_CA
-HUB_MQTT_PORT=$BROKER_PORT
+HUB_BROKER_PORT=$BROKER_PORT
 HUB_MQTT=(-h localhost -p "$BROKER_PORT" --cafile "$BROKER_CA")
 HUB_PIDS=()
+
+# A device with an X.509 identity (CA-signed: the certificate's CN is the device id).
+HUB_X509_DEVICE=demo-x509-device
+HUB_X509_CERT=$HUB_DIR/$HUB_X509_DEVICE.pem
+HUB_X509_KEY=$HUB_DIR/$HUB_X509_DEVICE.key
+(
+  cd "$HUB_DIR"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -subj "/CN=$HUB_X509_DEVICE" \
+    -keyout "$HUB_X509_KEY" -out x509-device.csr >/dev/null 2>&1
+  printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > x509-device.ext
+  openssl x509 -req -in x509-device.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
+    -extfile x509-device.ext -out "$HUB_X509_CERT" >/dev/null 2>&1
+)
+HUB_X509_CONNECTION_STRING="HostName=$HUB_HOST;GatewayHostName=localhost;DeviceId=$HUB_X509_DEVICE;x509=true"
+
+# The IoT Hub gate: the device-facing MQTT side.
+HUB_GATE_LOG=$HUB_DIR/gate.jsonl
+# shellcheck disable=SC2086  # HUB_GATE_ARGS is a list of words on purpose
+python3 "$HUB_SCRIPTS/../Tests/Fixtures/iothub_mqtt_gate.py" --cert "$HUB_DIR/server.pem" --key "$HUB_DIR/server.key" \
+  --client-ca "$HUB_CA" --host "$HUB_HOST" --device "$HUB_DEVICE=$HUB_KEY" --x509-device "$HUB_X509_DEVICE" \
+  --broker-port "$BROKER_PLAIN_PORT" --log "$HUB_GATE_LOG" --exit-with-parent ${HUB_GATE_ARGS:-} \
+  >"$HUB_DIR/gate.out" 2>"$HUB_DIR/gate.err" </dev/null &
+HUB_PIDS+=($!)
+HUB_MQTT_PORT=
+for _ in $(seq 1 100); do
+  [ "$(wc -l <"$HUB_DIR/gate.out" 2>/dev/null || echo 0)" -ge 2 ] && break
+  sleep 0.05
+done
+HUB_MQTT_PORT=$(sed -n 1p "$HUB_DIR/gate.out" 2>/dev/null || true)
+HUB_GATE_CONTROL_PORT=$(sed -n 2p "$HUB_DIR/gate.out" 2>/dev/null || true)
+[ -n "$HUB_GATE_CONTROL_PORT" ] || { echo "local-hub: the IoT Hub gate did not start" >&2; cat "$HUB_DIR/gate.err" >&2; exit 1; }
 
 # Twin responder.
 "$HUB_SCRIPTS/hub-service-standin.sh" localhost "$BROKER_PORT" "$BROKER_CA" "$HUB_DIR/standin.log" &
@@ -55,7 +98,8 @@ done
 
 HUB_ENV=(IOTHUB_DEVICE_CONNECTION_STRING="$HUB_CONNECTION_STRING" IOTHUB_TRUSTED_CA_FILE="$HUB_CA"
          IOTHUB_MQTT_PORT="$HUB_MQTT_PORT" IOTHUB_HTTPS_PORT="$HUB_HTTPS_PORT")
-export HUB_CONNECTION_STRING HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR
+export HUB_CONNECTION_STRING HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR HUB_GATE_LOG HUB_GATE_CONTROL_PORT \
+  HUB_BROKER_PORT HUB_X509_DEVICE HUB_X509_CERT HUB_X509_KEY HUB_X509_CONNECTION_STRING
 
 hub_watch() {
   local file=$1 filter=$2 probe="${2%#}tinyhub-probe"

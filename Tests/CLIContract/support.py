@@ -29,6 +29,8 @@ BIN = os.environ.get("CLI_CONTRACT_BIN", ".build-embedded-static/release")
 CONNECTION_STRING = os.environ["HUB_CONNECTION_STRING"]
 CA = os.environ["HUB_CA"]
 MQTT_PORT = os.environ["HUB_MQTT_PORT"]
+# mosquitto's own TLS listener behind the stand-in's IoT Hub gate: for plain MQTT clients (mqtt-demo).
+BROKER_PORT = os.environ.get("HUB_BROKER_PORT", MQTT_PORT)
 HTTPS_PORT = os.environ["HUB_HTTPS_PORT"]
 DEVICE = os.environ["HUB_DEVICE"]
 HUB_DIR = os.environ["HUB_DIR"]

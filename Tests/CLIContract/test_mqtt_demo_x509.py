@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from support import (CA, DEVICE, MQTT_PORT, SERVICE_MQTT, ContractTest, Watch, connection_string, free_port, hub_env,
+from support import (BROKER_PORT, CA, DEVICE, SERVICE_MQTT, ContractTest, Watch, connection_string, free_port, hub_env,
                      make_ca, make_leaf, run, temporary_directory)
 
 SERVER_EXT = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
@@ -16,7 +16,7 @@ CLIENT_EXT = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n"
 
 class MQTTDemo(ContractTest):
     def env(self, **extra):
-        settings = dict(MQTT_PORT=MQTT_PORT, MQTT_CA_FILE=CA)
+        settings = dict(MQTT_PORT=BROKER_PORT, MQTT_CA_FILE=CA)
         settings.update(extra)
         return hub_env(**settings)
 

@@ -1,7 +1,7 @@
 """Usage errors: exit 1, nothing on stdout, one stderr line naming the problem (README: exit
 codes; issue 8 item 9: whole-word --transport). The environment is the stand-in's, valid, so
 an example that wrongly accepted an argument would run and succeed (and fail the test)."""
-from support import CA, MQTT_PORT, ContractTest, hub_env, run
+from support import BROKER_PORT, CA, ContractTest, hub_env, run
 
 HUB_EXAMPLES = ("hub-telemetry", "hub-c2d", "hub-twin", "hub-methods")
 
@@ -70,5 +70,5 @@ class UsageErrors(ContractTest):
         for args in (("--bogus",), ("--count",), ("--count", "x"), ("--count", "-1"), ("--count", "5", "extra")):
             with self.subTest(args=args):
                 # A valid broker setting: mqtt-demo would run (and succeed) if it accepted the arguments.
-                env = hub_env(MQTT_PORT=MQTT_PORT, MQTT_CA_FILE=CA)
+                env = hub_env(MQTT_PORT=BROKER_PORT, MQTT_CA_FILE=CA)
                 self.assertUsageError(run("mqtt-demo", *args, env=env), "usage")
