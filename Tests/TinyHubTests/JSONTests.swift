@@ -227,7 +227,10 @@ func trace(_ json: String, maxDepth: Int = 32) throws -> String {
             let document = String(decoding: bytes, as: UTF8.self)
             let ours = (try? trace(document)) != nil
             let foundation = (try? JSONSerialization.jsonObject(with: Data(bytes), options: .fragmentsAllowed)) != nil
-            #expect(ours == foundation, rng.comment("\(document.debugDescription): TinyHub \(ours), Foundation \(foundation)"))
+            guard ours == foundation else {
+                Issue.record(rng.comment("\(document.debugDescription): TinyHub \(ours), Foundation \(foundation)"))
+                return // the first failing input is enough; its seed replays it
+            }
             if ours { accepted += 1 }
             _ = try? withBytes(document) { try JSONPointer.find("/a/0", in: $0) }
         }
