@@ -360,3 +360,60 @@ def make_leaf(directory, name, ca, common_name, extensions):
 
 def temporary_directory():
     return tempfile.mkdtemp(prefix="tinyhub-cli.", dir=HUB_DIR)
+
+
+class TLSBroker:
+    """A throw-away TLS mosquitto on a free loopback port with its own openssl-made CA (server
+    certificate for `localhost`); with `client_certificates`, it requires a client certificate
+    from that CA. `service_args` connect mosquitto_pub/sub to it (with a client certificate)."""
+
+    SERVER_EXT = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+    CLIENT_EXT = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n"
+
+    def __init__(self, client_certificates):
+        self.directory = directory = temporary_directory()
+        self.ca = make_ca(directory, "broker-ca")
+        make_leaf(directory, "server", "broker-ca", "localhost", self.SERVER_EXT)
+        self.service = make_leaf(directory, "service", "broker-ca", "service", self.CLIENT_EXT)
+        self.port = free_port()
+        config = os.path.join(directory, "mosquitto.conf")
+        with open(config, "w") as f:
+            f.write("per_listener_settings false\nuser root\nallow_anonymous true\npersistence false\n"
+                    "log_dest file {d}/mosquitto.log\nlistener {p} 127.0.0.1\ncafile {ca}\ncertfile {d}/server.pem\n"
+                    "keyfile {d}/server.key\nrequire_certificate {r}\n".format(
+                        d=directory, p=self.port, ca=self.ca, r="true" if client_certificates else "false"))
+        self.process = subprocess.Popen(["/usr/sbin/mosquitto", "-c", config], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        self.service_args = ["-h", "localhost", "-p", self.port, "--cafile", self.ca,
+                             "--cert", self.service[0], "--key", self.service[1]]
+        deadline = time.monotonic() + 10
+        while subprocess.run(["mosquitto_pub", *self.service_args, "-t", "probe", "-n"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError("the test mosquitto did not start (log: %s/mosquitto.log)" % directory)
+            time.sleep(0.1)
+
+    def client(self, name, common_name, ca="broker-ca"):
+        """A client certificate and key signed by CA `ca` (file stem in this broker's folder)."""
+        return make_leaf(self.directory, name, ca, common_name, self.CLIENT_EXT)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+
+class GateLog:
+    """The stand-in's MQTT gate record (HUB_GATE_LOG: one JSON object per line); `since()`
+    returns the records written after this object was made."""
+
+    def __init__(self):
+        self.path = os.environ["HUB_GATE_LOG"]
+        self.offset = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+
+    def since(self, event=None):
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            records = [json.loads(line) for line in f.read().splitlines() if line.strip()]
+        return [r for r in records if event is None or r.get("event") == event]

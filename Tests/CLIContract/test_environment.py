@@ -4,7 +4,7 @@ import os
 import time
 import unittest
 
-from support import (CONNECTION_STRING, DEVICE, HOST_NAME, HUB_DIR, WRONG_KEY, ContractTest, connection_string,
+from support import (CONNECTION_STRING, DEVICE, GateLog, HOST_NAME, HUB_DIR, WRONG_KEY, ContractTest, connection_string,
                      fixture_requests, fixture_reset, free_port, header, hub_env, make_ca, run, sas_fields,
                      temporary_directory)
 
@@ -133,12 +133,18 @@ class AuthenticationRefused(ContractTest):
         if not os.environ.get("HUB_GATE_LOG"):
             self.skipTest("the stand-in's MQTT side accepts any credentials until its credential gate lands "
                           "(HUB_GATE_LOG unset): no CONNACK 5 to observe")
-        env = hub_env(IOTHUB_DEVICE_CONNECTION_STRING=connection_string(SharedAccessKey=WRONG_KEY))
-        for program, *args in MQTT_RUNS:
-            with self.subTest(program=program):
-                result = run(program, *args, env=env)
-                self.assertFailure(result, 2)
-                self.assertEqual(result.out, b"", result)
+        cases = ((connection_string(SharedAccessKey=WRONG_KEY), "signature-mismatch"),
+                 (connection_string(DeviceId="no-such-device"), "unknown-identity"))
+        for text, reason in cases:
+            for program, *args in MQTT_RUNS:
+                with self.subTest(program=program, reason=reason):
+                    gate = GateLog()
+                    result = run(program, *args, env=hub_env(IOTHUB_DEVICE_CONNECTION_STRING=text))
+                    self.assertFailure(result, 2)
+                    self.assertEqual(result.out, b"", result)
+                    # At once, never retried: one CONNECT, refused with CONNACK 5 for the key (or identity).
+                    connects = gate.since("connect")
+                    self.assertEqual([(c["accepted"], c["code"], c["reason"]) for c in connects], [(False, 5, reason)])
 
 
 class SASLifetime(ContractTest):
@@ -172,6 +178,24 @@ class SASLifetime(ContractTest):
         self.assertEqual(len(tokens), 2)
         self.assertGreater(int(tokens[1]["se"]), int(tokens[0]["se"]))
         self.assertTrue(start + 5 <= int(tokens[0]["se"]) and int(tokens[1]["se"]) <= end + 5, (start, tokens, end))
+
+
+class SASLifetimeOverMQTT(ContractTest):
+    """IOTHUB_SAS_TTL_S in the MQTT CONNECT, as the stand-in's gate records it."""
+
+    def test_lifetime_sets_the_expiry(self):
+        if not os.environ.get("HUB_GATE_LOG"):
+            self.skipTest("the stand-in records MQTT CONNECTs once its credential gate lands (HUB_GATE_LOG unset)")
+        for ttl, env in ((3600, hub_env()), (77, hub_env(IOTHUB_SAS_TTL_S="77"))):
+            with self.subTest(ttl=ttl):
+                gate = GateLog()
+                start = int(time.time())
+                result = run("hub-telemetry", "--count", "1", env=env)
+                end = int(time.time()) + 1
+                self.assertEqual(result.out, b"sent and acknowledged: 1\n", result)
+                (connect,) = gate.since("connect")
+                self.assertTrue(connect["accepted"], connect)
+                self.assertTrue(start + ttl <= int(connect["sas"]["se"]) <= end + ttl, (start, connect, end, ttl))
 
 
 class ModuleIdentity(ContractTest):

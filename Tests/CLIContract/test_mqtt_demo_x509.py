@@ -1,28 +1,30 @@
-"""mqtt-demo (README: MQTT_HOST, MQTT_PORT, MQTT_CA_FILE, MQTT_CLIENT_ID; --count N) and the
-X.509 device identity of the hub examples (`x509=true` + IOTHUB_DEVICE_CERT_FILE /
-IOTHUB_DEVICE_KEY_FILE) against a mosquitto that requires a client certificate."""
+"""mqtt-demo (README: MQTT_HOST, MQTT_PORT, MQTT_CA_FILE, MQTT_CLIENT_ID; --count N) against a
+TLS mosquitto of its own, and the X.509 device identity of the hub examples (`x509=true` +
+IOTHUB_DEVICE_CERT_FILE / IOTHUB_DEVICE_KEY_FILE) against a mosquitto that requires a client
+certificate."""
 import json
-import os
-import subprocess
-import time
 import unittest
 
-from support import (BROKER_PORT, CA, DEVICE, SERVICE_MQTT, ContractTest, Watch, connection_string, free_port, hub_env,
-                     make_ca, make_leaf, run, temporary_directory)
-
-SERVER_EXT = "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-CLIENT_EXT = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n"
+from support import DEVICE, ContractTest, TLSBroker, Watch, connection_string, free_port, hub_env, make_ca, run
 
 
 class MQTTDemo(ContractTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = TLSBroker(client_certificates=False)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.stop()
+
     def env(self, **extra):
-        settings = dict(MQTT_PORT=BROKER_PORT, MQTT_CA_FILE=CA)
+        settings = dict(MQTT_PORT=self.broker.port, MQTT_CA_FILE=self.broker.ca)
         settings.update(extra)
         return hub_env(**settings)
 
     def test_round_trip_on_its_client_topic(self):
         topic = "tinyhub/demo/cli-demo-client"
-        watch = Watch("tinyhub/demo/#", "tinyhub/demo/tinyhub-probe", SERVICE_MQTT)
+        watch = Watch("tinyhub/demo/#", "tinyhub/demo/tinyhub-probe", self.broker.service_args)
         self.addCleanup(watch.stop)
         result = run("mqtt-demo", "--count", "3", env=self.env(MQTT_CLIENT_ID="cli-demo-client", MQTT_HOST="localhost"))
         self.assertEqual(result.rc, 0, result)
@@ -56,42 +58,23 @@ class X509Identity(ContractTest):
 
     @classmethod
     def setUpClass(cls):
-        directory = cls.directory = temporary_directory()
-        cls.ca = make_ca(directory, "x509-ca")
-        make_ca(directory, "rogue-ca")
-        make_leaf(directory, "server", "x509-ca", "localhost", SERVER_EXT)
-        cls.device = make_leaf(directory, "device", "x509-ca", DEVICE, CLIENT_EXT)
-        cls.service = make_leaf(directory, "service", "x509-ca", "service", CLIENT_EXT)
-        cls.rogue = make_leaf(directory, "rogue", "rogue-ca", DEVICE, CLIENT_EXT)
-        cls.port = free_port()
-        config = os.path.join(directory, "mosquitto.conf")
-        with open(config, "w") as f:
-            f.write("per_listener_settings false\nuser root\nallow_anonymous true\npersistence false\n"
-                    "log_dest file %s/mosquitto.log\nlistener %s 127.0.0.1\ncafile %s\ncertfile %s/server.pem\n"
-                    "keyfile %s/server.key\nrequire_certificate true\n" % (directory, cls.port, cls.ca, directory, directory))
-        cls.broker = subprocess.Popen(["/usr/sbin/mosquitto", "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cls.service_args = ["-h", "localhost", "-p", cls.port, "--cafile", cls.ca, "--cert", cls.service[0], "--key", cls.service[1]]
-        deadline = time.monotonic() + 10
-        while subprocess.run(["mosquitto_pub", *cls.service_args, "-t", "probe", "-n"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
-            if time.monotonic() > deadline or cls.broker.poll() is not None:
-                cls.tearDownClass()
-                raise RuntimeError("the X.509 mosquitto did not start")
-            time.sleep(0.1)
+        cls.broker = TLSBroker(client_certificates=True)
+        make_ca(cls.broker.directory, "rogue-ca")
+        cls.device = cls.broker.client("device", DEVICE)
+        cls.rogue = cls.broker.client("rogue", DEVICE, ca="rogue-ca")
 
     @classmethod
     def tearDownClass(cls):
-        cls.broker.terminate()
-        cls.broker.wait()
+        cls.broker.stop()
 
     def env(self, certificate):
         return hub_env(IOTHUB_DEVICE_CONNECTION_STRING=connection_string(SharedAccessKey=None, x509="true"),
-                       IOTHUB_MQTT_PORT=self.port, IOTHUB_TRUSTED_CA_FILE=self.ca,
+                       IOTHUB_MQTT_PORT=self.broker.port, IOTHUB_TRUSTED_CA_FILE=self.broker.ca,
                        IOTHUB_DEVICE_CERT_FILE=certificate[0], IOTHUB_DEVICE_KEY_FILE=certificate[1])
 
     def test_telemetry_with_a_device_certificate(self):
         base = "devices/%s/messages/events/" % DEVICE
-        watch = Watch(base + "#", base + "tinyhub-probe", self.service_args)
+        watch = Watch(base + "#", base + "tinyhub-probe", self.broker.service_args)
         self.addCleanup(watch.stop)
         result = run("hub-telemetry", "--count", "2", env=self.env(self.device))
         self.assertEqual((result.rc, result.out), (0, b"sent and acknowledged: 2\n"), result)
