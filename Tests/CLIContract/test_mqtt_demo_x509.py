@@ -3,9 +3,11 @@ TLS mosquitto of its own, and the X.509 device identity of the hub examples (`x5
 IOTHUB_DEVICE_CERT_FILE / IOTHUB_DEVICE_KEY_FILE) against a mosquitto that requires a client
 certificate."""
 import json
+import os
 import unittest
 
-from support import DEVICE, ContractTest, TLSBroker, Watch, connection_string, free_port, hub_env, make_ca, run
+from support import (DEVICE, SERVICE_MQTT, ContractTest, GateLog, TLSBroker, Watch, connection_string, free_port, hub_env,
+                     make_ca, run)
 
 
 class MQTTDemo(ContractTest):
@@ -90,6 +92,46 @@ class X509Identity(ContractTest):
         result = run("hub-telemetry", "--count", "1", env=self.env((self.device[0], self.rogue[1])))
         self.assertFailure(result, 1)
         self.assertEqual(result.out, b"", result)
+
+
+class X509ThroughTheStandIn(ContractTest):
+    """The stand-in's X.509 device (HUB_X509_*), checked by its IoT Hub gate: certificate CN =
+    client id, no SAS password."""
+
+    def setUp(self):
+        if not os.environ.get("HUB_GATE_LOG") or not os.environ.get("HUB_X509_CONNECTION_STRING"):
+            self.skipTest("the stand-in has no X.509 device behind its gate (HUB_GATE_LOG / HUB_X509_* unset)")
+        self.device = os.environ["HUB_X509_DEVICE"]
+
+    def env(self, **extra):
+        settings = dict(IOTHUB_DEVICE_CONNECTION_STRING=os.environ["HUB_X509_CONNECTION_STRING"],
+                        IOTHUB_DEVICE_CERT_FILE=os.environ["HUB_X509_CERT"], IOTHUB_DEVICE_KEY_FILE=os.environ["HUB_X509_KEY"])
+        settings.update(extra)
+        return hub_env(**settings)
+
+    def test_telemetry_and_twin(self):
+        base = "devices/%s/messages/events/" % self.device
+        watch = Watch(base + "#", base + "tinyhub-probe", SERVICE_MQTT)
+        self.addCleanup(watch.stop)
+        gate = GateLog()
+        result = run("hub-telemetry", "--count", "2", env=self.env())
+        self.assertEqual((result.rc, result.out), (0, b"sent and acknowledged: 2\n"), result)
+        self.assertEqual([json.loads(p)["seq"] for _, _, p in watch.wait_count(2)], [1, 2])
+        result = run("hub-twin", env=self.env())
+        self.assertEqual(result.rc, 0, result)
+        self.assertRegex(result.out, rb"\Atwin \{.*\}\n\Z")
+        connects = gate.since("connect")
+        self.assertEqual([(c["accepted"], c["client_id"], c["x509_subject_cn"], c["password"]) for c in connects],
+                         [(True, self.device, self.device, None)] * 2, connects)
+
+    def test_another_devices_certificate_is_refused(self):
+        # The certificate of the X.509 device presented for the SAS device's id: the gate refuses it.
+        env = self.env(IOTHUB_DEVICE_CONNECTION_STRING=connection_string(SharedAccessKey=None, x509="true"))
+        gate = GateLog()
+        result = run("hub-telemetry", "--count", "1", env=env)
+        self.assertFailure(result, 2)
+        self.assertEqual(result.out, b"", result)
+        self.assertEqual([c["accepted"] for c in gate.since("connect")], [False])
 
 
 if __name__ == "__main__":
