@@ -81,7 +81,7 @@ build_arch() { # <name> <swift target> <clang target> <gcc prefix> <deb sysroot>
   local libc_sysroot=/usr/$prefix
   rm -rf "$dir"; mkdir -p "$dir/modules"
   local flags=(-target "$target" -Xfrontend -clang-target -Xfrontend "$clang_target"
-    -enable-experimental-feature Embedded -wmo -Osize -parse-as-library
+    -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -package-name TinyHub
     -Xcc --sysroot="$libc_sysroot" -Xcc -I"$debroot/usr/include"
     -I "$dir/modules" -I "$OUT/modulemaps/CTinyPlatform" -I "$ROOT/Sources/CMbedTLS" "$@")
   local t0; t0=$(date +%s)
