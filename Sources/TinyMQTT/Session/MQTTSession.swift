@@ -143,7 +143,9 @@ public final class MQTTSession<T: Transport, P: Platform> {
             failingSinceMs = nil
             connectedAtMs = platform.monotonicMs()
             state = .connected
-            try resendInflight()
+            // The hub accepted the connection: a resend that fails now is a loss of this
+            // connection (reported by the next poll), not a failed attempt.
+            try? resendInflight()
             return sessionPresent
         } catch {
             if failingSinceMs == nil { failingSinceMs = attemptStartMs }
@@ -217,7 +219,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
     private func resendInflight() throws(MQTTError) {
         var next = inflight.oldestSlot
         while let slot = next {
-            try sendRaw(inflight.packetForSending(slot: slot))
+            try sendOrLose(inflight.packetForSending(slot: slot))
             next = inflight.slot(after: slot)
         }
     }
@@ -225,6 +227,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
     /// Closes the transport and forgets partial input and outstanding requests.
     private func dropConnection() {
         transport.close()
+        lostPending = nil   // a loss not yet reported belongs to the connection closed here
         received = 0
         drainRemaining = 0
         pingSentMs = nil
