@@ -97,8 +97,10 @@ import TinyTLS
         } catch {
             #expect(error.isAuthenticationFailure, "\(error)")
         }
-        #expect(throws: HubError.self) { try hub.poll(500) }
-        #expect(throws: HubError.self) { try hub.poll(500) }
+        for _ in 0..<2 { // the refusal is permanent: every poll reports it, none reconnects
+            let error = #expect(throws: HubError.self) { try hub.poll(500) }
+            guard case .mqtt(.connectionRefused(.notAuthorized))? = error else { Issue.record("\(String(describing: error))"); return }
+        }
         #expect(proxy.acceptedConnections == 1, "no retry storm after CONNACK 5")
         // Everything else about the CONNECT was right: only the signature gave it away.
         let connects = gate.connects
