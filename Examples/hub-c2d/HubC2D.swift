@@ -21,8 +21,12 @@ struct HubC2D {
     static let usage: StaticString =
         "usage: hub-c2d [--count N] [--transport mqtt|https] [--timeout-s S] [--dev-poll-interval-s S]"
 
-    /// Largest message printed (bigger ones are dropped over MQTT, rejected over HTTPS, with a stderr line).
+    /// Largest payload printed (bigger ones are dropped over MQTT, rejected over HTTPS, with a stderr line).
     static let maxMessage = 16_384
+
+    /// Room in the MQTT receive buffer beside the payload: the PUBLISH header and the topic
+    /// `devices/{id}/messages/devicebound/{property bag}` (the hub's system and application properties).
+    static let topicRoom = 2_048
 
     static func main() {
         var count: UInt64 = 1
@@ -71,7 +75,7 @@ struct HubC2D {
                                 platform: SystemPlatform) -> UInt64 {
         var options = HubOptions()
         options.features = [.cloudToDevice]
-        guard let buffers = HubBuffers.allocate(maxMessage: 0, receive: maxMessage, window: 1) else {
+        guard let buffers = HubBuffers.allocate(maxMessage: 0, receive: maxMessage + topicRoom, window: 1) else {
             ExampleOutput.fail("out of memory: could not allocate the hub buffers")
         }
         let client = environment.connectMQTT(buffers: buffers, options: options)

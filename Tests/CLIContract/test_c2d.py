@@ -30,6 +30,12 @@ class OverMQTT(ContractTest):
         self.assertEqual(result.rc, 0, result)
         self.assertEqual(result.out, b"c2d " + PAYLOADS[0] + b"\n", result)
 
+    def test_16_kb_payload(self):
+        # README: payload bytes as sent, up to 16 KB.
+        payload = bytes(0x41 + i % 26 for i in range(16384))
+        result = self.receive("--timeout-s", "30", payloads=(payload,))
+        self.assertEqual((result.rc, result.out), (0, b"c2d " + payload + b"\n"), result)
+
     def test_timeout_exits_3(self):
         result = run("hub-c2d", "--timeout-s", "1")
         self.assertFailure(result, 3)
@@ -84,6 +90,13 @@ class OverHTTPS(ContractTest):
         fixture("POST", "/_fixture/c2d", {"body": "waiting already"})
         result = run("hub-c2d", "--transport", "https", "--timeout-s", "30")
         self.assertEqual((result.rc, result.out), (0, b"c2d waiting already\n"), result)
+
+    def test_16_kb_payload_and_longest_dev_interval(self):
+        # README: up to 16 KB; --dev-poll-interval-s 1...1499 (the first poll is at once).
+        payload = "".join(chr(0x61 + i % 26) for i in range(16384))
+        fixture("POST", "/_fixture/c2d", {"body": payload})
+        result = run("hub-c2d", "--transport", "https", "--timeout-s", "30", "--dev-poll-interval-s", "1499")
+        self.assertEqual((result.rc, result.out), (0, b"c2d " + payload.encode() + b"\n"), result)
 
     def test_development_polling_timeout_exits_3(self):
         result = run("hub-c2d", "--transport", "https", "--timeout-s", "2", "--dev-poll-interval-s", "1")

@@ -76,6 +76,19 @@ class Methods(ContractTest):
         self.assertEqual(sorted((topic, payload) for _, topic, payload in answers),
                          sorted(("$iothub/methods/res/200/?$rid=%s" % rid, payload) for _, rid, payload in calls))
 
+    def test_16_kb_request_echoed(self):
+        # README: requests up to 16 KB, echoed byte for byte.
+        watch = Watch("$iothub/methods/res/#", "$iothub/methods/res/tinyhub-probe", SERVICE_MQTT)
+        self.addCleanup(watch.stop)
+        methods = Running("hub-methods")
+        self.addCleanup(methods.stop)
+        methods.wait_for("err", rb"^hub-methods: subscribed")
+        payload = b'"' + bytes(0x30 + i % 10 for i in range(16382)) + b'"'
+        publish("$iothub/methods/POST/big/?$rid=9", payload, qos=0)
+        result = methods.result()
+        self.assertEqual((result.rc, result.out), (0, b"method big " + payload + b"\n"), result)
+        self.assertEqual([(t, p) for _, t, p in watch.wait_count(1)], [("$iothub/methods/res/200/?$rid=9", payload)])
+
     def test_default_count_is_one(self):
         methods = Running("hub-methods")
         self.addCleanup(methods.stop)
