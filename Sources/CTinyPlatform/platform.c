@@ -224,3 +224,12 @@ static const int tls_ciphersuites[] = {
 };
 
 const int *tp_tls_ciphersuites(void) { return tls_ciphersuites; }
+
+// The compiler cannot see through a volatile function pointer, so it cannot prove the call is
+// plain memset on memory that is dead afterwards, and must keep it (mbedtls_platform_zeroize
+// uses the same device). A separate function in a separate object: never inlined into Swift.
+static void *(*const volatile zeroize_memset)(void *, int, size_t) = memset;
+
+void tp_zeroize(void *buf, size_t len) {
+    if (buf != NULL && len > 0) zeroize_memset(buf, 0, len);
+}

@@ -1,3 +1,4 @@
+import TinyPlatform
 import TinyTLS
 
 /// The keys of an IoT Hub device connection string that TinyHub understands.
@@ -170,6 +171,7 @@ public struct ConnectionString {
     private static func validateKey(_ key: UnsafeRawBufferPointer) throws(ConnectionStringError) {
         guard key.count <= SASToken.maxKeyTextLength else { throw .sharedAccessKeyTooLong }
         let result: Result<Int, CryptoError> = withUnsafeTemporaryAllocation(byteCount: SASToken.maxKeyScratch, alignment: 1) { scratch in
+            defer { zeroize(scratch) } // the decoded key, on every path
             do throws(CryptoError) { return .success(try Base64.decode(key, into: scratch)) } catch { return .failure(error) }
         }
         switch result {

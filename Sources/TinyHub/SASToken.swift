@@ -1,3 +1,4 @@
+import TinyPlatform
 import TinyTLS
 
 /// Why a SAS token could not be written.
@@ -103,6 +104,7 @@ public enum SASToken {
                              base64Into signature: inout InlineArray<48, UInt8>) throws(SASTokenError) -> Int {
         var mac = InlineArray<32, UInt8>(repeating: 0)
         let result: Result<Void, SASTokenError> = withUnsafeTemporaryAllocation(byteCount: maxKeyScratch, alignment: 1) { scratch in
+            defer { zeroize(scratch) } // the decoded key, on every path
             do throws(CryptoError) {
                 let keyLength = try Base64.decode(key, into: scratch)
                 guard keyLength > 0 else { return .failure(.invalidKey) }
@@ -112,8 +114,6 @@ public enum SASToken {
                     try HMACSHA256.authenticate(key: UnsafeRawBufferPointer(rebasing: scratch[0..<keyLength]),
                                                 message: message, into: macBytes)
                 }
-                // Wipe the decoded key from the stack.
-                for i in 0..<keyLength { scratch[i] = 0 }
                 return .success(())
             } catch .invalidBase64 {
                 return .failure(.invalidKey)

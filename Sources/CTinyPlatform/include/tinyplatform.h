@@ -79,6 +79,11 @@ int tp_errno_is_nomem(void);
 /// Text for an errno value (strerror), never NULL.
 const char *tp_strerror(int32_t err);
 
+/// Overwrites len bytes at buf with zeros in a way the optimiser cannot remove as a dead
+/// store (memset through a volatile function pointer), for keys, tokens and connection
+/// strings about to be freed or reused. NULL or len 0 does nothing.
+void tp_zeroize(void *buf, size_t len);
+
 /// The TLS cipher suites the client offers, in order of preference, 0-terminated (static
 /// storage, as mbedtls_ssl_conf_ciphersuites keeps the pointer): ECDHE-ECDSA and ECDHE-RSA
 /// with AES-256-GCM-SHA384 and AES-128-GCM-SHA256, the suites Azure IoT Hub recommends.

@@ -1,3 +1,4 @@
+import TinyPlatform
 import TinyMQTT
 
 /// All memory a `HubClient` uses, sized and owned by the application.
@@ -9,7 +10,8 @@ public struct HubBuffers {
     /// Outgoing topics (telemetry topic + property bag, twin and method topics).
     public var topic: UnsafeMutableRawBufferPointer
 
-    /// Wraps memory the caller already owns.
+    /// Wraps memory the caller already owns. `identity` then holds the key and token until you
+    /// overwrite it: wipe it (and `mqtt.transmit`) once the client is gone.
     public init(mqtt: MQTTBuffers, identity: UnsafeMutableRawBufferPointer, topic: UnsafeMutableRawBufferPointer) {
         self.mqtt = mqtt
         self.identity = identity
@@ -33,8 +35,11 @@ public struct HubBuffers {
         return buffers
     }
 
-    /// Frees buffers made by `allocate`.
+    /// Wipes the secrets (connection string, SAS token, the CONNECT packet that carried it)
+    /// and frees buffers made by `allocate`.
     public func deallocate() {
+        zeroize(identity)
+        zeroize(mqtt.transmit)
         mqtt.deallocate()
         identity.deallocate()
         topic.deallocate()

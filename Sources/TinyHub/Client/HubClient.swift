@@ -56,10 +56,13 @@ public final class HubClient<T: Transport, P: Platform> {
                 }
             }
         } catch {
+            credentials.wipe() // a failed init leaves no key behind
             if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
             throw .topic(error)
         }
-        if !connection.usesX509 { try renewToken() }
+        if !connection.usesX509 {
+            do throws(HubError) { try renewToken() } catch { credentials.wipe(); throw error }
+        }
     }
 
     // MARK: - Connection

@@ -1,3 +1,5 @@
+import TinyPlatform
+
 /// All memory a `HubHTTPSClient` uses, sized and owned by the application.
 public struct HubHTTPSBuffers {
     /// Requests are written here (head, and the body when it fits; larger bodies are sent
@@ -10,7 +12,8 @@ public struct HubHTTPSBuffers {
     /// Holds a copy of the connection string and the current SAS token.
     public var identity: UnsafeMutableRawBufferPointer
 
-    /// Wraps memory the caller already owns.
+    /// Wraps memory the caller already owns. `identity` and `request` then hold the key and
+    /// token until you overwrite them: wipe them once the client is gone.
     public init(request: UnsafeMutableRawBufferPointer, responseHeaders: UnsafeMutableRawBufferPointer,
                 body: UnsafeMutableRawBufferPointer, identity: UnsafeMutableRawBufferPointer) {
         self.request = request
@@ -29,8 +32,11 @@ public struct HubHTTPSBuffers {
                         identity: .allocate(byteCount: identity, alignment: 1))
     }
 
-    /// Frees buffers made by `allocate`.
+    /// Wipes the secrets (connection string, SAS token, the last request's Authorization
+    /// header) and frees buffers made by `allocate`.
     public func deallocate() {
+        zeroize(identity)
+        zeroize(request)
         request.deallocate()
         responseHeaders.deallocate()
         body.deallocate()

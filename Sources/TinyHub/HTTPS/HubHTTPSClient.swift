@@ -55,7 +55,9 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
         bodyBuffer = buffers.body
         parser = HTTPResponseParser(headerBuffer: buffers.responseHeaders, bodyBuffer: buffers.body, maxHeaderCount: 64)
         schedule = C2DPollSchedule(policy: options.polling)
-        if !credentials.connection.usesX509 { try renewToken() }
+        if !credentials.connection.usesX509 {
+            do throws(HubHTTPSError) { try renewToken() } catch { credentials.wipe(); throw error } // no key left behind
+        }
         if options.polling.isDevelopment {
             log?("TinyHub HTTPS: C2D development polling mode: polling faster than the 25-minute production rule; do not ship this")
         }

@@ -1,3 +1,5 @@
+import TinyPlatform
+
 /// The device identity both faces (MQTT and HTTPS) share: a private copy of the connection
 /// string, parsed; derived values the face stores after it (client id, user name...); and
 /// the SAS token minted from the key, renewed once a share of its lifetime has passed.
@@ -20,6 +22,7 @@ struct HubCredentials {
         do {
             connection = try ConnectionString.parse(UnsafeRawBufferPointer(rebasing: storage[0..<text.count]))
         } catch {
+            zeroize(storage)
             throw .connectionString(error)
         }
         self.storage = storage
@@ -46,6 +49,10 @@ struct HubCredentials {
     /// Whether the token is due for renewal at wall-clock `now`.
     func needsRenewal(now: Int64) -> Bool { !connection.usesX509 && now >= renewAt }
 
+    /// Overwrites the whole identity buffer (connection string, key, derived values, token)
+    /// with zeros that the optimiser cannot drop. The credentials are unusable afterwards.
+    func wipe() { zeroize(storage) }
+
     /// Forces a renewal before the next use (e.g. after a 401: the clock may have been fixed).
     mutating func invalidate() { renewAt = 0 }
 
@@ -55,9 +62,13 @@ struct HubCredentials {
         let seconds = Int64(max(lifetime, 5))
         let newExpiry = now + seconds
         let length: Int
+        let tokenSpace = UnsafeMutableRawBufferPointer(rebasing: storage[free...])
+        zeroize(tokenSpace) // no tail of the previous token outlives it
         do {
-            length = try SASToken.write(for: connection, expiry: UInt64(newExpiry), into: UnsafeMutableRawBufferPointer(rebasing: storage[free...]))
+            length = try SASToken.write(for: connection, expiry: UInt64(newExpiry), into: tokenSpace)
         } catch {
+            zeroize(tokenSpace)
+            tokenRange = free..<free
             if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: free + needed) }
             throw .sasToken(error)
         }
