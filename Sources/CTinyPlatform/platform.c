@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,33 @@
 #include <time.h>
 #include <unistd.h>
 
-static int wait_fd(int fd, short events, int32_t timeout_ms, int32_t *err) {
+// --- Deadlines --------------------------------------------------------------------------
+// Every socket call takes one absolute deadline on the monotonic clock, computed once per
+// call, and every wait inside it (poll before each send/recv) gets only what is left of it.
+// A peer that trickles one byte per wait can no longer stretch a call: the call ends at its
+// deadline whatever the peer does. Arithmetic saturates: no overflow, no negative wait.
+
+uint64_t tp_deadline_after(int32_t timeout_ms) {
+    if (timeout_ms < 0) return TP_NO_DEADLINE;
+    uint64_t now = tp_monotonic_ms();
+    uint64_t span = (uint64_t)timeout_ms;
+    return (now > TP_NO_DEADLINE - span) ? TP_NO_DEADLINE : now + span;
+}
+
+int32_t tp_remaining_ms(uint64_t deadline_ms) {
+    if (deadline_ms == TP_NO_DEADLINE) return -1;
+    uint64_t now = tp_monotonic_ms();
+    if (now >= deadline_ms) return 0;
+    uint64_t left = deadline_ms - now;
+    return left > (uint64_t)INT32_MAX ? INT32_MAX : (int32_t)left;
+}
+
+// Waits until fd is ready for events or the deadline passes (a passed deadline still checks
+// readiness once, without waiting). EINTR waits again for what is left, never from scratch.
+static int wait_fd(int fd, short events, uint64_t deadline_ms, int32_t *err) {
     struct pollfd p = { .fd = fd, .events = events, .revents = 0 };
     for (;;) {
-        int r = poll(&p, 1, timeout_ms);
+        int r = poll(&p, 1, tp_remaining_ms(deadline_ms));
         if (r > 0) return TP_OK;
         if (r == 0) return TP_ERR_TIMEOUT;
         if (errno == EINTR) continue;
@@ -30,7 +54,41 @@ static int wait_fd(int fd, short events, int32_t timeout_ms, int32_t *err) {
     }
 }
 
-static int connect_one(const struct addrinfo *ai, int32_t timeout_ms, int32_t *out_fd, int32_t *err) {
+static int deadline_passed(uint64_t deadline_ms) { return tp_remaining_ms(deadline_ms) == 0; }
+
+// --- DNS --------------------------------------------------------------------------------
+// getaddrinfo has no timeout of its own. glibc's resolver makes `retry` rounds over the name
+// servers and waits up to `retrans` seconds for the first server, (retrans << i) / n for the
+// i-th of n (res_send.c, send_dg); resolv.conf defaults are 5 s and 2 rounds. Before each lookup
+// TinyHub caps them at TP_DNS_TIMEOUT_S and TP_DNS_ATTEMPTS (a stricter resolv.conf stays as it
+// is) and looks a dotted name up as given, without the search list. A silent DNS then costs at
+// most 4 s (1 server), 8 s (2) or 10 s (3, glibc's maximum) per lookup, A and AAAA together.
+// docs/reliability.md, "Deadlines", has the whole bound.
+#define TP_DNS_TIMEOUT_S 2
+#define TP_DNS_ATTEMPTS 2
+
+static void bound_resolver(void) {
+#if defined(__GLIBC__)
+    if (res_init() != 0) return; // out of memory: getaddrinfo reports it
+    if (_res.retrans <= 0 || _res.retrans > TP_DNS_TIMEOUT_S) _res.retrans = TP_DNS_TIMEOUT_S;
+    if (_res.retry <= 0 || _res.retry > TP_DNS_ATTEMPTS) _res.retry = TP_DNS_ATTEMPTS;
+    _res.options &= ~(unsigned long)RES_DNSRCH; // dotted names: one name, not one per search domain
+#endif
+}
+
+int tp_resolver_bounds(int32_t *timeout_s, int32_t *attempts) {
+#if defined(__GLIBC__)
+    bound_resolver();
+    *timeout_s = _res.retrans;
+    *attempts = _res.retry;
+    return TP_OK;
+#else
+    (void)timeout_s; (void)attempts;
+    return TP_ERR_IO;
+#endif
+}
+
+static int connect_one(const struct addrinfo *ai, uint64_t deadline_ms, int32_t *out_fd, int32_t *err) {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0) { *err = errno; return (errno == ENOMEM || errno == ENOBUFS) ? TP_ERR_NOMEM : TP_ERR_IO; }
     int one = 1;
@@ -47,7 +105,7 @@ static int connect_one(const struct addrinfo *ai, int32_t timeout_ms, int32_t *o
              : (*err == ENETUNREACH || *err == EHOSTUNREACH) ? TP_ERR_UNREACHABLE : TP_ERR_IO;
     }
     if (r != 0) {
-        int w = wait_fd(fd, POLLOUT, timeout_ms, err);
+        int w = wait_fd(fd, POLLOUT, deadline_ms, err);
         if (w != TP_OK) { close(fd); return w; }
         int soerr = 0;
         socklen_t len = sizeof soerr;
@@ -64,6 +122,7 @@ static int connect_one(const struct addrinfo *ai, int32_t timeout_ms, int32_t *o
 }
 
 int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t *out_fd, int32_t *err) {
+    uint64_t deadline_ms = tp_deadline_after(timeout_ms);
     int32_t dummy = 0;
     if (!err) err = &dummy;
     *err = 0;
@@ -75,21 +134,28 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
     struct addrinfo *list = NULL;
+    bound_resolver();
     errno = 0;
     int g = getaddrinfo(host, service, &hints, &list);
     // glibc's resolver reports a failed allocation as EAI_MEMORY or as a lookup failure with errno ENOMEM.
     if (g == EAI_MEMORY || (g != 0 && errno == ENOMEM)) { *err = ENOMEM; return TP_ERR_NOMEM; }
+    // The lookup cannot be interrupted: when it used up the deadline, the call ends now.
+    if (g != 0 && deadline_passed(deadline_ms)) { *err = 0; return TP_ERR_TIMEOUT; }
+    if (g == EAI_AGAIN) { *err = g; return TP_ERR_DNS; } // the servers did not answer: no second round
     if (g != 0 || list == NULL) {
         // AI_ADDRCONFIG hides ::1 / 127.0.0.1 on hosts without a configured address; retry without it.
         hints.ai_flags = 0;
         errno = 0;
         g = getaddrinfo(host, service, &hints, &list);
         if (g == EAI_MEMORY || (g != 0 && errno == ENOMEM)) { *err = ENOMEM; return TP_ERR_NOMEM; }
+        if (g != 0 && deadline_passed(deadline_ms)) { *err = 0; return TP_ERR_TIMEOUT; }
         if (g != 0 || list == NULL) { *err = g; return TP_ERR_DNS; }
     }
     int result = TP_ERR_REFUSED;
     for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-        result = connect_one(ai, timeout_ms, out_fd, err);
+        // Every address shares the one deadline; none starts once it has passed.
+        if (deadline_passed(deadline_ms)) { result = TP_ERR_TIMEOUT; *err = 0; break; }
+        result = connect_one(ai, deadline_ms, out_fd, err);
         if (result == TP_OK || result == TP_ERR_TIMEOUT || result == TP_ERR_NOMEM) break;
     }
     freeaddrinfo(list);
@@ -97,6 +163,10 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
 }
 
 int64_t tp_send_all(int32_t fd, const void *buf, size_t len, int32_t timeout_ms, int32_t *err) {
+    return tp_send_all_by(fd, buf, len, tp_deadline_after(timeout_ms), err);
+}
+
+int64_t tp_send_all_by(int32_t fd, const void *buf, size_t len, uint64_t deadline_ms, int32_t *err) {
     const unsigned char *p = buf;
     size_t done = 0;
     while (done < len) {
@@ -104,7 +174,7 @@ int64_t tp_send_all(int32_t fd, const void *buf, size_t len, int32_t timeout_ms,
         if (n > 0) { done += (size_t)n; continue; }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int w = wait_fd(fd, POLLOUT, timeout_ms, err);
+            int w = wait_fd(fd, POLLOUT, deadline_ms, err);
             if (w != TP_OK) return w;
             continue;
         }
@@ -115,14 +185,18 @@ int64_t tp_send_all(int32_t fd, const void *buf, size_t len, int32_t timeout_ms,
 }
 
 int64_t tp_recv(int32_t fd, void *buf, size_t len, int32_t timeout_ms, int32_t *err) {
+    return tp_recv_by(fd, buf, len, tp_deadline_after(timeout_ms), err);
+}
+
+int64_t tp_recv_by(int32_t fd, void *buf, size_t len, uint64_t deadline_ms, int32_t *err) {
     for (;;) {
         ssize_t n = recv(fd, buf, len, 0);
         if (n > 0) return n;
         if (n == 0) return TP_ERR_CLOSED;
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (timeout_ms == 0) return TP_ERR_TIMEOUT;
-            int w = wait_fd(fd, POLLIN, timeout_ms, err);
+            if (deadline_passed(deadline_ms)) return TP_ERR_TIMEOUT;
+            int w = wait_fd(fd, POLLIN, deadline_ms, err);
             if (w != TP_OK) return w;
             continue;
         }

@@ -1,13 +1,16 @@
 import CMbedTLS
 import CTinyPlatform
 
-/// mbedTLS pulls and pushes bytes through these (mbedtls_ssl_set_bio). Deadlines come
-/// from `BIOState`, set by `TLSTransport` before each call, not from mbedTLS's own timer.
+/// mbedTLS pulls and pushes bytes through these (mbedtls_ssl_set_bio). The deadline comes
+/// from `BIOState.deadlineMs`, set once by `TLSTransport` per call, so every read and write
+/// mbedTLS makes within one handshake, send or receive shares it: a peer that trickles bytes
+/// cannot stretch the call. mbedTLS's own per-read timeout (`read_timeout`, the callback's
+/// last argument) is not configured and not used.
 enum BIOCallbacks {
     static let send: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<UInt8>?, Int) -> Int32 = { context, buffer, length in
         guard let state = context?.assumingMemoryBound(to: BIOState.self) else { return MBEDTLS_ERR_NET_INVALID_CONTEXT }
         var err: Int32 = 0
-        let n = tp_send_all(state.pointee.descriptor, buffer, length, state.pointee.sendTimeoutMs, &err)
+        let n = tp_send_all_by(state.pointee.descriptor, buffer, length, state.pointee.deadlineMs, &err)
         if n >= 0 { return Int32(clamping: n) }
         return failure(state, code: n, errno: err, otherwise: MBEDTLS_ERR_NET_SEND_FAILED)
     }
@@ -15,7 +18,7 @@ enum BIOCallbacks {
     static let receive: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int, UInt32) -> Int32 = { context, buffer, length, _ in
         guard let state = context?.assumingMemoryBound(to: BIOState.self) else { return MBEDTLS_ERR_NET_INVALID_CONTEXT }
         var err: Int32 = 0
-        let n = tp_recv(state.pointee.descriptor, buffer, length, state.pointee.receiveTimeoutMs, &err)
+        let n = tp_recv_by(state.pointee.descriptor, buffer, length, state.pointee.deadlineMs, &err)
         if n > 0 { return Int32(clamping: n) }
         return failure(state, code: n, errno: err, otherwise: MBEDTLS_ERR_NET_RECV_FAILED)
     }

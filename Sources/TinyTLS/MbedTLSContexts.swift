@@ -51,8 +51,9 @@ final class MbedTLSContexts {
 /// What the C callbacks need to do socket I/O for mbedTLS.
 struct BIOState {
     var descriptor: Int32 = -1
-    var sendTimeoutMs: Int32 = 10_000
-    var receiveTimeoutMs: Int32 = 0
+    /// The deadline of the `TLSTransport` call in progress (monotonic ms, `tp_deadline_after`):
+    /// set once per open/send/receive/close, shared by every socket wait mbedTLS makes in it.
+    var deadlineMs: UInt64 = 0
     /// The last shim result code (TP_ERR_*) and errno, to report the real cause.
     var lastCode: Int64 = 0
     var lastErrno: Int32 = 0

@@ -64,20 +64,23 @@ public final class TLSTransport: Transport {
     /// Verification flags (`MBEDTLS_X509_BADCERT_*`) of the last handshake, for diagnostics.
     public private(set) var lastVerificationFlags: UInt32 = 0
 
+    /// TCP connect (DNS lookup included) and TLS handshake within one deadline `timeoutMs`
+    /// from now: the handshake gets what the connect left, and every socket wait in it gets
+    /// only what is left of the whole. Throws `.timeout` when the deadline passes.
     public func open(timeoutMs: Int32) throws(TransportError) {
         close()
-        let deadline = tp_deadline(timeoutMs)
-        try tcp.open(timeoutMs: timeoutMs)
+        let deadline = tp_deadline_after(max(0, timeoutMs))
+        try tcp.open(timeoutMs: max(0, timeoutMs))
+        guard tp_remaining_ms(deadline) > 0 else { abort(); throw .timeout }
         contexts.bio.pointee.descriptor = tcp.descriptor
-        contexts.bio.pointee.sendTimeoutMs = timeoutMs
+        contexts.bio.pointee.deadlineMs = deadline
         tp_errno_clear()
         while true {
-            contexts.bio.pointee.receiveTimeoutMs = max(1, tp_remaining(deadline))
             let result = mbedtls_ssl_handshake(contexts.ssl)
             if result == 0 { break }
             if result == MBEDTLS_ERR_SSL_WANT_READ || result == MBEDTLS_ERR_SSL_WANT_WRITE
                 || result == MBEDTLS_ERR_SSL_TIMEOUT {
-                if tp_remaining(deadline) > 0 { continue }
+                if result != MBEDTLS_ERR_SSL_TIMEOUT, tp_remaining_ms(deadline) > 0 { continue }
                 abort()
                 throw .timeout
             }
@@ -89,25 +92,32 @@ public final class TLSTransport: Transport {
         established = true
     }
 
+    /// Sends all of `bytes` within one deadline `timeoutMs` from now (every record and every
+    /// socket wait shares it). A deadline that passes mid-record leaves the TLS stream
+    /// unusable, so the connection is dropped and `.timeout` thrown.
     public func send(_ bytes: UnsafeRawBufferPointer, timeoutMs: Int32) throws(TransportError) {
         guard established else { throw .notConnected }
-        contexts.bio.pointee.sendTimeoutMs = timeoutMs
+        let deadline = tp_deadline_after(max(0, timeoutMs))
+        contexts.bio.pointee.deadlineMs = deadline
         var offset = 0
         while offset < bytes.count {
             let result = mbedtls_ssl_write(contexts.ssl, bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) + offset },
                                            bytes.count - offset)
             if result > 0 { offset += Int(result); continue }
-            if result == MBEDTLS_ERR_SSL_WANT_WRITE || result == MBEDTLS_ERR_SSL_WANT_READ { continue }
-            let error = ioError(result)
+            if result == MBEDTLS_ERR_SSL_WANT_WRITE || result == MBEDTLS_ERR_SSL_WANT_READ, tp_remaining_ms(deadline) > 0 { continue }
+            let error = (result == MBEDTLS_ERR_SSL_WANT_WRITE || result == MBEDTLS_ERR_SSL_WANT_READ) ? .timeout : ioError(result)
             abort()
             throw error
         }
     }
 
+    /// Receives what one record gives, within one deadline `timeoutMs` from now shared by
+    /// every socket read mbedTLS makes (record header, body). Returns 0 when the deadline
+    /// passes first; a partly received record stays in mbedTLS for the next call.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMs: Int32) throws(TransportError) -> Int {
         guard established else { throw .notConnected }
         guard buffer.count > 0 else { return 0 }
-        contexts.bio.pointee.receiveTimeoutMs = max(0, timeoutMs)
+        contexts.bio.pointee.deadlineMs = tp_deadline_after(max(0, timeoutMs))
         let result = mbedtls_ssl_read(contexts.ssl, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count)
         if result > 0 { return Int(result) }
         if result == MBEDTLS_ERR_SSL_TIMEOUT || result == MBEDTLS_ERR_SSL_WANT_READ || result == MBEDTLS_ERR_SSL_WANT_WRITE {
@@ -120,8 +130,8 @@ public final class TLSTransport: Transport {
 
     public func close() {
         if established, ready {
-            // close_notify (RFC 5246 §7.2.1): best effort, short deadline.
-            contexts.bio.pointee.sendTimeoutMs = 1_000
+            // close_notify (RFC 5246 §7.2.1): best effort, one short deadline.
+            contexts.bio.pointee.deadlineMs = tp_deadline_after(1_000)
             _ = mbedtls_ssl_close_notify(contexts.ssl)
         }
         abort()

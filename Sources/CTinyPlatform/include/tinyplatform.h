@@ -24,17 +24,40 @@ enum {
     TP_ERR_NOMEM = -8,       ///< the C library ran out of memory (getaddrinfo, socket)
 };
 
-/// Opens a TCP connection to host:port (IPv4 or IPv6) within timeout_ms, with
-/// TCP_NODELAY set and the socket left non-blocking. On success stores the
-/// descriptor in *out_fd and returns TP_OK.
+/// A deadline that never passes (tp_deadline_after(-1)).
+#define TP_NO_DEADLINE UINT64_MAX
+
+/// The monotonic-clock deadline timeout_ms from now (saturating; negative: TP_NO_DEADLINE).
+uint64_t tp_deadline_after(int32_t timeout_ms);
+
+/// Milliseconds left until deadline_ms: 0 once it has passed, -1 for TP_NO_DEADLINE,
+/// at most INT32_MAX.
+int32_t tp_remaining_ms(uint64_t deadline_ms);
+
+/// Opens a TCP connection to host:port (IPv4 or IPv6) with TCP_NODELAY set and the socket
+/// left non-blocking. The whole call (DNS lookup and every address tried) shares one deadline
+/// timeout_ms from now; a DNS lookup, which cannot be interrupted, is bounded by the resolver
+/// settings (tp_resolver_bounds) and the call returns TP_ERR_TIMEOUT right after it when it
+/// used up the deadline. On success stores the descriptor in *out_fd and returns TP_OK.
 int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t *out_fd, int32_t *err);
 
-/// Sends all len bytes within timeout_ms. Returns len, or a negative TP_ERR_*.
+/// Sends all len bytes before one deadline timeout_ms from now. Returns len, or a negative TP_ERR_*.
 int64_t tp_send_all(int32_t fd, const void *buf, size_t len, int32_t timeout_ms, int32_t *err);
 
-/// Receives up to len bytes, waiting at most timeout_ms (0 = do not wait, -1 = forever).
+/// Sends all len bytes before deadline_ms (monotonic); every wait gets only what is left.
+int64_t tp_send_all_by(int32_t fd, const void *buf, size_t len, uint64_t deadline_ms, int32_t *err);
+
+/// Receives up to len bytes, waiting at most timeout_ms in all (0 = do not wait, -1 = forever).
 /// Returns the count (> 0), TP_ERR_TIMEOUT, TP_ERR_CLOSED or TP_ERR_IO.
 int64_t tp_recv(int32_t fd, void *buf, size_t len, int32_t timeout_ms, int32_t *err);
+
+/// Receives up to len bytes, waiting until deadline_ms at most (a passed deadline: no wait).
+int64_t tp_recv_by(int32_t fd, void *buf, size_t len, uint64_t deadline_ms, int32_t *err);
+
+/// The resolver bounds in force for the next lookup (glibc: after capping resolv.conf's
+/// `timeout` at 2 s and `attempts` at 2). Returns TP_OK, or TP_ERR_IO on a C library whose
+/// resolver TinyHub does not configure.
+int tp_resolver_bounds(int32_t *timeout_s, int32_t *attempts);
 
 /// Closes a descriptor (ignores errors).
 void tp_close(int32_t fd);

@@ -15,6 +15,8 @@ import Foundation
 ///   16 KB, then one byte every MS ms (for at most 60 s).
 /// - `trickle-record MS`: completes a TLS handshake, then writes a record header announcing
 ///   16 KB of application data and one byte every MS ms (for at most 60 s).
+/// - `slow-reader`: completes a TLS handshake, then reads 64 KB of raw bytes every 50 ms
+///   (about 1.3 MB/s, for at most 60 s): each wait for buffer space is short, the whole is slow.
 let peerScript = #"""
 import os, socket, ssl, struct, sys, time
 
@@ -92,6 +94,20 @@ elif mode == "serve":
 elif mode == "trickle-hello":
     read_exact(conn, 5)
     trickle(conn.fileno(), b"\x16\x03\x03\x40\x00", int(sys.argv[2]))
+elif mode == "slow-reader":
+    tls = tls_server("ECDHE-RSA-AES128-GCM-SHA256")
+    print("handshake-ok", flush=True)
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        try:
+            if not os.read(tls.fileno(), 65536):
+                break
+        except BlockingIOError:
+            pass
+        except OSError:
+            break
+        time.sleep(0.05)
+    print("reader-finished", flush=True)
 elif mode == "trickle-record":
     tls = tls_server("ECDHE-RSA-AES128-GCM-SHA256")
     print("handshake-ok", flush=True)
@@ -124,7 +140,8 @@ final class ScriptedPeer {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        // SIGKILL: the child may inherit a blocked SIGTERM from the test runner's thread.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
