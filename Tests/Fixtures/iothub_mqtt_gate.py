@@ -64,7 +64,7 @@ Record (--log FILE): one JSON object per line, written as it happens. Every reco
   connack   (dir down) code, session_present        suback (dir down) packet_id, granted
   puback    dir, packet_id                           disconnect (device sent DISCONNECT)
   violation reason, detail   (then the connection is closed)
-  close     reason (client-closed, broker-closed, violation, refused, token-expired, kicked, error)
+  close     reason (client-closed, broker-closed, violation, refused, token-expired, kicked, no-connect, error)
   tls-error detail
 
 Control port (127.0.0.1, one JSON object per line in, one JSON line out):
@@ -444,7 +444,11 @@ class Connection:
             return
         self.tls.setblocking(False)
         client_open = True
+        connect_deadline = time.time() + self.hub.args.connect_timeout_s
         while True:
+            if not self.connected and time.time() > connect_deadline:
+                self.record("close", reason="no-connect", detail="no CONNECT within %g s" % self.hub.args.connect_timeout_s)
+                return
             if self.kicked:
                 self.record("close", reason="kicked")
                 return
@@ -823,6 +827,7 @@ def main():
                         % ", ".join(HUB_API_VERSIONS))
     parser.add_argument("--clock-offset-s", type=float, default=0.0, help="the hub's clock = real clock + this")
     parser.add_argument("--expiry-grace-s", type=float, default=0.0, help="keep a connection this long after se")
+    parser.add_argument("--connect-timeout-s", type=float, default=30.0, help="close a connection without CONNECT after this")
     parser.add_argument("--allow-clean-session", action="store_true", help="accept clean session 1 (as IoT Hub does)")
     parser.add_argument("--refuse-next", type=int, default=0, help="answer the first N CONNECTs with --refuse-code")
     parser.add_argument("--refuse-code", type=int, default=3)

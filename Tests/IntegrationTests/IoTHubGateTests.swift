@@ -99,6 +99,25 @@ import Testing
         #expect(gate.violations.map { $0.string("reason") } == [reason], "\(gate.violations)")
     }
 
+    @Test(arguments: [
+        ("malformed", [0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F] as [UInt8]),          // remaining length longer than 4 bytes
+        ("packet-too-large", [0x30, 0xFF, 0xFF, 0xFF, 0x7F] as [UInt8]),          // 268 MB announced
+        ("protocol", [0x20, 0x02, 0x00, 0x00] as [UInt8]),                        // CONNACK from a client
+        ("malformed", RawMQTTClient.packet(0x10, RawMQTTClient.string("MQTT") + [4, 0x01, 0, 60] + RawMQTTClient.string("dev1"))),
+        ("malformed", RawMQTTClient.packet(0x10, RawMQTTClient.string("MQTT") + [4, 0x80, 0, 60, 0x00, 0x04, 0x64])),
+        ("malformed", RawMQTTClient.packet(0x10, [0x00, 0x04] + [0x4D, 0x51, 0xFF, 0x54] + [4, 0, 0, 60] + RawMQTTClient.string("dev1"))),
+        ("protocol", RawMQTTClient.publish("devices/dev1/messages/events/", "before CONNECT", qos: 0)),
+    ])
+    func hostileBytesCloseOnlyTheirConnection(reason: String, bytes: [UInt8]) throws {
+        let gate = try IoTHubGate()
+        let hostile = try RawMQTTClient(port: gate.port, trust: gate.trust)
+        try hostile.send(bytes)
+        #expect(hostile.waitForClose())
+        #expect(gate.violations.map { $0.string("reason") } == [reason], "\(gate.violations)")
+        // The gate itself is unharmed: the next device connects.
+        #expect(try connect(gate, password: try token()).1 == 0)
+    }
+
     @Test func injectedServerUnavailableAnswersTheNextConnects() throws {
         let gate = try IoTHubGate()
         try gate.refuseNextConnects(2, code: 3)
