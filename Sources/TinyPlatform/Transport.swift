@@ -1,13 +1,15 @@
 /// A byte stream the MQTT session and the HTTPS client run over: plain TCP for tests,
 /// TLS (mbedTLS) for devices. The session is generic over it, so calls are static and
-/// Embedded Swift needs no existentials. Single-threaded; every call has a deadline.
+/// Embedded Swift needs no existentials. Single-threaded; every call has a deadline, and it
+/// bounds the whole call, not each wait inside it (docs/reliability.md, "Deadlines").
 public protocol Transport: AnyObject {
-    /// Opens the connection (TCP connect, then the TLS handshake if any) within `timeoutMs`.
+    /// Opens the connection (DNS lookup, TCP connect, then the TLS handshake if any), all of it
+    /// within `timeoutMs`; a DNS lookup cannot be interrupted and is bounded by the resolver.
     /// Calling it while open closes the old connection first.
     func open(timeoutMs: Int32) throws(TransportError)
 
-    /// Sends all of `bytes`. A TLS transport writes them as one record when they fit,
-    /// so each MQTT packet or HTTP request leaves in one piece.
+    /// Sends all of `bytes` within `timeoutMs`. A TLS transport writes them as one record when
+    /// they fit, so each MQTT packet or HTTP request leaves in one piece.
     func send(_ bytes: UnsafeRawBufferPointer, timeoutMs: Int32) throws(TransportError)
 
     /// Receives whatever is available into `buffer`, waiting at most `timeoutMs`

@@ -50,8 +50,10 @@ import TinyPlatform
         let transport = try client(port: peer.port, certificates: certificates)
         try transport.open(timeoutMs: 10_000)
         #expect(peer.readLine() == "handshake-ok")
-        // 32 MB at ~1.3 MB/s takes about 25 s; socket buffers hold a few MB at most.
-        let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 32 << 20, alignment: 1)
+        // 64 MB at ~13 MB/s takes about 5 s (socket buffers hold a few MB): far more than the
+        // deadline, while every wait for buffer space is far shorter than it. Without a
+        // whole-call deadline the send completes and the test fails.
+        let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 20, alignment: 1)
         defer { payload.deallocate() }
         payload.initializeMemory(as: UInt8.self, repeating: 0x42)
         let start = ContinuousClock.now
