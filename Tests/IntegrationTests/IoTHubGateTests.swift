@@ -118,6 +118,15 @@ import Testing
         #expect(try connect(gate, password: try token()).1 == 0)
     }
 
+    @Test func liveConnectionIsDroppedOnceItsTokenExpires() throws {
+        let gate = try IoTHubGate()
+        let (client, code) = try connect(gate, password: try token(expiry: Int(Date().timeIntervalSince1970) + 600))
+        #expect(code == 0)
+        try gate.setClockOffset(seconds: 700) // the hub's clock passes se
+        #expect(client.waitForClose())
+        #expect(gate.records.contains { $0.event == "close" && $0.string("reason") == "token-expired" }, "\(gate.records)")
+    }
+
     @Test func injectedServerUnavailableAnswersTheNextConnects() throws {
         let gate = try IoTHubGate()
         try gate.refuseNextConnects(2, code: 3)
