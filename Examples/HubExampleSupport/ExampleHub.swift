@@ -6,7 +6,8 @@ import TinyTLS
 /// Settings every hub example reads from the environment (the examples' contract):
 /// `IOTHUB_DEVICE_CONNECTION_STRING` (required), `IOTHUB_TRUSTED_CA_FILE` (PEM roots instead of
 /// the built-in Azure roots), `IOTHUB_MQTT_PORT` / `IOTHUB_HTTPS_PORT` (default 8883 / 443),
-/// `IOTHUB_SAS_TTL_S` (SAS lifetime, default 3600). Optional X.509 device identity:
+/// `IOTHUB_SAS_TTL_S` (SAS lifetime, default 3600), `IOTHUB_CONNECT_RETRY_S` (how long a streak of
+/// failed connection attempts may last before the example gives up, default 60). Optional X.509 device identity:
 /// `IOTHUB_DEVICE_CERT_FILE` + `IOTHUB_DEVICE_KEY_FILE` (with `x509=true` in the connection string).
 public struct ExampleEnvironment {
     /// The device connection string.
@@ -40,6 +41,12 @@ public struct ExampleEnvironment {
             }
             ttl = UInt32(value)
         }
+        if let text = ProcessEnvironment.value("IOTHUB_CONNECT_RETRY_S") {
+            guard let value = DecimalParser.parse(text, limit: 31_536_000) else {
+                ExampleOutput.fail("IOTHUB_CONNECT_RETRY_S must be a number of seconds")
+            }
+            ConnectionBudget.retryMs = value * 1_000
+        }
         var identity: ClientIdentity? = nil
         let certificate = ProcessEnvironment.value("IOTHUB_DEVICE_CERT_FILE")
         let key = ProcessEnvironment.value("IOTHUB_DEVICE_KEY_FILE")
@@ -53,8 +60,9 @@ public struct ExampleEnvironment {
                                   sasLifetime: ttl, clientIdentity: identity)
     }
 
-    /// Builds an MQTT hub client over TLS with these settings and connects it. Exits with
-    /// one clear stderr line on failure (exit code 2 for authentication failures).
+    /// Builds an MQTT hub client over TLS with these settings and starts connecting: the
+    /// connection is made by the example's `pollOrExit` loop, so a hub that is busy or out
+    /// of reach at first is retried with the library's backoff (see `pollOrExit`).
     public func connectMQTT(buffers: HubBuffers, options: HubOptions) -> HubClient<TLSTransport, SystemPlatform> {
         var options = options
         options.sasLifetimeSeconds = sasLifetime
@@ -68,11 +76,7 @@ public struct ExampleEnvironment {
         } catch {
             ExampleOutput.fail("cannot start: ", error.summary)
         }
-        do throws(HubError) {
-            try client.connect()
-        } catch {
-            ExampleOutput.fail("connect failed: ", error.summary, code: error.isAuthenticationFailure ? 2 : 1)
-        }
+        client.start()
         return client
     }
 }
@@ -159,11 +163,93 @@ public func reportConnectionEvent(_ event: HubEvent) -> Bool {
     return true
 }
 
-/// Polls `client`, and exits with one clear line if it cannot go on.
+/// Polls `client`, and exits with one clear line if it cannot go on: a permanent refusal
+/// (exit 2 for authentication), a failure no retry can mend (certificate, out of memory:
+/// exit 1 at once), or a streak of failed connection attempts that has lasted
+/// `IOTHUB_CONNECT_RETRY_S` seconds since the start of its first attempt (exit 1).
 public func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) {
     do throws(HubError) {
-        try client.poll(timeoutMs: timeoutMs, handler)
+        try client.poll(timeoutMs: timeoutMs) { event in
+            if case .connectionLost(let error) = event {
+                ConnectionBudget.lastFailure = error.summary
+                if ConnectionBudget.isPermanent(error) { ExampleOutput.fail("hub connection failed: ", error.summary) }
+            }
+            handler(event)
+        }
     } catch {
         ExampleOutput.fail("hub connection failed: ", error.summary, code: error.isAuthenticationFailure ? 2 : 1)
+    }
+    if let since = client.failingSinceMs, ConnectionBudget.elapsed(since: since) >= ConnectionBudget.retryMs {
+        ExampleOutput.fail("gave up connecting (IOTHUB_CONNECT_RETRY_S): ", ConnectionBudget.lastFailure)
+    }
+}
+
+/// The examples' patience with a hub they cannot reach, and what went wrong last.
+enum ConnectionBudget {
+    /// How long a streak of failed attempts may last (IOTHUB_CONNECT_RETRY_S, default 60 s).
+    nonisolated(unsafe) static var retryMs: UInt64 = 60_000
+    /// The last connection failure, for the give-up line.
+    nonisolated(unsafe) static var lastFailure: StaticString = "no connection attempt finished"
+
+    /// Milliseconds since `start` on the monotonic clock (zero if `start` is later).
+    static func elapsed(since start: UInt64) -> UInt64 {
+        let now = SystemPlatform().monotonicMs()
+        return now > start ? now - start : 0
+    }
+
+    /// Failures a retry with the same settings cannot mend: the example stops at once.
+    static func isPermanent(_ error: MQTTError) -> Bool {
+        switch error {
+        case .transport(let transport): return isPermanent(transport)
+        case .encoding: return true
+        default: return false
+        }
+    }
+
+    /// Transport failures a retry cannot mend: certificates, memory, configuration.
+    static func isPermanent(_ error: TransportError) -> Bool {
+        switch error {
+        case .untrustedCertificate, .hostnameMismatch, .certificateExpired, .outOfMemory, .invalidConfiguration: return true
+        default: return false
+        }
+    }
+}
+
+/// Retries of HTTPS requests in the examples, by the same rule as MQTT reconnects: transient
+/// failures (network, timeouts, 429, 5xx) are retried after the backoff (or the hub's
+/// `Retry-After`, if longer) until a streak of failures has lasted `IOTHUB_CONNECT_RETRY_S`
+/// seconds, counted from the start of its first attempt; a success ends the streak.
+public struct HTTPSRetry {
+    private var failingSinceMs: UInt64? = nil
+    private var attempt: UInt32 = 0
+    private let backoff = Backoff()
+
+    /// A streak with no failure yet.
+    public init() {}
+
+    /// The request succeeded: the streak ends.
+    public mutating func succeeded() {
+        failingSinceMs = nil
+        attempt = 0
+    }
+
+    /// Records a failed request that started at `startedMs`. Exits (one stderr line: 2 for
+    /// authentication, 1 otherwise) when the failure is permanent or the streak has used up
+    /// its budget; otherwise returns how long to wait before the next attempt.
+    public mutating func failed(_ error: HubHTTPSError, startedMs: UInt64, prefix: StaticString) -> UInt64 {
+        if !error.isTransient { failHTTPS(prefix, error) }
+        if case .transport(let transport) = error, ConnectionBudget.isPermanent(transport) { failHTTPS(prefix, error) }
+        if failingSinceMs == nil { failingSinceMs = startedMs }
+        if let since = failingSinceMs, ConnectionBudget.elapsed(since: since) >= ConnectionBudget.retryMs {
+            ExampleOutput.fail("gave up (IOTHUB_CONNECT_RETRY_S): ", error.summary)
+        }
+        if attempt < UInt32.max { attempt += 1 }
+        var waitMs = UInt64(backoff.delay(attempt: attempt, random: SystemPlatform().random32()))
+        switch error {
+        case .throttled(let seconds), .serviceUnavailable(let seconds): waitMs = max(waitMs, UInt64(max(1, seconds)) * 1_000)
+        case .backingOff(let remaining): waitMs = max(waitMs, remaining)
+        default: break
+        }
+        return waitMs
     }
 }

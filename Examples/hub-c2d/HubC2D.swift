@@ -113,7 +113,7 @@ struct HubC2D {
         let client = environment.makeHTTPS(buffers: buffers, options: options)
         var received: UInt64 = 0
         var announced = false
-        var failures = 0
+        var retry = HTTPSRetry()
         while received < count {
             let now = platform.monotonicMs()
             guard now < deadline else { break }
@@ -129,29 +129,26 @@ struct HubC2D {
                 continue
             }
             announced = false
+            let startedMs = platform.monotonicMs()
             do throws(HubHTTPSError) {
-                guard let message = try client.receive() else { continue } // queue empty: the cycle ended
+                guard let message = try client.receive() else { retry.succeeded(); continue } // queue empty: the cycle ended
                 ExampleOutput.record("c2d", message.payload)
                 // Counted once completed; if completing fails the hub delivers it again.
                 try client.complete(message.lockToken)
                 received += 1
-                failures = 0
+                retry.succeeded()
             } catch {
-                if error.isAuthenticationFailure { failHTTPS("hub-c2d: ", error) }
                 if case .pollTooSoon = error { continue }
-                failures += 1
-                // A hub that cannot be reached for the very first poll fails at once, like the MQTT connect.
-                var unreachable = false
-                if case .transport = error { unreachable = client.pollCyclesStarted <= 1 && received == 0 }
-                guard !unreachable, failures <= 5 else { failHTTPS("hub-c2d: ", error) }
                 Console.write("hub-c2d: ", to: .err)
                 Console.write(error.summary, to: .err)
-                Console.write(error.isTransient ? " (retrying at the next poll)\n" : "\n", to: .err)
-                if !error.isTransient {
-                    switch error {
-                    case .lockLost, .receivedMessageTooLarge: break // the message comes again / was rejected
-                    default: failHTTPS("hub-c2d: ", error)
-                    }
+                switch error {
+                case .lockLost, .receivedMessageTooLarge:
+                    Console.write("\n", to: .err) // the message comes again / was rejected
+                default:
+                    // Transient failures are retried at the next poll the policy allows, until a
+                    // streak of them has lasted IOTHUB_CONNECT_RETRY_S; the rest end the program.
+                    _ = retry.failed(error, startedMs: startedMs, prefix: "hub-c2d: ")
+                    Console.write(" (retrying at the next poll)\n", to: .err)
                 }
             }
         }

@@ -108,34 +108,25 @@ struct HubTelemetry {
         client.disconnect()
     }
 
-    /// HTTPS: one POST per message, each answered 204 before the next. A 429/503 waits for
-    /// its Retry-After and a transient network or 5xx failure is retried (up to 5 times) with
-    /// the same message id; an authentication failure, or a hub that cannot be reached for the
-    /// first message, ends the program at once (exit 2 / 1).
+    /// HTTPS: one POST per message, each answered 204 before the next. Transient failures
+    /// (network, timeouts, 429, 5xx) are retried with the same message id after the backoff or
+    /// the hub's Retry-After (`HTTPSRetry`), until a streak of failures has lasted
+    /// `IOTHUB_CONNECT_RETRY_S`; an authentication failure ends the program at once (exit 2).
     static func sendOverHTTPS(_ plan: Plan, environment: ExampleEnvironment, platform: SystemPlatform) {
         let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 1_024, identity: 1_024)
         let client = environment.makeHTTPS(buffers: buffers, options: HubHTTPSOptions())
         var sequence: UInt64 = 1
-        var failures = 0
+        var retry = HTTPSRetry()
         while sequence <= plan.count {
             let (system, payload) = plan.message(sequence, wall: platform.wallSeconds())
+            let startedMs = platform.monotonicMs()
             do throws(HubHTTPSError) {
                 try client.sendTelemetry(payload, system: system, properties: plan.properties.list)
-                failures = 0
+                retry.succeeded()
                 sequence += 1
                 if sequence <= plan.count, plan.intervalMs > 0 { platform.sleep(ms: UInt32(clamping: plan.intervalMs)) }
             } catch {
-                failures += 1
-                // Like the MQTT connect: a hub that cannot be reached at all fails at once.
-                var unreachable = false
-                if case .transport = error { unreachable = sequence == 1 }
-                guard error.isTransient, failures <= 5, !unreachable else { failHTTPS("send failed: ", error) }
-                var waitMs: UInt64 = UInt64(1_000) << UInt64(failures - 1)
-                switch error {
-                case .throttled(let seconds), .serviceUnavailable(let seconds): waitMs = UInt64(max(1, seconds)) * 1_000
-                case .backingOff(let remaining): waitMs = max(remaining, 1)
-                default: break
-                }
+                let waitMs = retry.failed(error, startedMs: startedMs, prefix: "send failed: ")
                 Console.write("send failed (", to: .err)
                 Console.write(error.summary, to: .err)
                 Console.write("), retrying in ", to: .err)

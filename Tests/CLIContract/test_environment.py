@@ -1,6 +1,8 @@
 """The environment table and the exit codes for settings, network and authentication failures
 (README: "Environment (all four)", "Exit codes (all four)")."""
+import json
 import os
+import socket
 import time
 import unittest
 
@@ -82,13 +84,18 @@ class NetworkFailures(ContractTest):
         cls.other_ca = make_ca(temporary_directory(), "other-ca")
 
     def test_nothing_listens(self):
+        # Refused connections are transient: retried until the streak has lasted IOTHUB_CONNECT_RETRY_S.
         port = free_port()
         for program, *args in MQTT_RUNS:
             with self.subTest(program=program):
-                self.assertFailure(run(program, *args, env=hub_env(IOTHUB_MQTT_PORT=port)), 1, "refused")
-        for program, *args in HTTPS_RUNS:
+                result = run(program, *args, env=hub_env(IOTHUB_MQTT_PORT=port, IOTHUB_CONNECT_RETRY_S="2"))
+                self.assertFailure(result, 1, "refused", "IOTHUB_CONNECT_RETRY_S")
+                self.assertIn(b"reconnect attempt 1 ", result.err, result)
+        for program, *args in HTTPS_RUNS[:1]:
             with self.subTest(program=program, transport="https"):
-                self.assertFailure(run(program, *args, env=hub_env(IOTHUB_HTTPS_PORT=port)), 1, "refused")
+                result = run(program, *args, env=hub_env(IOTHUB_HTTPS_PORT=port, IOTHUB_CONNECT_RETRY_S="2"))
+                self.assertFailure(result, 1, "refused", "IOTHUB_CONNECT_RETRY_S")
+                self.assertIn(b"retrying in", result.err, result)
 
     def test_server_not_trusted(self):
         # An unrelated CA file, and no file at all (the built-in Azure roots): the stand-in's
@@ -217,3 +224,42 @@ class ModuleIdentity(ContractTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def gate_control(command):
+    """Sends one command to the stand-in's IoT Hub gate (HUB_GATE_CONTROL_PORT) and returns its reply."""
+    with socket.create_connection(("127.0.0.1", int(os.environ["HUB_GATE_CONTROL_PORT"])), timeout=10) as conn:
+        conn.sendall((json.dumps(command) + "\n").encode())
+        return json.loads(conn.makefile("rb").readline())
+
+
+class TransientFailures(ContractTest):
+    """README: transient failures, the first connection included, are retried with the backoff
+    until a streak of them has lasted IOTHUB_CONNECT_RETRY_S (exit 1); a success ends it."""
+
+    def setUp(self):
+        if not os.environ.get("HUB_GATE_CONTROL_PORT"):
+            self.skipTest("needs the stand-in's IoT Hub gate (HUB_GATE_CONTROL_PORT)")
+
+    def tearDown(self):
+        gate_control({"refuse": 0})
+
+    def test_server_unavailable_at_first_is_retried(self):
+        gate = GateLog()
+        gate_control({"refuse": 2, "code": 3})
+        result = run("hub-telemetry", "--count", "1", env=hub_env(IOTHUB_CONNECT_RETRY_S="30"))
+        self.assertEqual(result.rc, 0, result)
+        self.assertEqual(result.out_lines, [b"sent and acknowledged: 1"], result)
+        connects = gate.since("connect")
+        self.assertEqual([(c["accepted"], c["code"]) for c in connects], [(False, 3), (False, 3), (True, 0)])
+
+    def test_server_unavailable_for_the_whole_budget_exits_1(self):
+        gate = GateLog()
+        gate_control({"refuse": 1000, "code": 3})
+        result = run("hub-telemetry", "--count", "1", env=hub_env(IOTHUB_CONNECT_RETRY_S="3"))
+        self.assertFailure(result, 1, "unavailable", "IOTHUB_CONNECT_RETRY_S")
+        # Retried, but within the backoff: waits of at least 0.5, 1, 2 s fit at most 4 attempts
+        # into 3 s (plus the one in progress when the budget ran out).
+        attempts = len(gate.since("connect"))
+        self.assertGreaterEqual(attempts, 2, result)
+        self.assertLessEqual(attempts, 5, result)
