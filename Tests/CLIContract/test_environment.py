@@ -249,9 +249,9 @@ class TransientFailures(ContractTest):
         gate_control({"refuse": 2, "code": 3})
         result = run("hub-telemetry", "--count", "1", env=hub_env(IOTHUB_CONNECT_RETRY_S="30"))
         self.assertEqual(result.rc, 0, result)
-        self.assertEqual(result.out_lines, [b"sent and acknowledged: 1"], result)
+        self.assertEqual(result.out_lines, ["sent and acknowledged: 1"], result)
         connects = gate.since("connect")
-        self.assertEqual([(c["accepted"], c["code"]) for c in connects], [(False, 3), (False, 3), (True, 0)])
+        self.assertEqual([(c["accepted"], c["code"]) for c in connects], [(False, 3), (False, 3), (True, None)])
 
     def test_server_unavailable_for_the_whole_budget_exits_1(self):
         gate = GateLog()
