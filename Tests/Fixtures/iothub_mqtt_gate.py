@@ -378,7 +378,10 @@ class Hub:
             raise Refusal("skn-not-accepted", "skn=%s: the gate knows device keys only, no shared access policy" % fields["skn"])
         device, module = identity
         resource = "%s/devices/%s" % (self.host, device) + ("" if module is None else "/modules/%s" % module)
-        decoded = urllib.parse.unquote(fields["sr"], errors="strict")
+        try:
+            decoded = urllib.parse.unquote(fields["sr"], errors="strict")
+        except UnicodeDecodeError:
+            raise Refusal("token-format", "sr %r does not decode to UTF-8" % fields["sr"])
         head_ok = decoded.lower().startswith(self.host.lower() + "/")
         if not head_ok or decoded[len(self.host):] != resource[len(self.host):]:
             raise Refusal("resource-mismatch", "sr %r is not %r" % (decoded, resource))
