@@ -76,6 +76,15 @@ public struct ExampleEnvironment {
         } catch {
             ExampleOutput.fail("cannot start: ", error.summary)
         }
+        // A refused token may be the device's clock: read the hub's once over HTTPS (same host,
+        // IOTHUB_HTTPS_PORT) and try again. The TLS session exists only while it is used.
+        let anchors = trustAnchors, port = httpsPort
+        client.enableClockCheck { connection in
+            let host = String(decoding: connection.connectHostName, as: UTF8.self)
+            guard let transport = try? TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: anchors)),
+                  let check = HubClockCheck(transport: transport) else { return nil }
+            return check.hubTime(for: connection)
+        }
         client.start()
         return client
     }
@@ -151,6 +160,10 @@ public func reportConnectionEvent(_ event: HubEvent) -> Bool {
         Console.write("\n", to: .err)
     case .connected:
         Console.write("connected\n", to: .err)
+    case .clockAdjusted(let offset):
+        Console.write("the hub refused the token; its clock differs from the device's by ", to: .err)
+        Console.write(int: offset, to: .err)
+        Console.write(" s: retrying with the hub's time\n", to: .err)
     case .subscriptionRefused:
         ExampleOutput.fail("the hub refused a subscription")
     case .messageDropped(let length):

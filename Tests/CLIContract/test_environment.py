@@ -113,7 +113,9 @@ class NetworkFailures(ContractTest):
 
 
 class AuthenticationRefused(ContractTest):
-    """Exit 2 at once, never retried (README: MQTT CONNACK 5; HTTPS 401/403/404)."""
+    """Exit 2 after one clock check, never retried beyond it (README: MQTT CONNACK 5; HTTPS
+    401/403/404): a refused token may be the device's clock, so the hub's time is read once
+    (MQTT: one unauthenticated HTTPS GET; HTTPS: the 401's Date) and the token minted again."""
 
     def setUp(self):
         fixture_reset()
@@ -125,8 +127,10 @@ class AuthenticationRefused(ContractTest):
                 result = run(program, *args, env=hub_env(IOTHUB_DEVICE_CONNECTION_STRING=connection_string(SharedAccessKey=WRONG_KEY)))
                 self.assertFailure(result, 2, "401")
                 self.assertEqual(result.out, b"", result)
-                # At once, never retried: the one refused request is all the fixture saw.
-                self.assertEqual(len(fixture_requests()) - before, 1, result)
+                # The first 401 is dated: the token is minted again from the hub's time and sent
+                # once more; the second 401 is final. Two requests, both refused.
+                requests = fixture_requests()[before:]
+                self.assertEqual(len(requests), 2, result)
 
     def test_unknown_device_over_https(self):
         # IoT Hub answers 404 (DeviceNotFound) for a device it does not know; the fixture does too.
@@ -146,12 +150,17 @@ class AuthenticationRefused(ContractTest):
             for program, *args in MQTT_RUNS:
                 with self.subTest(program=program, reason=reason):
                     gate = GateLog()
+                    before = len(fixture_requests())
                     result = run(program, *args, env=hub_env(IOTHUB_DEVICE_CONNECTION_STRING=text))
                     self.assertFailure(result, 2)
                     self.assertEqual(result.out, b"", result)
-                    # At once, never retried: one CONNECT, refused with CONNACK 5 for the key (or identity).
+                    # CONNECT, one clock read over HTTPS (no credentials), CONNECT: both refused
+                    # with CONNACK 5 for the key (or identity), then nothing more.
+                    reads = fixture_requests()[before:]
+                    self.assertEqual([(r["method"], header(r, "Authorization")) for r in reads], [("GET", None)], result)
                     connects = gate.since("connect")
-                    self.assertEqual([(c["accepted"], c["code"], c["reason"]) for c in connects], [(False, 5, reason)])
+                    self.assertEqual([(c["accepted"], c["code"], c["reason"]) for c in connects], [(False, 5, reason)] * 2)
+                    self.assertIn(b"clock", result.err, result)
 
 
 class SASLifetime(ContractTest):

@@ -18,9 +18,10 @@ Control endpoints (not recorded, not counted as device connections):
   GET  /_fixture/stats      {"connections": device connections, "requests": n, "queue": n, "dead": n}
   POST /_fixture/c2d        enqueue {"body": str, "properties": {k: v}, "messageId": str, ...}
   POST /_fixture/config     {"throttle": n, "retryAfter": s, "throttleStatus": 429|503,
-                             "chunked": bool, "closeNext": n, "dropNext": n, "statusNext": [codes], "lockSeconds": s}
+                             "chunked": bool, "closeNext": n, "dropNext": n, "statusNext": [codes], "lockSeconds": s,
+                             "clockOffsetS": s (the hub's clock, for SAS expiry and the Date header)}
 """
-import argparse, base64, hashlib, hmac, json, os, socket, ssl, sys, threading, time, uuid
+import argparse, base64, email.utils, hashlib, hmac, json, os, socket, ssl, sys, threading, time, uuid
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,6 +39,7 @@ class State:
         self.throttle = args.throttle
         self.retry_after = args.retry_after
         self.throttle_status = 429
+        self.clock_offset = args.clock_offset_s  # the hub's clock = real clock + this (SAS expiry and Date)
         self.chunked = args.chunked
         self.close_next = 0
         self.drop_next = 0
@@ -62,7 +64,7 @@ class State:
         })
 
 
-def sas_ok(header, key, host, device, module):
+def sas_ok(header, key, host, device, module, now):
     prefix = "SharedAccessSignature "
     if not header or not header.startswith(prefix):
         return False
@@ -78,7 +80,7 @@ def sas_ok(header, key, host, device, module):
         expiry = int(fields["se"])
     except ValueError:
         return False
-    if expiry <= time.time():
+    if expiry <= now:
         return False
     resource = urllib.parse.unquote(fields["sr"])
     wanted = "%s/devices/%s" % (host, device) + ("/modules/%s" % module if module else "")
@@ -95,6 +97,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def date_time_string(self, timestamp=None):
+        # The Date header reads the hub's clock: a device can set its clock from it.
+        return email.utils.formatdate(time.time() + self.server.state.clock_offset, usegmt=True)
 
     def setup(self):
         super().setup()
@@ -198,7 +204,8 @@ class Handler(BaseHTTPRequestHandler):
         rest = segments[2:]
         if len(rest) >= 2 and rest[0] == "modules":
             module, rest = rest[1], rest[2:]
-        if not args.x509 and not sas_ok(self.headers.get("Authorization"), args.device_key, args.host, args.device, module):
+        if not args.x509 and not sas_ok(self.headers.get("Authorization"), args.device_key, args.host, args.device, module,
+                                           time.time() + self.server.state.clock_offset):
             return self.error(401, 401003, "IoTHubUnauthorized")
         if rest == ["messages", "events"] and self.command == "POST":
             return self.reply(204)
@@ -283,6 +290,7 @@ class Handler(BaseHTTPRequestHandler):
                 state.drop_next = config.get("dropNext", state.drop_next)
                 state.status_next = list(config.get("statusNext", state.status_next))
                 state.lock_seconds = config.get("lockSeconds", state.lock_seconds)
+                state.clock_offset = config.get("clockOffsetS", state.clock_offset)
                 value = {"ok": True}
             else:
                 value = None
@@ -338,6 +346,7 @@ def main():
     parser.add_argument("--retry-after", type=int, default=5)
     parser.add_argument("--chunked", action="store_true", help="send response bodies chunked")
     parser.add_argument("--lock-seconds", type=float, default=60.0)
+    parser.add_argument("--clock-offset-s", type=float, default=0.0, help="the hub's clock = real clock + this")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (test harnesses)")
     args = parser.parse_args()
 

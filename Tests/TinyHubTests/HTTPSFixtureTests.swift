@@ -232,6 +232,11 @@ import TinyTLS
         let fixture = try HubFixture()
         let wrongKey = "HostName=\(httpsTestHost);DeviceId=dev1;SharedAccessKey=QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODk="
         let f = try FixtureClient(fixture, connectionString: wrongKey)
+        // The first 401 suspects the clock (the hub's Date is taken; transient), the rest count.
+        do { try f.client.sendTelemetry(f.arena.bytes("x")); Issue.record("expected 401") } catch {
+            #expect(error.isTransient && !error.isAuthenticationFailure)
+            guard case .clockAdjusted(let offset) = error, abs(offset) <= 5 else { Issue.record("\(error)"); return }
+        }
         for _ in 0..<3 {
             do { try f.client.sendTelemetry(f.arena.bytes("x")); Issue.record("expected 401") } catch {
                 #expect(error.isAuthenticationFailure)
@@ -241,12 +246,27 @@ import TinyTLS
         do { try f.client.sendTelemetry(f.arena.bytes("x")); Issue.record("expected stop") } catch {
             guard case .stoppedAfterAuthenticationFailures = error else { Issue.record("\(error)"); return }
         }
-        #expect(try fixture.requests().count == 3)
+        #expect(try fixture.requests().count == 4)
         #expect(f.log.lines.count == 1)
         f.client.resume()
         let again = #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
         guard case .unauthorized? = again else { Issue.record("\(String(describing: again))"); return }
-        #expect(try fixture.requests().count == 4)
+        #expect(try fixture.requests().count == 5)
+    }
+
+    /// A device clock two hours behind: the hub's 401 is dated, the client takes the hub's
+    /// time from it, and the message goes through on the next attempt with a fresh token.
+    @Test func aWrongDeviceClockIsCorrectedFromTheHubsDate() throws {
+        let fixture = try HubFixture()
+        let f = try FixtureClient(fixture)
+        f.clock.wallOffset = -7_200 // a token minted now (1 h) expired an hour ago on the hub's clock
+        f.client.resume()           // mint the next token from the wrong clock
+        let first = #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
+        guard case .clockAdjusted(let offset)? = first else { Issue.record("\(String(describing: first))"); return }
+        #expect(abs(offset - 7_200) <= 5, "offset \(offset)")
+        try f.client.sendTelemetry(f.arena.bytes("x"))
+        #expect(try fixture.requests().count == 2)
+        #expect(f.client.clockOffsetSeconds == offset)
     }
 
     @Test func x509SendsNoAuthorization() throws {

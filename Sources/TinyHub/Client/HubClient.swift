@@ -23,6 +23,13 @@ public final class HubClient<T: Transport, P: Platform> {
     /// Set by an event inside the session's callback, acted on once the session's `poll`
     /// has returned: the client never calls back into the session from its callback.
     private var subscribeDue = false
+    /// Reads the hub's clock after an authentication refusal (see `enableClockCheck`).
+    private var clockCheck: ((ConnectionString) -> Int64?)? = nil
+    /// Hub time minus device time, in seconds, as the last clock check found it.
+    public private(set) var clockOffsetSeconds: Int64 = 0
+    /// Whether the clock was checked since the last accepted connection: only the first
+    /// refusal of a streak suspects the clock, a second one is final.
+    private var clockChecked = false
     private var twinGetDue = false
     var twin = TwinState()
 
@@ -98,6 +105,29 @@ public final class HubClient<T: Transport, P: Platform> {
         session.start(connectOptions)
     }
 
+    /// Lets the client recover from a wrong device clock, the most common reason a device
+    /// with a good key is refused (no battery-backed clock, NTP not synchronised yet).
+    ///
+    /// On an authentication refusal (CONNACK 4 or 5) the client suspects its clock once: it
+    /// calls `hubTime` (normally `HubClockCheck.hubTime(for:)`), keeps the offset between the
+    /// hub's time and the device's, mints a new SAS token from the hub's time and connects
+    /// again; `poll` reports `.clockAdjusted`. A second refusal is final (thrown from `poll`),
+    /// and so is the first when `hubTime` returns nil (`HubError.clockUnchecked`). A device
+    /// clock earlier than `HubClockCheckPolicy.earliestPlausibleTime` is not trusted at all: the hub's
+    /// time is read at once, before the first connection.
+    ///
+    /// - Parameter hubTime: returns the hub's time in Unix seconds, or nil when it cannot.
+    public func enableClockCheck(_ hubTime: @escaping (ConnectionString) -> Int64?) {
+        clockCheck = hubTime
+        guard !connection.usesX509, platform.wallSeconds() < HubClockCheckPolicy.earliestPlausibleTime,
+              let now = hubTime(connection) else { return }
+        clockOffsetSeconds = now - platform.wallSeconds()
+        try? renewToken()
+    }
+
+    /// The device's idea of the hub's time: the wall clock corrected by the last clock check.
+    private var hubNow: Int64 { platform.wallSeconds() &+ clockOffsetSeconds }
+
     /// When the current streak of failed connection attempts began (monotonic ms, the start
     /// of its first attempt), or nil while connected or before any attempt failed.
     public var failingSinceMs: UInt64? { session.failingSinceMs }
@@ -114,7 +144,7 @@ public final class HubClient<T: Transport, P: Platform> {
     /// Mints a fresh SAS token and hands it to the session for the next (re)connect.
     private func renewToken() throws(HubError) {
         do throws(HubCredentialsError) {
-            try credentials.renew(now: platform.wallSeconds(), lifetime: options.sasLifetimeSeconds,
+            try credentials.renew(now: hubNow, lifetime: options.sasLifetimeSeconds,
                                   renewPercent: options.renewAtPercent)
         } catch {
             throw HubError(error)
@@ -152,7 +182,7 @@ public final class HubClient<T: Transport, P: Platform> {
     /// after losses, and reports hub events. Throws only when it cannot go on (a permanent
     /// refusal such as a bad key, or `disconnect` was called).
     public func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
-        if credentials.needsRenewal(now: platform.wallSeconds()) {
+        if credentials.needsRenewal(now: hubNow) {
             try renewToken()
             handler(.tokenRenewed(expiry: credentials.expiry))
             // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
@@ -165,9 +195,23 @@ public final class HubClient<T: Transport, P: Platform> {
         do {
             try session.poll(timeoutMs: timeoutMs) { event in route(event, handler) }
         } catch {
-            throw .mqtt(error)
+            try suspectClock(after: error, handler)
+            return
         }
         applyDueActions()
+    }
+
+    /// After a refusal: checks the clock once per streak and reconnects with a token minted
+    /// from the hub's time, or rethrows.
+    private func suspectClock(after error: MQTTError, _ handler: (HubEvent) -> Void) throws(HubError) {
+        guard case .connectionRefused(let code) = error, code == .notAuthorized || code == .badUsernameOrPassword,
+              !connection.usesX509, let clockCheck, !clockChecked else { throw .mqtt(error) }
+        clockChecked = true
+        guard let now = clockCheck(connection) else { throw .clockUnchecked(code) }
+        clockOffsetSeconds = now - platform.wallSeconds()
+        try renewToken()
+        handler(.clockAdjusted(offsetSeconds: clockOffsetSeconds))
+        session.start(connectOptions)
     }
 
     /// What events asked for, done after the session's `poll` returned. A failure here is
@@ -194,6 +238,7 @@ public final class HubClient<T: Transport, P: Platform> {
         switch event {
         case .connected(let present):
             handler(.connected(sessionPresent: present))
+            clockChecked = false
             failTwinRequests(handler) // answers to requests of the old connection will not come
             subscribeDue = true
             twinGetDue = false

@@ -21,6 +21,9 @@ public enum HubError: Error {
     case tooManyPendingRequests
     /// The client is not connected (or was stopped after a permanent refusal).
     case notConnected
+    /// The hub refused the credentials (this CONNACK code) and its clock could not be read
+    /// to rule out a wrong device clock (HTTPS to the hub blocked, or a gateway without it).
+    case clockUnchecked(MQTTConnectReturnCode)
 
     /// A one-line description a person can act on.
     public var summary: StaticString {
@@ -34,6 +37,7 @@ public enum HubError: Error {
         case .bufferTooSmall: return "identity buffer too small for the connection string, user name and token"
         case .tooManyPendingRequests: return "too many twin requests awaiting an answer"
         case .notConnected: return "not connected"
+        case .clockUnchecked: return "not authorized, and the hub's clock could not be read to check the device clock: check the key and the clock"
         }
     }
 
@@ -48,6 +52,7 @@ public enum HubError: Error {
     /// Whether retrying with the same credentials cannot help (bad key, unknown device...).
     public var isAuthenticationFailure: Bool {
         if case .mqtt(.connectionRefused(let code)) = self { return code.isPermanent }
+        if case .clockUnchecked = self { return true }
         return false
     }
 }

@@ -61,6 +61,9 @@ public enum HubEvent {
     case twinRequestFailed(requestID: UInt32, status: UInt16)
     /// A direct method was invoked.
     case methodRequest(MethodRequest)
+    /// The hub refused the token and its clock differed from the device's: the client now
+    /// mints tokens from the hub's time (`offsetSeconds` = hub minus device) and reconnects.
+    case clockAdjusted(offsetSeconds: Int64)
     /// The SAS token was renewed; a clean reconnect follows (no message is lost).
     case tokenRenewed(expiry: Int64)
     /// The connection broke; the client reconnects by itself.

@@ -103,7 +103,18 @@ extension HubHTTPSClient {
     private func classify(_ status: Int) throws(HubHTTPSError) -> Int {
         if status >= 200, status < 300 {
             authFailures = 0
+            clockChecked = false
             return status
+        }
+        // The first 401 of a streak may be the device's clock, not its key: IoT Hub dates
+        // its answers, so take its time and let the caller send again with a token minted
+        // from it. A second 401 is final.
+        if status == 401, !clockChecked, !connection.usesX509, let date = parser.header("Date"),
+           let hubTime = HTTPDate.unixSeconds(parsing: date) {
+            clockChecked = true
+            clockOffsetSeconds = hubTime - platform.wallSeconds()
+            invalidateToken()
+            throw .clockAdjusted(offsetSeconds: clockOffsetSeconds)
         }
         let retryAfter = parser.retryAfterSeconds ?? Int(options.defaultRetryAfterSeconds)
         let error = HubHTTPSError.status(status, retryAfter: retryAfter)

@@ -21,10 +21,10 @@ extension HubHTTPSClient {
         do throws(HTTPEncodeError) {
             try writer.beginTarget(method: method)
             try writer.appendTarget("/devices/")
-            try Self.appendEncoded(connection.deviceID, to: &writer)
+            try writer.appendPercentEncodedTarget(connection.deviceID)
             if case .events = resource, let module = connection.moduleID {
                 try writer.appendTarget("/modules/")
-                try Self.appendEncoded(module, to: &writer)
+                try writer.appendPercentEncodedTarget(module)
             }
             switch resource {
             case .events:
@@ -33,7 +33,7 @@ extension HubHTTPSClient {
                 try writer.appendTarget("/messages/deviceBound")
             case .settle(let lock, let disposition):
                 try writer.appendTarget("/messages/deviceBound/")
-                try lock.withBytes { (bytes) throws(HTTPEncodeError) in try Self.appendEncoded(bytes, to: &writer) }
+                try lock.withBytes { (bytes) throws(HTTPEncodeError) in try writer.appendPercentEncodedTarget(bytes) }
                 if disposition == .abandon { try writer.appendTarget("/abandon") }
             }
             try writer.appendTarget("?api-version=")
@@ -46,33 +46,6 @@ extension HubHTTPSClient {
             throw .request(error)
         }
         return writer
-    }
-
-    /// Appends `bytes` percent-encoded (RFC 3986 unreserved kept) to the request target:
-    /// device ids may hold `# ? % + $` and more.
-    static func appendEncoded(_ bytes: UnsafeRawBufferPointer, to writer: inout HTTPRequestWriter) throws(HTTPEncodeError) {
-        var scratch = InlineArray<48, UInt8>(repeating: 0)
-        var i = 0
-        while i < bytes.count {
-            var n = 0
-            while i < bytes.count, n <= 45 {
-                let byte = bytes[i]
-                if PercentEncoding.isUnreserved(byte) {
-                    scratch[n] = byte
-                    n += 1
-                } else {
-                    scratch[n] = 0x25
-                    scratch[n + 1] = Hex.upper(byte >> 4)
-                    scratch[n + 2] = Hex.upper(byte & 0x0F)
-                    n += 3
-                }
-                i += 1
-            }
-            let used = n
-            try scratch.span.withUnsafeBytes { (all) throws(HTTPEncodeError) in
-                try writer.appendTarget(UnsafeRawBufferPointer(rebasing: all[0..<used]))
-            }
-        }
     }
 
     /// Writes `iothub-app-{name}: value` (the name is assembled on the stack; `HeaderSafety` checked it).

@@ -32,6 +32,10 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     var authFailures: UInt8 = 0
     var stopped = false
     var noBytesReceived = true
+    /// Hub time minus device time, in seconds, from the `Date` of the last suspicious 401.
+    public internal(set) var clockOffsetSeconds: Int64 = 0
+    /// Whether a 401 already led to a clock check since the last success.
+    var clockChecked = false
 
     /// Connections opened so far (diagnostics: with keep-alive this stays at 1 while the
     /// server keeps the connection).
@@ -100,7 +104,7 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     /// The `Authorization` value for the next request, renewed when due; nil with X.509.
     func authorization() throws(HubHTTPSError) -> UnsafeRawBufferPointer? {
         guard !connection.usesX509 else { return nil }
-        if credentials.needsRenewal(now: platform.wallSeconds()) { try renewToken() }
+        if credentials.needsRenewal(now: platform.wallSeconds() &+ clockOffsetSeconds) { try renewToken() }
         return credentials.token
     }
 
@@ -110,7 +114,7 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     /// Mints a fresh SAS token into the identity buffer after the connection string.
     private func renewToken() throws(HubHTTPSError) {
         do throws(HubCredentialsError) {
-            try credentials.renew(now: platform.wallSeconds(), lifetime: options.sasLifetimeSeconds,
+            try credentials.renew(now: platform.wallSeconds() &+ clockOffsetSeconds, lifetime: options.sasLifetimeSeconds,
                                   renewPercent: options.renewAtPercent)
         } catch {
             throw HubHTTPSError(error)

@@ -39,6 +39,10 @@ public enum HubHTTPSError: Error {
     case badRequest
     /// 401: the SAS token was refused: wrong key, or the device clock is off (more than 5 min).
     case unauthorized
+    /// 401, the first of a streak: the client took the hub's time from the answer's `Date`
+    /// header (`offsetSeconds` = hub minus device) and mints tokens from it now. Transient:
+    /// send again; a second 401 is final (`unauthorized`).
+    case clockAdjusted(offsetSeconds: Int64)
     /// 403: forbidden: daily quota exceeded, C2D queue full, or the device is disabled.
     case forbidden
     /// 404: the hub does not know this device (or module).
@@ -90,7 +94,7 @@ public enum HubHTTPSError: Error {
     /// Whether the same request may succeed later (throttling, 5xx, network trouble).
     public var isTransient: Bool {
         switch self {
-        case .throttled, .serviceUnavailable, .serverError, .transport, .backingOff, .pollTooSoon: return true
+        case .throttled, .serviceUnavailable, .serverError, .transport, .backingOff, .pollTooSoon, .clockAdjusted: return true
         default: return false
         }
     }
@@ -122,6 +126,7 @@ public enum HubHTTPSError: Error {
         case .cloudToDeviceNeedsDeviceIdentity: return "cloud-to-device over HTTPS needs a device (not module) identity"
         case .badRequest: return "400 bad request"
         case .unauthorized: return "401 unauthorized: wrong key, or the device clock is off"
+        case .clockAdjusted: return "401 unauthorized: the device clock differed from the hub's; retrying with the hub's time"
         case .forbidden: return "403 forbidden: daily quota exceeded, queue full, or device disabled"
         case .deviceNotFound: return "404: device not registered in this hub"
         case .lockLost: return "412: message lock lost (expired or already settled)"

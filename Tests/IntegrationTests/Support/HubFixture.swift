@@ -93,6 +93,7 @@ final class HubFixture {
                     }
                 }
             case .tokenRenewed: events.append("tokenRenewed")
+            case .clockAdjusted(let offset): events.append("clockAdjusted(\(offset))")
             case .connectionLost(let error): events.append("lost(\(error))")
             case .reconnectScheduled: events.append("reconnectScheduled")
             case .messageDropped(let length): events.append("dropped(\(length))")
