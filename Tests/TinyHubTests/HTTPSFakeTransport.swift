@@ -30,6 +30,8 @@ final class FakeHTTPTransport: Transport {
     private var pending: [UInt8] = []
     private var outbound: [UInt8] = []
     private var dieOnReceive = false
+    /// When set, responses arrive one byte per receive, each this many ms apart.
+    var trickleMs: UInt64? = nil
 
     init(clock: HTTPSTestClock) { self.clock = clock }
 
@@ -72,6 +74,12 @@ final class FakeHTTPTransport: Transport {
             throw .closed
         }
         guard !outbound.isEmpty else { return 0 }  // nothing to say: a timeout
+        if let trickleMs {
+            // A peer that sends one byte at a time, each within the per-call timeout.
+            clock.nowMs += min(trickleMs, UInt64(max(0, timeoutMs)))
+            buffer[0] = outbound.removeFirst()
+            return 1
+        }
         let n = min(buffer.count, outbound.count)
         for i in 0..<n { buffer[i] = outbound[i] }
         outbound.removeFirst(n)

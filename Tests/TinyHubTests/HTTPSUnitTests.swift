@@ -113,3 +113,19 @@ import TinyPlatform
         #expect(f.transport.requests.first?.head.contains("If-Match: \"a/b?c\"") == true)
     }
 }
+
+/// Whole-exchange deadline: a peer that trickles its answer cannot hold a request longer
+/// than `timeoutMs` in all (each byte alone arrives well within it), on the virtual clock.
+@Suite struct HTTPSDeadlineTests {
+    @Test func aTricklingAnswerIsCutAtTheExchangeDeadline() throws {
+        var options = HubHTTPSOptions()
+        options.timeoutMs = 10_000
+        let f = try FakeClient(options: options)
+        f.transport.trickleMs = 1_000
+        f.transport.respond = { _ in .reply("HTTP/1.1 204 No Content\r\nX-Padding: " + String(repeating: "p", count: 60) + "\r\n\r\n") }
+        let start = f.clock.nowMs
+        let error = #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
+        guard case .transport(.timeout)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(f.clock.nowMs - start <= 10_000, "\(f.clock.nowMs - start) ms")
+    }
+}

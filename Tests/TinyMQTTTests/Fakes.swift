@@ -45,8 +45,12 @@ final class ScriptedTransport: Transport {
 
     init(platform: FakePlatform) { self.platform = platform }
 
+    /// Milliseconds each open takes on the fake clock (a slow TCP + TLS handshake).
+    var openDelayMs: UInt64 = 0
+
     func open(timeoutMs: Int32) throws(TransportError) {
         opens += 1
+        platform.now += min(openDelayMs, UInt64(max(0, timeoutMs)))
         if let openError { throw openError }
         isOpen = true
         onOpen?(self)

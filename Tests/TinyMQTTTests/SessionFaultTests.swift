@@ -71,6 +71,17 @@ import TinyPlatform
         #expect(f.transport.opens == 1)
     }
 
+    /// One deadline covers the whole attempt: a handshake that took 25 s leaves the CONNACK
+    /// 5 s of the default 30, measured on the virtual clock.
+    @Test func connectDeadlineCoversHandshakeAndConnack() {
+        let f = SessionFixture(keepAlive: 0)
+        f.transport.openDelayMs = 25_000
+        let start = f.platform.now
+        let error = #expect(throws: MQTTError.self) { try f.session.connect(f.options) }
+        guard case .connackTimeout? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(f.platform.now - start == 30_000)
+    }
+
     /// A transport that claims more bytes than it had room for is a broken transport: the
     /// connection is dropped, nothing is read out of bounds.
     @Test func transportOverclaimingBytesIsAFailureNotAnOverrun() throws {

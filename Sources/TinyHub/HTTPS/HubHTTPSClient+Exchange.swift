@@ -26,27 +26,31 @@ extension HubHTTPSClient {
     /// peer closed before any response byte) is sent once more on a new connection.
     func exchange(headLength: Int, body: UnsafeRawBufferPointer) throws(HubHTTPSError) -> Int {
         try checkMaySend()
+        // One deadline for the whole exchange (connect, request, response, the one resend on
+        // a stale connection included): every transport call gets what is left of it.
+        let (sum, overflow) = platform.monotonicMs().addingReportingOverflow(UInt64(max(0, options.timeoutMs)))
+        let deadline = overflow ? UInt64.max : sum
         var retried = false
         while true {
             let reused = transport.isOpen
             if !reused {
                 do throws(TransportError) {
-                    try transport.open(timeoutMs: options.timeoutMs)
+                    try transport.open(timeoutMs: remainingMs(until: deadline))
                 } catch {
                     throw .transport(error)
                 }
                 connectionsOpened += 1
             }
             do throws(TransportError) {
-                try transport.send(UnsafeRawBufferPointer(rebasing: requestBuffer[0..<headLength]), timeoutMs: options.timeoutMs)
-                if body.count > 0 { try transport.send(body, timeoutMs: options.timeoutMs) }
+                try transport.send(UnsafeRawBufferPointer(rebasing: requestBuffer[0..<headLength]), timeoutMs: remainingMs(until: deadline))
+                if body.count > 0 { try transport.send(body, timeoutMs: remainingMs(until: deadline)) }
             } catch {
                 transport.close()
                 if reused, !retried { retried = true; continue }
                 throw .transport(error)
             }
             do throws(HubHTTPSError) {
-                try readResponse()
+                try readResponse(deadline: deadline)
             } catch {
                 transport.close()
                 if case .transport = error, reused, !retried, parser.statusCode == 0, noBytesReceived {
@@ -62,14 +66,14 @@ extension HubHTTPSClient {
 
     /// Reads one response (skipping 1xx) into the parser, using the request buffer as the
     /// receive buffer.
-    private func readResponse() throws(HubHTTPSError) {
+    private func readResponse(deadline: UInt64) throws(HubHTTPSError) {
         parser.reset()
         noBytesReceived = true
         var total = 0
         while true {
             let n: Int
             do throws(TransportError) {
-                n = try transport.receive(into: requestBuffer, timeoutMs: options.timeoutMs)
+                n = try transport.receive(into: requestBuffer, timeoutMs: remainingMs(until: deadline))
             } catch {
                 guard error == .closed, total > 0 else { throw .transport(error) }
                 do throws(HTTPParseError) { try parser.connectionClosed() } catch { throw .response(error) }
@@ -96,6 +100,13 @@ extension HubHTTPSClient {
                 }
             }
         }
+    }
+
+    /// Milliseconds left until `deadline`; the transport's timeout error once none are.
+    private func remainingMs(until deadline: UInt64) throws(TransportError) -> Int32 {
+        let now = platform.monotonicMs()
+        guard now < deadline else { throw .timeout }
+        return Int32(clamping: deadline - now)
     }
 
     /// Maps the status to success or a typed error, and keeps the back-off and

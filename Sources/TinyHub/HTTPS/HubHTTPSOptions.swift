@@ -13,7 +13,8 @@ public struct HubHTTPSOptions {
     public var renewAtPercent: UInt32 = 80
     /// How often and how much the client fetches cloud-to-device messages.
     public var polling = C2DPollingPolicy.default
-    /// Connect/handshake deadline, and the longest wait for each piece of a response.
+    /// Deadline for one whole exchange: connect, TLS handshake, request and response (a resend
+    /// on a stale kept-alive connection included), default 30 s.
     public var timeoutMs: Int32 = 30_000
     /// Back-off after a 429/503 that carried no usable `Retry-After`.
     public var defaultRetryAfterSeconds: UInt32 = 10

@@ -155,8 +155,9 @@ public final class MQTTSession<T: Transport, P: Platform> {
 
     /// Opens the transport, sends CONNECT and waits for an accepting CONNACK.
     private func openAndConnect(_ options: MQTTConnectOptions) throws(MQTTError) -> Bool {
+        let deadline = ClockArithmetic.adding(UInt64(configuration.connectTimeoutMs), to: platform.monotonicMs())
         do {
-            try transport.open(timeoutMs: configuration.openTimeoutMs)
+            try transport.open(timeoutMs: Int32(clamping: configuration.connectTimeoutMs))
         } catch {
             throw .transport(error)
         }
@@ -168,12 +169,11 @@ public final class MQTTSession<T: Transport, P: Platform> {
             throw .encoding(error)
         }
         try sendRaw(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
-        return try awaitConnack()
+        return try awaitConnack(deadline: deadline)
     }
 
     /// Reads until the first packet, which must be a CONNACK (§3.2).
-    private func awaitConnack() throws(MQTTError) -> Bool {
-        let deadline = ClockArithmetic.adding(UInt64(configuration.connackTimeoutMs), to: platform.monotonicMs())
+    private func awaitConnack(deadline: UInt64) throws(MQTTError) -> Bool {
         while true {
             let now = platform.monotonicMs()
             guard now < deadline else {

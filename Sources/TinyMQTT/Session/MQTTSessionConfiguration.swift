@@ -1,9 +1,8 @@
 /// Timeouts and reconnect policy of an `MQTTSession`.
 public struct MQTTSessionConfiguration {
-    /// Deadline for TCP connect + TLS handshake.
-    public var openTimeoutMs: Int32 = 10_000
-    /// Deadline for the CONNACK after CONNECT.
-    public var connackTimeoutMs: UInt32 = 10_000
+    /// One deadline for a whole connection attempt: DNS, TCP connect, TLS handshake, CONNECT
+    /// and its CONNACK (default 30 s). Whatever the transport leaves of it bounds the CONNACK.
+    public var connectTimeoutMs: UInt32 = 30_000
     /// How long to wait for PINGRESP before declaring the connection dead.
     public var pingTimeoutMs: UInt32 = 10_000
     /// How long a SUBSCRIBE/UNSUBSCRIBE may wait for its acknowledgement. A broker that

@@ -81,8 +81,7 @@ struct SessionSimulation {
         let broker = SimulatedBroker(seed: seed, rates: FaultRates.random(&plan))
         let transport = SimulatedTransport(seed: seed, clock: clock, broker: broker)
         var configuration = MQTTSessionConfiguration()
-        configuration.openTimeoutMs = 3_000
-        configuration.connackTimeoutMs = 2_000
+        configuration.connectTimeoutMs = 4_000
         configuration.pingTimeoutMs = 2_000
         configuration.ackTimeoutMs = 3_000
         configuration.sendTimeoutMs = 2_000
