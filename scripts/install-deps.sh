@@ -2,7 +2,7 @@
 # Installs the Debian packages TinyHub needs to build, test and benchmark. Idempotent:
 # does nothing when everything is present. Needs root (or sudo).
 set -euo pipefail
-packages=(libmbedtls-dev mosquitto mosquitto-clients openssl python3 valgrind binutils time)
+packages=(libmbedtls-dev mosquitto mosquitto-clients openssl python3 valgrind binutils time faketime)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -43,6 +43,15 @@ public final class TLSTransport: Transport {
         mbedtls_ssl_conf_min_version(config, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3)
         mbedtls_ssl_conf_authmode(config, MBEDTLS_SSL_VERIFY_REQUIRED)
         mbedtls_ssl_conf_ca_chain(config, contexts.trust, nil)
+        // A device whose clock was never set (earlier than this release) cannot tell whether a
+        // certificate is valid yet: only then is "not yet valid" forgiven. Expiry, trust and
+        // name are always checked.
+        mbedtls_ssl_conf_verify(config, { _, _, _, flags in
+            if let flags, WallClockTrust.systemClockIsUnknown {
+                flags.pointee &= ~UInt32(MBEDTLS_X509_BADCERT_FUTURE)
+            }
+            return 0
+        }, nil)
         mbedtls_ssl_conf_rng(config, mbedtls_ctr_drbg_random, contexts.drbg)
         // Offer only ECDHE with AES-GCM (IoT Hub's recommended suites), not mbedTLS's ~80 defaults:
         // no static RSA key exchange, no CBC, no SHA-1 MACs. The list is static C storage, as

@@ -2,11 +2,13 @@
 (README: "Environment (all four)", "Exit codes (all four)")."""
 import json
 import os
+import shutil
 import socket
+import subprocess
 import time
 import unittest
 
-from support import (CONNECTION_STRING, DEVICE, GateLog, HOST_NAME, HUB_DIR, WRONG_KEY, ContractTest, connection_string,
+from support import (BIN, RUN_LIMIT_S, CONNECTION_STRING, DEVICE, GateLog, Result, HOST_NAME, HUB_DIR, WRONG_KEY, ContractTest, connection_string,
                      fixture_requests, fixture_reset, free_port, header, hub_env, make_ca, run, sas_fields,
                      temporary_directory)
 
@@ -272,3 +274,34 @@ class TransientFailures(ContractTest):
         attempts = len(gate.since("connect"))
         self.assertGreaterEqual(attempts, 2, result)
         self.assertLessEqual(attempts, 5, result)
+
+
+class UnsetClock(ContractTest):
+    """A device whose clock was never set (a board without a battery-backed clock at 2020):
+    TLS forgives certificates that are 'not yet valid' (only then), and the SAS token is minted
+    from the hub's time, read once over HTTPS before the first CONNECT."""
+
+    def faketime(self, when, *args):
+        env = hub_env(FAKETIME_DONT_FAKE_MONOTONIC="1")
+        process = subprocess.run(["faketime", when, os.path.join(BIN, "hub-telemetry"), *args], env=env,
+                                 stdin=subprocess.DEVNULL, capture_output=True, timeout=RUN_LIMIT_S)
+        return Result(process.returncode, process.stdout, process.stderr)
+
+    def setUp(self):
+        if shutil.which("faketime") is None:
+            self.skipTest("faketime is not installed (scripts/install-deps.sh installs it)")
+        fixture_reset()
+
+    def test_a_clock_at_2020_still_connects(self):
+        gate = GateLog()
+        before = len(fixture_requests())
+        result = self.faketime("2020-01-01 00:00:00", "--count", "1")
+        self.assertEqual((result.rc, result.out), (0, b"sent and acknowledged: 1\n"), result)
+        self.assertEqual([c["accepted"] for c in gate.since("connect")], [True], result)
+        reads = fixture_requests()[before:]
+        self.assertEqual([(r["method"], header(r, "Authorization")) for r in reads], [("GET", None)], result)
+
+    def test_an_expired_certificate_is_still_refused(self):
+        # The stand-in's certificates last days: in 2040 they have expired, and that is never forgiven.
+        result = self.faketime("2040-01-01 00:00:00", "--count", "1")
+        self.assertFailure(result, 1, "certificate")

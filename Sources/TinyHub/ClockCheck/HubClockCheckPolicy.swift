@@ -1,7 +1,9 @@
+import TinyPlatform
+
 /// When a device clock is too early to be believed.
 public enum HubClockCheckPolicy {
-    /// 2026-12-01T00:00:00Z, before this release of TinyHub was built: a device clock earlier
-    /// than this has never been set (a board without a battery-backed clock starts at 1970
-    /// or at its image's date), so tokens are minted from the hub's time from the start.
-    public static let earliestPlausibleTime: Int64 = 1_796_083_200
+    /// A device clock earlier than this (`WallClockTrust.earliestPlausibleTime`, 2026-12-01,
+    /// before this release was built) has never been set, so tokens are minted from the
+    /// hub's time from the start.
+    public static let earliestPlausibleTime: Int64 = WallClockTrust.earliestPlausibleTime
 }
