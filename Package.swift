@@ -66,7 +66,7 @@ let package = Package(
 
         // Tests build non-embedded from the same sources and may use Foundation.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
-        .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport"]),
+        .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport", "TinyHub"]),
         .testTarget(name: "TinyTLSTests", dependencies: ["TinyTLS", "TinyPlatform"]),
         .testTarget(name: "TinyHTTPTests", dependencies: ["TinyHTTP"]),
         .testTarget(name: "TinyHubTests", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"]),

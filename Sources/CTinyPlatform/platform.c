@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -261,6 +262,11 @@ __attribute__((section(".init_array"), used)) static void (*tp_capture_args)(int
 int32_t tp_argc(void) { return saved_argc; }
 const char *tp_argv(int32_t i) { return (i >= 0 && i < saved_argc) ? saved_argv[i] : NULL; }
 const char *tp_getenv(const char *name) { return getenv(name); }
+
+int32_t tp_is_regular_file(const char *path) {
+    struct stat info;
+    return path != NULL && stat(path, &info) == 0 && S_ISREG(info.st_mode) ? 1 : 0;
+}
 
 int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

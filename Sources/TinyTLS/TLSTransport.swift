@@ -205,6 +205,11 @@ public final class TLSTransport: Transport {
             if failedForLackOfMemory(result) { throw .outOfMemory }
             guard result == 0 else { throw .invalidConfiguration("trusted CA certificates could not be parsed") }
         case .file(let path):
+            // mbedTLS reads a directory as a file of absurd length and reports that as an
+            // allocation failure: say what is wrong instead.
+            guard path.withCString({ tp_is_regular_file($0) }) == 1 else {
+                throw .invalidConfiguration("trusted CA file is missing or not a regular file")
+            }
             let result = path.withCString { mbedtls_x509_crt_parse_file(contexts.trust, $0) }
             if isAllocationFailure(result) { throw .outOfMemory }
             guard result == 0 else { throw .invalidConfiguration("trusted CA file missing or not PEM/DER certificates") }
@@ -221,6 +226,9 @@ public final class TLSTransport: Transport {
     private func loadClientIdentity(_ identity: ClientIdentity) throws(TransportError) {
         switch identity {
         case .files(let certificate, let key):
+            guard certificate.withCString({ tp_is_regular_file($0) }) == 1, key.withCString({ tp_is_regular_file($0) }) == 1 else {
+                throw .invalidConfiguration("client certificate or key path is not a readable file")
+            }
             guard certificate.withCString({ mbedtls_x509_crt_parse_file(contexts.clientCertificate, $0) }) == 0 else {
                 throw .invalidConfiguration("client certificate file missing or unreadable")
             }

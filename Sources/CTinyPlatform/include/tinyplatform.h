@@ -93,6 +93,10 @@ const char *tp_getenv(const char *name);
 /// when it cannot be read, or TP_ERR_TOO_LARGE when the file is larger than cap.
 int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err);
 
+/// 1 when path names a regular file (after following links), 0 otherwise (missing, a
+/// directory, a device...).
+int32_t tp_is_regular_file(const char *path);
+
 /// Sets errno to 0, so a later check can tell whether something since failed for lack of memory.
 void tp_errno_clear(void);
 

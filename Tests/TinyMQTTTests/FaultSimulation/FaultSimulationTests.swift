@@ -22,14 +22,19 @@ import TinyPlatform
         let environment = ProcessInfo.processInfo.environment
         if let text = environment["TINYHUB_SIM_SEED"], let seed = UInt64(text) { return [seed] }
         let count = environment["TINYHUB_SIM_SCHEDULES"].flatMap { UInt64($0) } ?? 10_000
-        let base = UInt64(truncatingIfNeeded: Int(Date().timeIntervalSince1970))
-        return (0..<count).map { base &* 1_000_003 &+ $0 }
+        // The whole run replays from its base (printed first: a trap ends the process before
+        // any failure message): TINYHUB_SIM_BASE=<base>.
+        let base = environment["TINYHUB_SIM_BASE"].flatMap { UInt64($0) }
+            ?? UInt64(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) &* 1_000_003
+        print("fault simulation: \(count) schedules from TINYHUB_SIM_BASE=\(base)")
+        return (0..<count).map { base &+ $0 }
     }
 
     @Test func sessionSurvivesRandomFaultSchedules() throws {
         var failures: [String] = []
         var totals = SimulationTotals()
-        for seed in Self.schedules {
+        let schedules = Self.schedules
+        for seed in schedules {
             let outcome = SessionSimulation(seed: seed).run()
             totals.add(outcome)
             if let failure = outcome.failure {
@@ -40,7 +45,7 @@ import TinyPlatform
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         print("fault simulation: \(totals.summary)")
         // The schedules must really exercise the faults, or the invariants prove little.
-        if Self.schedules.count >= 1_000 {
+        if schedules.count >= 1_000 {
             #expect(totals.reconnects > 1_000 && totals.refusals > 10 && totals.delivered > 10_000, "\(totals.summary)")
         }
     }

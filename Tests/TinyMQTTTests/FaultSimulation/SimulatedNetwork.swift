@@ -180,6 +180,16 @@ final class SimulatedBroker {
             var id: [UInt8] = []
             if qos > 0 { id = [body[at], body[at + 1]]; at += 2 }
             let payload = String(decoding: body[at...], as: UTF8.self)
+            let topic = String(decoding: body[2..<(2 + topicLength)], as: UTF8.self)
+            if qos == 0, topic.hasPrefix("$iothub/twin/GET/?$rid=") {
+                // IoT Hub answers a twin GET on the response topic with the same request id.
+                if random.chance(rates.subackMissing) { return true }
+                let answer = Array("$iothub/twin/res/200/?$rid=\(topic.dropFirst("$iothub/twin/GET/?$rid=".count))".utf8)
+                let document = Array("{\"desired\":{\"$version\":1},\"reported\":{\"$version\":1}}".utf8)
+                let length = 2 + answer.count + document.count
+                outbound.append(OutboundFrame(bytes: [0x30, UInt8(length), 0, UInt8(answer.count)] + answer + document))
+                return true
+            }
             guard qos == 1, payload.hasPrefix("m"), let sequence = Int(payload.dropFirst()) else { return true }
             received.append(sequence)
             if random.chance(rates.ackDropped) { return true }
