@@ -5,9 +5,9 @@ public enum HubMQTTIdentity {
     /// The `api-version` sent in the user name.
     public static let apiVersion: StaticString = "2020-09-30"
     /// The `DeviceClientType` sent in the user name (percent-encoded on the wire).
-    public static let deviceClientType: StaticString = "tinyhub/0.1.0"
+    public static let deviceClientType: StaticString = TinyHubVersion.product
 
-    /// `{host}/{deviceId}[/{moduleId}]/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0[&model-id={urlenc}]`.
+    /// `{host}/{deviceId}[/{moduleId}]/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0[&model-id={urlenc}]`.
     /// Ids are raw; query values are percent-encoded. Returns the length written.
     public static func username(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
                                 moduleID: UnsafeRawBufferPointer? = nil, modelID: UnsafeRawBufferPointer? = nil,

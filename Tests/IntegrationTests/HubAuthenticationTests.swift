@@ -21,7 +21,7 @@ import TinyTLS
         #expect(connect.bool("accepted") == true, "\(connect)")
         #expect(connect.string("client_id") == "dev1")
         // IoT Hub's MQTT user name: {HostName}/{deviceId}/?api-version=2020-09-30&DeviceClientType=<url-encoded>.
-        #expect(connect.string("username") == "tinyhub-test.azure-devices.net/dev1/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0")
+        #expect(connect.string("username") == "tinyhub-test.azure-devices.net/dev1/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0")
         #expect(connect.bool("clean_session") == false)
         #expect(connect.int("keep_alive") == 240)
         #expect(connect.fields["will_topic"] is NSNull)
@@ -143,7 +143,7 @@ import TinyTLS
         let connect = try #require(gate.connects.first)
         #expect(connect.bool("accepted") == true, "\(connect)")
         #expect(connect.string("client_id") == "test-device")
-        #expect(connect.string("username") == "tinyhub-test.azure-devices.net/test-device/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0")
+        #expect(connect.string("username") == "tinyhub-test.azure-devices.net/test-device/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0")
         #expect(connect.fields["password"] is NSNull, "no password with X.509")
         #expect(connect.string("x509_subject_cn") == "test-device")
         #expect(gate.subscribes.first?.filters.map { $0.0 } == ["devices/test-device/messages/devicebound/#"])

@@ -42,7 +42,7 @@ import TinyTLS
         let connect = try #require(gate.connects.first)
         #expect(connect.bool("accepted") == true, "\(connect)")
         #expect(connect.string("client_id") == "dev1/filter")
-        #expect(connect.string("username") == "tinyhub-test.azure-devices.net/dev1/filter/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0")
+        #expect(connect.string("username") == "tinyhub-test.azure-devices.net/dev1/filter/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0")
         #expect(connect.sas("sr") == "tinyhub-test.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Ffilter")
         let subscribe = try #require(gate.subscribes.first)
         #expect(subscribe.filters.map { $0.0 } == ["$iothub/twin/res/#", "$iothub/twin/PATCH/properties/desired/#"])

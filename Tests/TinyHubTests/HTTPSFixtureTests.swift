@@ -37,7 +37,7 @@ import TinyTLS
         #expect(r.header("iothub-contenttype") == "application/json")
         #expect(r.header("iothub-contentencoding") == "utf-8")
         #expect(r.header("iothub-creation-time-utc") == "2024-01-02T03:04:05Z")
-        #expect(r.header("User-Agent") == "tinyhub/0.1.0")
+        #expect(r.header("User-Agent") == "tinyhub/0.2.0")
         #expect(r.body == Array("{\"t\":21.5}".utf8))
     }
 

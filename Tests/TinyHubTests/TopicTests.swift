@@ -43,11 +43,11 @@ import Testing
     @Test func usernameAndClientID() throws {
         let user = try written { b in try withBytes("hub.azure-devices.net") { h in try withBytes("dev1") { d in
             try HubMQTTIdentity.username(host: h, deviceID: d, into: b) } } }
-        #expect(user == "hub.azure-devices.net/dev1/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0")
+        #expect(user == "hub.azure-devices.net/dev1/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0")
         let moduleUser = try written { b in try withBytes("hub.azure-devices.net") { h in try withBytes("dev1") { d in
             try withBytes("m1") { m in try withBytes("dtmi:com:example:Thermostat;1") { model in
                 try HubMQTTIdentity.username(host: h, deviceID: d, moduleID: m, modelID: model, into: b) } } } } }
-        #expect(moduleUser == "hub.azure-devices.net/dev1/m1/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0"
+        #expect(moduleUser == "hub.azure-devices.net/dev1/m1/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0"
                 + "&model-id=dtmi%3Acom%3Aexample%3AThermostat%3B1")
         #expect(try written { b in try withBytes("dev1") { try HubMQTTIdentity.clientID(deviceID: $0, into: b) } } == "dev1")
         #expect(try written { b in try withBytes("dev1") { d in try withBytes("m1") { m in
@@ -56,7 +56,7 @@ import Testing
             let cs = try ConnectionString.parse(bytes)
             return try written { try HubMQTTIdentity.username(for: cs, into: $0) } + " " + written { try HubMQTTIdentity.clientID(for: cs, into: $0) }
         }
-        #expect(fromCS == "h.x/d+1/m/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.1.0 d+1/m")
+        #expect(fromCS == "h.x/d+1/m/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0 d+1/m")
     }
 
     /// Classification summarised as text for easy comparison.

@@ -3,7 +3,7 @@ public struct HubHTTPSOptions {
     /// The device REST `api-version` sent on every request.
     public static let apiVersion: StaticString = "2020-03-13"
     /// The `User-Agent` sent on every request.
-    public static let userAgent: StaticString = "tinyhub/0.1.0"
+    public static let userAgent: StaticString = TinyHubVersion.product
     /// The HTTPS port of IoT Hub.
     public static let port: UInt16 = 443
 
