@@ -1,5 +1,16 @@
 #!/usr/bin/env bash
 # Builds and runs every libFuzzer target under Fuzz/<name>/ (entry.swift + sources.txt + corpus/).
+#
+# sources.txt: one glob a line (relative to the repo root; blank lines and # comments ignored);
+# those files are compiled into the fuzz module with entry.swift, so their internals are visible.
+# Directive lines give the target modules to import (built first, in the order given, each seeing
+# the ones before it, instrumented like the target and cached in .fuzz/modules/):
+#   module NAME: GLOBS     a Swift module (e.g. `module TinyPlatform: Sources/TinyPlatform/*.swift`),
+#                          built with -enable-testing so the entry may `@testable import` it
+#   cmodule NAME: GLOBS    a C module from .c files; its headers are <dir of the first file>/include/*.h
+#   include: DIRS          directories holding a module.modulemap (system libraries: Sources/CMbedTLS)
+#   link: LIBS             libraries to link (-l), e.g. `link: mbedcrypto`
+#
 #   FUZZ_SECONDS   seconds per target (default 60)
 #   FUZZ_TARGETS   optional space/comma separated list of target names to run (default: all)
 #   SWIFTC         compiler (default: swiftc on PATH, else /opt/swift/usr/bin/swiftc)
@@ -16,6 +27,12 @@ if [[ -z "${SWIFTC:-}" ]]; then
     if command -v swiftc >/dev/null 2>&1; then SWIFTC="$(command -v swiftc)"; else SWIFTC=/opt/swift/usr/bin/swiftc; fi
 fi
 
+SWIFT_BIN="$(dirname "$SWIFTC")"
+CLANG="${CLANG:-$SWIFT_BIN/clang}"
+AR="${AR:-$SWIFT_BIN/llvm-ar}"
+[[ -x "$CLANG" ]] || CLANG=clang
+[[ -x "$AR" ]] || AR=ar
+
 mkdir -p .fuzz
 # The Swift runtime backtracer adds noise (and its own ASan reports) to libFuzzer crash output.
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
@@ -27,6 +44,46 @@ selected() {
     local t
     for t in ${FUZZ_TARGETS//,/ }; do [[ "$t" == "$name" ]] && return 0; done
     return 1
+}
+
+# Builds (or finds in the cache) module $2 of kind $1 ("module": Swift, "cmodule": C) from the
+# files $3...; appends its directory to `search`, its archive to `archives`, its key to `chain`.
+build_module() {
+    local kind="$1" modname="$2"
+    shift 2
+    local key
+    key="$( { echo "$kind $modname $chain $SWIFTC"; for f in "$@"; do echo "$f"; cat "$f"; done
+              if [[ "$kind" == cmodule ]]; then cat "$(dirname "$1")"/include/*.h; fi; } | sha256sum | cut -c1-16)"
+    local out="$ROOT/.fuzz/modules/$modname-$key"
+    if [[ ! -f "$out/lib$modname.a" ]]; then
+        echo "=== module $modname ($kind, $# files)"
+        rm -rf "$out.tmp"
+        mkdir -p "$out.tmp"
+        if [[ "$kind" == cmodule ]]; then
+            local include headers=() objects=() f
+            include="$(cd "$(dirname "$1")/include" && pwd)"
+            headers=( "$include"/*.h )
+            { echo "module $modname {"
+              for f in "${headers[@]}"; do echo "    header \"$f\""; done
+              echo "    export *"
+              echo "}"; } > "$out.tmp/module.modulemap"
+            for f in "$@"; do
+                "$CLANG" -O1 -g -fsanitize=fuzzer-no-link,address -I "$include" -c "$f" \
+                    -o "$out.tmp/$(basename "$f").o" || return 1
+                objects+=("$out.tmp/$(basename "$f").o")
+            done
+            "$AR" rcs "$out.tmp/lib$modname.a" "${objects[@]}" || return 1
+        else
+            "$SWIFTC" -O -sanitize=fuzzer,address -parse-as-library -package-name TinyHub -module-name "$modname" -enable-testing \
+                "${search[@]}" -emit-module -emit-module-path "$out.tmp/$modname.swiftmodule" \
+                -emit-library -static -o "$out.tmp/lib$modname.a" "$@" || return 1
+        fi
+        rm -rf "$out"
+        mv "$out.tmp" "$out"
+    fi
+    search+=(-I "$out")
+    archives=("$out/lib$modname.a" "${archives[@]}")
+    chain="$chain $key"
 }
 
 failures=()
@@ -41,26 +98,56 @@ for dir in Fuzz/*/; do
     fi
     ran=$((ran + 1))
 
-    # Expand the globs in sources.txt (relative to the repo root; blank lines and # comments ignored).
+    # Expand the globs in sources.txt and build the modules its directives name.
     sources=()
+    search=()      # -I flags: module directories and include: directories
+    archives=()    # module archives, dependents first
+    libraries=()   # -l flags
+    chain=""       # cache keys of the modules so far (a module depends on all before it)
     while IFS= read -r line || [[ -n "$line" ]]; do
         line="${line%%#*}"
         line="$(echo "$line" | xargs)"
         [[ -z "$line" ]] && continue
+        kind=""
+        case "$line" in
+            module\ *|cmodule\ *)
+                kind="${line%% *}"
+                rest="${line#* }"
+                modname="${rest%%:*}"; modname="$(echo "$modname" | xargs)"
+                line="${rest#*:}"
+                ;;
+            include:*)
+                for d in ${line#include:}; do search+=(-I "$ROOT/$d"); done
+                continue
+                ;;
+            link:*)
+                for l in ${line#link:}; do libraries+=("-l$l"); done
+                continue
+                ;;
+        esac
         matches=( $line )
         if [[ ${#matches[@]} -eq 0 ]]; then
             echo "fuzz.sh: $dir/sources.txt: '$line' matches no file" >&2
             failures+=("$name (sources)")
             continue 2
         fi
-        sources+=("${matches[@]}")
+        if [[ -z "$kind" ]]; then
+            sources+=("${matches[@]}")
+            continue
+        fi
+        if ! build_module "$kind" "$modname" "${matches[@]}"; then
+            echo "fuzz.sh: $name: module $modname failed to build" >&2
+            failures+=("$name (module $modname)")
+            continue 2
+        fi
     done < "$dir/sources.txt"
 
     module="Fuzz_$(echo "$name" | tr -c 'A-Za-z0-9_\n' '_')"
     binary=".fuzz/$name"
-    echo "=== $name: building ($module, ${#sources[@]} sources)"
-    if ! "$SWIFTC" -O -sanitize=fuzzer,address -parse-as-library -module-name "$module" -use-ld=lld \
-            "${sources[@]}" "$dir/entry.swift" -o "$binary"; then
+    echo "=== $name: building ($module, ${#sources[@]} sources, ${#archives[@]} modules)"
+    if ! "$SWIFTC" -O -sanitize=fuzzer,address -parse-as-library -package-name TinyHub -module-name "$module" \
+            -use-ld=lld "${search[@]}" "${sources[@]}" "$dir/entry.swift" "${archives[@]}" "${libraries[@]}" \
+            -o "$binary"; then
         echo "fuzz.sh: $name: build failed" >&2
         failures+=("$name (build)")
         continue
