@@ -49,7 +49,10 @@ public enum SASToken {
         // the finished token is longer, so this needs no extra room.
         sink.byte(0x0A)
         sink.decimal(expiry)
-        guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count + 55) }
+        // A lower bound of the token: the `\n` becomes `&sig=` (+4), the signature takes at least
+        // 46 bytes (44 Base64 characters, the one `=` escaped as `%3D`), `&se=` precedes the
+        // expiry (+4): sink.count - 1 + 5 + 46 + 4.
+        guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count + 54) }
         let toSign = UnsafeRawBufferPointer(rebasing: output[resourceStart..<sink.count])
 
         var signature = InlineArray<48, UInt8>(repeating: 0) // Base64 of 32 bytes = 44 chars

@@ -87,6 +87,19 @@ import Testing
         }
     }
 
+    /// Found by Fuzz/sas-token: with no `+` or `/` in the signature and no key name, the early
+    /// `bufferTooSmall` reported one byte more than the whole token.
+    @Test func earlyBufferTooSmallIsALowerBound() throws {
+        let full = try token(host: "h.b", device: "d0", key: "AA==")
+        // 25 ("SharedAccessSignature sr=") + 18 (resource) + 5 ("&sig=") + 46 (44 Base64
+        // characters, no `+` or `/`, the `=` as `%3D`) + 14 ("&se=1700000000"): the shortest token.
+        #expect(full.utf8.count == 108)
+        let error = #expect(throws: SASTokenError.self) { try token(host: "h.b", device: "d0", key: "AA==", capacity: 10) }
+        guard case .bufferTooSmall(let needed)? = error, needed > 10, needed <= full.utf8.count else {
+            Issue.record("\(String(describing: error)) for a \(full.utf8.count)-byte token"); return
+        }
+    }
+
     @Test func errors() {
         #expect(throws: SASTokenError.invalidKey) { try token(host: "h.x", device: "d", key: "***") }
         #expect(throws: SASTokenError.invalidKey) { try token(host: "h.x", device: "d", key: "") }
