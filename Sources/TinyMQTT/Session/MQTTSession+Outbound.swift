@@ -1,0 +1,115 @@
+import TinyPlatform
+
+// What the session sends: PUBLISH into the in-flight window, SUBSCRIBE/UNSUBSCRIBE, acknowledgements and control packets, packet ids.
+extension MQTTSession {
+    func sendRaw(_ bytes: UnsafeRawBufferPointer) throws(MQTTError) {
+        do {
+            try transport.send(bytes, timeoutMs: configuration.sendTimeoutMs)
+            lastSendMs = platform.monotonicMs()
+        } catch {
+            dropConnection()
+            throw .transport(error)
+        }
+    }
+
+    /// Publishes a message. QoS 1 messages are encoded into the in-flight arena and kept
+    /// until their PUBACK; while disconnected they queue there and go out on reconnect.
+    /// QoS 0 needs a connection. Returns the packet id (0 for QoS 0).
+    @discardableResult
+    public func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
+                        retain: Bool = false) throws(MQTTError) -> UInt16 {
+        if case .stopped = state { throw .notConnected }
+        if qos == .atMostOnce {
+            guard isConnected else { throw .notConnected }
+            let length: Int
+            do {
+                length = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atMostOnce, retain: retain, into: transmit)
+            } catch { throw .encoding(error) }
+            try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
+            return 0
+        }
+        let size = MQTTEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: .atLeastOnce)
+        guard size <= inflight.arenaCapacity else { throw .encoding(.bufferTooSmall(needed: size)) }
+        // Known before a packet id is taken or anything is encoded.
+        guard inflight.canAppend(length: size) else { throw .inflightWindowFull }
+        guard let packetID = allocatePacketID(),
+              let (slot, bytes) = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
+        do {
+            _ = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain,
+                                        packetID: packetID, into: bytes)
+        } catch {
+            inflight.remove(slot: slot)
+            throw .encoding(error)
+        }
+        if isConnected {
+            // A failed send is not an error for QoS 1: the message stays queued for resend.
+            try? sendOrLose(inflight.packetForSending(slot: slot))
+        }
+        return packetID
+    }
+
+    /// Subscribes to one or more filters; the SUBACK arrives as `.subscribed` from `poll`.
+    @discardableResult
+    public func subscribe(_ subscriptions: UnsafeBufferPointer<MQTTSubscription>) throws(MQTTError) -> UInt16 {
+        try request { (id: UInt16) throws(MQTTCodecError) -> Int in
+            try MQTTEncoder.subscribe(packetID: id, subscriptions, into: transmit)
+        }
+    }
+
+    /// Unsubscribes from one or more filters; the UNSUBACK arrives as `.unsubscribed`.
+    @discardableResult
+    public func unsubscribe(_ filters: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws(MQTTError) -> UInt16 {
+        try request { (id: UInt16) throws(MQTTCodecError) -> Int in
+            try MQTTEncoder.unsubscribe(packetID: id, filters, into: transmit)
+        }
+    }
+
+    func request(_ encode: (UInt16) throws(MQTTCodecError) -> Int) throws(MQTTError) -> UInt16 {
+        guard isConnected else { throw .notConnected }
+        var free = -1
+        for i in pending.indices where pending[i].packetID == 0 { free = i; break }
+        guard free >= 0, let id = allocatePacketID() else { throw .tooManyPendingRequests }
+        let length: Int
+        do { length = try encode(id) } catch { throw .encoding(error) }
+        pending[free] = PendingAck(packetID: id, deadlineMs: ClockArithmetic.adding(UInt64(configuration.ackTimeoutMs),
+                                                                                     to: platform.monotonicMs()))
+        pendingCount += 1
+        try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
+        return id
+    }
+
+    /// Next packet id: never 0, never one still in flight or awaiting an ack (§2.3.1).
+    /// Nil only when all 65,535 ids are taken (a window that large); the search is bounded.
+    func allocatePacketID() -> UInt16? {
+        for _ in 0..<Int(UInt16.max) {
+            nextPacketID = nextPacketID == UInt16.max ? 1 : nextPacketID + 1
+            if inflight.contains(nextPacketID) { continue }
+            if pendingCount == 0 || !isPending(nextPacketID) { return nextPacketID }
+        }
+        return nil
+    }
+
+    /// Sends; on failure marks the connection lost (reconnect follows) and rethrows.
+    func sendOrLose(_ bytes: UnsafeRawBufferPointer) throws(MQTTError) {
+        do {
+            try sendRaw(bytes)
+        } catch {
+            lostPending = error
+            throw error
+        }
+    }
+
+    func sendPuback(_ id: UInt16) throws(MQTTError) {
+        try sendControl { (bytes) throws(MQTTCodecError) -> Int in try MQTTEncoder.puback(packetID: id, into: bytes) }
+    }
+
+    /// Encodes a small control packet (at most 4 bytes) on the stack and sends it.
+    func sendControl(_ encode: (UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int) throws(MQTTError) {
+        var packet: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        try withUnsafeMutableBytes(of: &packet) { (bytes) throws(MQTTError) in
+            let length: Int
+            do throws(MQTTCodecError) { length = try encode(bytes) } catch { throw .encoding(error) }
+            try sendRaw(UnsafeRawBufferPointer(rebasing: bytes[0..<length]))
+        }
+    }
+}
