@@ -30,6 +30,10 @@ struct Demo {
         }
         let anchors: TrustAnchors = ProcessEnvironment.value("MQTT_CA_FILE").map { .file($0) } ?? .azureRoots
         var clientID = ProcessEnvironment.value("MQTT_CLIENT_ID") ?? "tinyhub-demo"
+        // Embedded Swift traps when a String's storage cannot be allocated: probe first (with room for growth).
+        guard Heap.canAllocate(2 * Heap.stringBytes(utf8Count: 13 + clientID.utf8.count)) else {
+            fail("out of memory: no room for the topic")
+        }
         var topic = "tinyhub/demo/" + clientID
 
         let transport: TLSTransport
@@ -41,8 +45,12 @@ struct Demo {
         guard let buffers = MQTTBuffers.allocate(transmit: 1024, receive: 1024, inflightBytes: 4096, inflightWindow: 16) else {
             fail("out of memory: could not allocate the MQTT buffers")
         }
+        guard Heap.canAllocate(MQTTSession<TLSTransport, SystemPlatform>.objectBytes) else {
+            fail("out of memory: no room for the MQTT session")
+        }
         let session = MQTTSession(transport: transport, platform: SystemPlatform(), buffers: buffers)
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        guard payload.baseAddress != nil else { fail("out of memory: no room for the payload") }
 
         clientID.withUTF8 { id in
             topic.withUTF8 { topicBytes in

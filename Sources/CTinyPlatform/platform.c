@@ -293,6 +293,25 @@ const char *tp_strerror(int32_t err) { const char *s = strerror(err); return s ?
 void tp_errno_clear(void) { errno = 0; }
 int tp_errno_is_nomem(void) { return errno == ENOMEM; }
 
+// Called through volatile pointers: compilers may delete a malloc/free pair whose memory is
+// unused and fold the NULL check to "success", which would make the probe always pass.
+static void *(*volatile probe_malloc)(size_t) = malloc;
+static void (*volatile probe_free)(void *) = free;
+
+int tp_can_allocate(size_t bytes) {
+    void *probe = probe_malloc(bytes ? bytes : 1);
+    if (!probe) return 0;
+    probe_free(probe);
+    return 1;
+}
+
+const char *tp_program_name(void) {
+    const char *name = tp_argv(0);
+    if (!name) return "";
+    const char *slash = strrchr(name, '/');
+    return slash ? slash + 1 : name;
+}
+
 // IANA TLS cipher suite numbers (RFC 5289); mbedTLS's MBEDTLS_TLS_* ids are the same numbers
 // (TinyTLSTests checks them against mbedTLS's headers). Order: Azure IoT Hub's recommendation.
 static const int tls_ciphersuites[] = {

@@ -6,10 +6,11 @@ public enum ProcessArguments {
     /// Number of arguments, including the program name.
     public static var count: Int { Int(tp_argc()) }
 
-    /// Argument `index` (0 = program name), or nil.
+    /// Argument `index` (0 = program name), or nil. When the heap cannot hold it, the program
+    /// exits 1 with `out of memory` (Embedded Swift would trap on the String's storage).
     public static func argument(_ index: Int) -> String? {
         guard let pointer = tp_argv(Int32(clamping: index)) else { return nil }
-        return String(cString: pointer)
+        return checkedString(pointer, "the program arguments do not fit in the heap")
     }
 
     /// Whether argument `index` equals `flag` byte for byte (no Unicode tables needed).
@@ -21,11 +22,20 @@ public enum ProcessArguments {
 
 /// Environment variables.
 public enum ProcessEnvironment {
-    /// The value of `name`, or nil when unset.
+    /// The value of `name`, or nil when unset. When the heap cannot hold it, the program
+    /// exits 1 with `out of memory` (Embedded Swift would trap on the String's storage).
     public static func value(_ name: StaticString) -> String? {
         guard let pointer = tp_getenv(UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)) else { return nil }
-        return String(cString: pointer)
+        return checkedString(pointer, "the environment does not fit in the heap")
     }
+}
+
+/// `String(cString:)`, after checking that the heap can hold it.
+func checkedString(_ pointer: UnsafePointer<CChar>, _ what: StaticString) -> String {
+    var length = 0
+    while pointer[length] != 0 { length += 1 }
+    guard Heap.canAllocate(Heap.stringBytes(utf8Count: length)) else { Heap.exitOutOfMemory(what) }
+    return String(cString: pointer)
 }
 
 /// Byte-wise comparison of a C string with a static string.

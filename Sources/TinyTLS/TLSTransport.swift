@@ -21,11 +21,23 @@ public final class TLSTransport: Transport {
     /// Whether mbedtls_ssl_setup succeeded (before that, the SSL context must not be reset).
     private var ready = false
 
+    /// Heap bytes of the three objects a transport is made of (this one, its `TCPTransport`
+    /// and its `MbedTLSContexts`; about 170 today): an upper bound, checked by a test.
+    static let objectBytes = 512
+
     /// Sets up mbedTLS for `configuration`: parses trust anchors and the client identity,
-    /// seeds the DRBG. Throws `invalidConfiguration` for unusable PEM or keys.
-    public init(_ configuration: TLSConfiguration) throws(TransportError) {
-        contexts = MbedTLSContexts()
+    /// seeds the DRBG. Throws `invalidConfiguration` for unusable PEM or keys, `outOfMemory`
+    /// when the heap cannot hold the transport (checked before any object is created:
+    /// Embedded Swift traps when a class instance cannot be allocated).
+    public convenience init(_ configuration: TLSConfiguration) throws(TransportError) {
+        guard Heap.canAllocate(TLSTransport.objectBytes) else { throw .outOfMemory }
+        try self.init(checked: configuration)
+    }
+
+    /// The objects are created before any other allocation, so the probe above covers them.
+    private init(checked configuration: TLSConfiguration) throws(TransportError) {
         tcp = TCPTransport(host: configuration.host, port: configuration.port)
+        contexts = MbedTLSContexts()
         guard contexts.allocated else { throw .outOfMemory }
         tp_errno_clear()
         let personalization: StaticString = "tinyhub-tls"
@@ -210,8 +222,10 @@ public final class TLSTransport: Transport {
             guard path.withCString({ tp_is_regular_file($0) }) == 1 else {
                 throw .invalidConfiguration("trusted CA file is missing or not a regular file")
             }
+            // fopen's FILE buffer is heap too: a read that failed with ENOMEM is out of memory, not a missing file.
+            tp_errno_clear()
             let result = path.withCString { mbedtls_x509_crt_parse_file(contexts.trust, $0) }
-            if isAllocationFailure(result) { throw .outOfMemory }
+            if failedForLackOfMemory(result) { throw .outOfMemory }
             guard result == 0 else { throw .invalidConfiguration("trusted CA file missing or not PEM/DER certificates") }
         }
     }
@@ -229,10 +243,15 @@ public final class TLSTransport: Transport {
             guard certificate.withCString({ tp_is_regular_file($0) }) == 1, key.withCString({ tp_is_regular_file($0) }) == 1 else {
                 throw .invalidConfiguration("client certificate or key path is not a readable file")
             }
-            guard certificate.withCString({ mbedtls_x509_crt_parse_file(contexts.clientCertificate, $0) }) == 0 else {
+            tp_errno_clear()
+            let certificateResult = certificate.withCString { mbedtls_x509_crt_parse_file(contexts.clientCertificate, $0) }
+            if failedForLackOfMemory(certificateResult) { throw .outOfMemory }
+            guard certificateResult == 0 else {
                 throw .invalidConfiguration("client certificate file missing or unreadable")
             }
-            guard key.withCString({ mbedtls_pk_parse_keyfile(contexts.clientKey, $0, nil) }) == 0 else {
+            let keyResult = key.withCString { mbedtls_pk_parse_keyfile(contexts.clientKey, $0, nil) }
+            if failedForLackOfMemory(keyResult) { throw .outOfMemory }
+            guard keyResult == 0 else {
                 throw .invalidConfiguration("client key file missing, unreadable or encrypted")
             }
         case .bytes(let certificate, let key):

@@ -103,6 +103,14 @@ void tp_errno_clear(void);
 /// Whether errno is ENOMEM (an allocation inside a C library failed since tp_errno_clear).
 int tp_errno_is_nomem(void);
 
+/// Whether the heap can give `bytes` right now: mallocs that much and frees it at once.
+/// Embedded Swift traps when a class instance or a String's storage cannot be allocated, so
+/// code that is about to create one probes first and reports out of memory instead.
+int tp_can_allocate(size_t bytes);
+
+/// The program name (argv[0] after its last '/'), for error lines; "" when unknown.
+const char *tp_program_name(void);
+
 /// Text for an errno value (strerror), never NULL.
 const char *tp_strerror(int32_t err);
 

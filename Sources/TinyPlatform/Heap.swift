@@ -1,0 +1,37 @@
+import CTinyPlatform
+
+/// Heap probes for the allocations Embedded Swift cannot report: when a class instance or a
+/// `String`'s storage does not fit, the runtime traps (a reboot on a device) instead of
+/// returning nil. Code about to create such objects asks first and reports out of memory.
+/// `UnsafeMutablePointer.allocate` needs no probe: Embedded Swift returns null, check that.
+public enum Heap {
+    /// Whether `bytes` can be allocated right now: mallocs that much and frees it at once.
+    /// Right before creating objects of at most `bytes` in all (single-threaded start-up),
+    /// a `true` means they fit.
+    public static func canAllocate(_ bytes: Int) -> Bool {
+        tp_can_allocate(max(0, bytes)) != 0
+    }
+
+    /// An upper bound of the heap a `String` of `utf8Count` bytes made by `String(cString:)`
+    /// or `String(decoding:as:)` takes: its storage object (32-byte header, the bytes, a NUL,
+    /// rounded up). Short strings live inline and take nothing, but probing them too keeps
+    /// this independent of the platform's inline limit.
+    public static func stringBytes(utf8Count: Int) -> Int {
+        utf8Count &+ 48
+    }
+
+    /// Ends the program: writes `<program>: out of memory: <what>` as one line on stderr and
+    /// exits with code 1. For programs and their helpers (`ProcessEnvironment`,
+    /// `ProcessArguments`); the SDK's libraries report `outOfMemory` errors instead.
+    public static func exitOutOfMemory(_ what: StaticString) -> Never {
+        if let name = tp_program_name() {
+            var length = 0
+            while name[length] != 0 { length += 1 }
+            tp_write(2, name, length)
+        }
+        Console.write(": out of memory: ", to: .err)
+        Console.write(what, to: .err)
+        Console.write("\n", to: .err)
+        Console.exit(1)
+    }
+}
