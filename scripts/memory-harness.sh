@@ -13,7 +13,9 @@
 #       "subscribed to" are the same for --count 10 and --count 1000 (publishes don't allocate).
 #       Total counts are printed too; they differ by a few between runs because mbedTLS's
 #       bignum code allocates a data-dependent number of times during the handshake.
-#   Then a sweep of budgets in 4 KB steps below the documented one (informational).
+#   (d) every budget ends cleanly: each byte from 0 to 4,096 and every 512 bytes from there
+#       up to the documented budget either completes or exits 1 with one "out of memory" line
+#       (no signal, no hang, no retry); see sweep_run below. Runs two at a time.
 # Options: --profile  also runs valgrind massif (where the bytes go) and /usr/bin/time -v
 #                     (peak RSS) for the dynamic-libc build and a fully static hand link.
 # Output and logs: .build-memory/
@@ -127,15 +129,51 @@ else
   else echo "FAIL (c): steady-state allocations grow with the message count ($steady10 vs $steady1000)" >&2; status=1; fi
 fi
 
-echo "-- sweep: budgets in 4 KB steps below the documented one (informational)"
-printf '%-10s %s\n' budget outcome
-b=$below
-while [ "$b" -gt 0 ]; do
-  attempt "$b" $COUNT sweep
-  printf '%-10s %s\n' "$b" "$(outcome)"
-  b=$((b - 4096))
-done
-for b in 2048 1024 512 256 128 0; do attempt "$b" $COUNT sweep; printf '%-10s %s\n' "$b" "$(outcome)"; done
+# (d) every budget ends cleanly. One run per budget, two at a time (each has its own client id:
+# the broker would otherwise drop the older of two sessions with the same id). Allowed outcomes:
+#   - it completes (exit 0 and the summary line), or
+#   - a clean out-of-memory exit: exit 1, a shim report (exit() ran), the shim refused something,
+#     exactly one stderr line and it says "out of memory", no reconnect was tried.
+# Anything else fails: a signal (a trap is SIGILL, a NULL dereference SIGSEGV), a hang (timeout),
+# another exit code or message, a retry.
+sweep_run() { # <budget>: prints "<budget> ok|FAIL <detail>"
+  local b=$1 dir=$OUT/sweep rc lines last report
+  timeout 30 env MQTT_CLIENT_ID="oom-$b" MALLOC_BUDGET_BYTES="$b" MALLOC_BUDGET_REPORT="$dir/$b.report" \
+    LD_PRELOAD="$SHIM" "$BIN" --count "$COUNT" >"$dir/$b.out" 2>"$dir/$b.err"
+  rc=$?
+  report=$(cat "$dir/$b.report" 2>/dev/null || true)
+  lines=$(wc -l <"$dir/$b.err")
+  last=$(tail -n 1 "$dir/$b.err")
+  if [ "$rc" -eq 0 ] && grep -q "^published $COUNT, acknowledged $COUNT, received back $COUNT$" "$dir/$b.out"; then
+    echo "$b ok completed"
+  elif [ "$rc" -eq 124 ]; then echo "$b FAIL hung (timeout 30 s); last stderr line: $last"
+  elif [ "$rc" -gt 128 ]; then echo "$b FAIL killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null || echo ?)); last stderr line: $last"
+  elif [ "$rc" -ne 1 ]; then echo "$b FAIL exit $rc: $last"
+  elif [ -z "$report" ]; then echo "$b FAIL exit 1 without the shim's report (exit() did not run)"
+  elif ! grep -q 'out of memory' <<<"$last"; then echo "$b FAIL exit 1 without an out-of-memory message: $last"
+  elif [ "$lines" -ne 1 ]; then echo "$b FAIL $lines stderr lines (one clear line wanted): $(tr '\n' '|' <"$dir/$b.err")"
+  elif grep -q 'refused=0 ' <<<"$report"; then echo "$b FAIL out of memory reported, but the shim refused nothing"
+  else echo "$b ok $last"; fi
+}
+export -f sweep_run
+export OUT SHIM BIN COUNT
+echo "-- (d) every budget ends cleanly: each byte from 0 to 4,096, then every 512 bytes up to $documented"
+rm -rf "$OUT/sweep"; mkdir -p "$OUT/sweep"
+sweep_start=$SECONDS
+# bash -c's own "Segmentation fault" notices go to /dev/null; sweep_run reports the signal itself.
+{ seq 0 4096; seq 4608 512 "$documented"; } | xargs -P2 -n1 bash -c 'sweep_run "$1"' _ 2>/dev/null | sort -n >"$OUT/sweep.txt"
+runs=$(wc -l <"$OUT/sweep.txt")
+expected=$((4097 + (documented - 4096) / 512))
+failures=$(grep -c ' FAIL ' "$OUT/sweep.txt" || true)
+echo "$runs budgets in $((SECONDS - sweep_start)) s: $(grep -c ' ok completed$' "$OUT/sweep.txt" || true) completed," \
+  "$(grep -c ' ok .*out of memory' "$OUT/sweep.txt" || true) clean out-of-memory exits, $failures failures"
+echo "outcomes (last stderr line, how many budgets):"
+sed -n 's/^[0-9]* ok //p' "$OUT/sweep.txt" | sort | uniq -c | sort -rn | sed 's/^/  /'
+if [ "$runs" -ne "$expected" ]; then echo "FAIL (d): $runs results for $expected budgets" >&2; status=1
+elif [ "$failures" -ne 0 ]; then
+  echo "FAIL (d): $failures budget(s) did not end cleanly (logs: $OUT/sweep/<budget>.err):" >&2
+  grep ' FAIL ' "$OUT/sweep.txt" | head -n 20 >&2; status=1
+else echo "PASS (d): no budget traps, crashes, hangs or retries"; fi
 
 if [ "$profile" -eq 1 ]; then
   echo "-- massif (heap at the peak, by category) and stack"

@@ -101,6 +101,8 @@ struct Demo {
                                 Console.write(bytes: message.payload)
                                 Console.write("\n")
                             case .connectionLost(let error):
+                                // Memory does not come back by waiting: out of memory ends the program, never retried.
+                                if case .transport(.outOfMemory) = error { fail(error.summary) }
                                 Console.write("connection lost: ", to: .err)
                                 Console.write(error.summary, to: .err)
                                 Console.write("\n", to: .err)

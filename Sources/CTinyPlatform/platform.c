@@ -122,6 +122,13 @@ static int connect_one(const struct addrinfo *ai, uint64_t deadline_ms, int32_t 
     return TP_OK;
 }
 
+/// Heap tp_tcp_connect asks to be free before a lookup. Measured under a heap budget
+/// (scripts/memory-harness.sh's shim): getaddrinfo of a name in /etc/hosts peaks at 8.7 KB and
+/// crashes when only 4 KB are free, not from 8 KB on; a DNS lookup peaks at 68 KB (its 64 KB
+/// answer buffer) and fails cleanly (EAI_MEMORY) when 9 KB were free. 9 KB keeps a reconnect
+/// (54.8 KB live after a session) under the documented 64 KB budget (docs/memory.md).
+#define TP_RESOLVER_BYTES 9216
+
 int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t *out_fd, int32_t *err) {
     uint64_t deadline_ms = tp_deadline_after(timeout_ms);
     int32_t dummy = 0;
@@ -135,6 +142,10 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG;
     struct addrinfo *list = NULL;
+    // glibc's resolver is not safe when malloc fails inside it (a NULL NSS state dereferenced,
+    // aborts in its file parsing: SIGSEGV/SIGABRT under a heap budget), so it only runs when
+    // the heap can give it the ~9 KB a lookup takes at most (/etc/hosts or DNS, measured).
+    if (!tp_can_allocate(TP_RESOLVER_BYTES)) { *err = ENOMEM; return TP_ERR_NOMEM; }
     bound_resolver();
     errno = 0;
     int g = getaddrinfo(host, service, &hints, &list);
@@ -146,6 +157,7 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
     if (g != 0 || list == NULL) {
         // AI_ADDRCONFIG hides ::1 / 127.0.0.1 on hosts without a configured address; retry without it.
         hints.ai_flags = 0;
+        if (!tp_can_allocate(TP_RESOLVER_BYTES)) { *err = ENOMEM; return TP_ERR_NOMEM; }
         errno = 0;
         g = getaddrinfo(host, service, &hints, &list);
         if (g == EAI_MEMORY || (g != 0 && errno == ENOMEM)) { *err = ENOMEM; return TP_ERR_NOMEM; }
