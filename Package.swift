@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "TinyHTTP", targets: ["TinyHTTP"]),
         .library(name: "TinyTLS", targets: ["TinyTLS"]),
         .library(name: "TinyPlatform", targets: ["TinyPlatform"]),
+        .library(name: "TinyProvisioning", targets: ["TinyProvisioning"]),
         .executable(name: "mqtt-demo", targets: ["mqtt-demo"]),
         .executable(name: "hub-telemetry", targets: ["hub-telemetry"]),
         .executable(name: "hub-c2d", targets: ["hub-c2d"]),
@@ -55,6 +56,8 @@ let package = Package(
                 linkerSettings: mbedTLSLinkage),
         .target(name: "TinyHub", dependencies: ["TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"],
                 swiftSettings: embedded),
+        .target(name: "TinyProvisioning", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"],
+                swiftSettings: embedded),
 
         example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),
         .target(name: "HubExampleSupport", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"],
@@ -70,6 +73,7 @@ let package = Package(
         .testTarget(name: "TinyTLSTests", dependencies: ["TinyTLS", "TinyPlatform"]),
         .testTarget(name: "TinyHTTPTests", dependencies: ["TinyHTTP"]),
         .testTarget(name: "TinyHubTests", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"]),
+        .testTarget(name: "TinyProvisioningTests", dependencies: ["TinyProvisioning", "TinyHub", "TinyTLS"]),
         .testTarget(name: "IntegrationTests",
                     dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform", "CTestSupport"]),
     ]

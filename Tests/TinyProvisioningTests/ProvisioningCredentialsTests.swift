@@ -1,0 +1,64 @@
+import Testing
+import TinyProvisioning
+
+@Suite struct ProvisioningCredentialsTests {
+    // Vectors computed with Python, independently of this code:
+    // python3 -c 'import hmac,hashlib,base64,urllib.parse as u
+    // key=base64.b64encode(bytes(range(32))); sr=u.quote("0ne00000A0A/registrations/my-device-1",safe="")
+    // sig=base64.b64encode(hmac.new(base64.b64decode(key),(sr+"\n1700000000").encode(),hashlib.sha256).digest()).decode()
+    // print(sr, u.quote(sig,safe=""))
+    // gk=base64.b64encode(b"group-key-0123456789abcdefghijklmnop")
+    // print(gk, base64.b64encode(hmac.new(base64.b64decode(gk),b"dev-42",hashlib.sha256).digest()))'
+    static let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    static let groupKey = "Z3JvdXAta2V5LTAxMjM0NTY3ODlhYmNkZWZnaGlqa2xtbm9w"
+
+    @Test func sasTokenForIndividualEnrollment() throws {
+        let token = try withBytes("0ne00000A0A", "my-device-1", Self.key) { scope, rid, key in
+            try written { out throws(ProvisioningProtocolError) in
+                try ProvisioningCredentials.writeSASToken(idScope: scope, registrationID: rid, key: key,
+                                                          expiry: 1_700_000_000, into: out)
+            }
+        }
+        #expect(token == "SharedAccessSignature sr=0ne00000A0A%2Fregistrations%2Fmy-device-1"
+            + "&sig=NWd2XmpafAS9r4iYibEPmSKI9Ry5Hob3n0%2BlBzvbUjA%3D&se=1700000000&skn=registration")
+    }
+
+    @Test func groupKeyDerivation() throws {
+        let derived = try withBytes(Self.groupKey, "dev-42") { gk, rid in
+            try written { out throws(ProvisioningProtocolError) in
+                try ProvisioningCredentials.deriveDeviceKey(groupKey: gk, registrationID: rid, into: out)
+            }
+        }
+        #expect(derived == "HboM0NJuI1pmwGmfpMaeC23NzShaJfrrC+PwFzu9dWA=")
+        #expect(derived.utf8.count == ProvisioningCredentials.derivedKeyLength)
+    }
+
+    @Test func badKeysAndIdentitiesAreTypedErrors() {
+        func token(_ scope: String, _ rid: String, _ key: String, capacity: Int = 512) throws -> String {
+            try withBytes(scope, rid, key) { s, r, k in
+                try written(capacity: capacity) { out throws(ProvisioningProtocolError) in
+                    try ProvisioningCredentials.writeSASToken(idScope: s, registrationID: r, key: k, expiry: 1, into: out)
+                }
+            }
+        }
+        #expect(throws: ProvisioningProtocolError.invalidKey) { try token("scope", "dev", "not base64!") }
+        #expect(throws: ProvisioningProtocolError.invalidKey) { try token("scope", "dev", "") }
+        #expect(throws: ProvisioningProtocolError.keyTooLong) { try token("scope", "dev", String(repeating: "QUFB", count: 60)) }
+        #expect(throws: ProvisioningProtocolError.invalidIdentity) { try token("", "dev", Self.key) }
+        #expect(throws: ProvisioningProtocolError.invalidIdentity) { try token("scope", "a/b", Self.key) }
+        #expect(throws: ProvisioningProtocolError.invalidIdentity) { try token("scope", String(repeating: "x", count: 129), Self.key) }
+        // Every capacity below the full length is refused with a size that fits.
+        let full = try! token("0ne00000A0A", "my-device-1", Self.key)
+        for capacity in 0..<full.utf8.count {
+            do {
+                _ = try token("0ne00000A0A", "my-device-1", Self.key, capacity: capacity)
+                Issue.record("capacity \(capacity) accepted")
+            } catch let error as ProvisioningProtocolError {
+                guard case .bufferTooSmall(let needed) = error else { Issue.record("\(error)"); continue }
+                #expect(needed > capacity)
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+}
