@@ -18,15 +18,21 @@ public final class SystemPlatform: Platform {
     /// Creates the system platform. It holds no state.
     public init() {}
 
+    /// Milliseconds from `CLOCK_MONOTONIC`.
     public func monotonicMs() -> UInt64 { tp_monotonic_ms() }
 
+    /// Seconds since the Unix epoch from `CLOCK_REALTIME`.
     public func wallSeconds() -> Int64 { tp_wall_seconds() }
 
+    /// A random value from `getrandom()`.
     public func random32() -> UInt32 {
         var value: UInt32 = 0
         _ = withUnsafeMutableBytes(of: &value) { tp_random($0.baseAddress, 4) }
         return value
     }
 
+    /// Sleeps `ms` milliseconds with `poll()`.
+    ///
+    /// - Parameter ms: How long to sleep, in milliseconds.
     public func sleep(ms: UInt32) { tp_sleep_ms(ms) }
 }

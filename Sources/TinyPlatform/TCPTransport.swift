@@ -16,8 +16,13 @@ public final class TCPTransport: Transport {
 
     deinit { close() }
 
+    /// Whether a socket is open.
     public var isOpen: Bool { descriptor >= 0 }
 
+    /// Resolves the host and connects (closing any previous socket first).
+    ///
+    /// - Parameter timeoutMs: The deadline of the connect, in milliseconds.
+    /// - Throws: `TransportError` (DNS failure, refused, unreachable, timeout, out of memory).
     public func open(timeoutMs: Int32) throws(TransportError) {
         close()
         var fd: Int32 = -1
@@ -27,6 +32,12 @@ public final class TCPTransport: Transport {
         descriptor = fd
     }
 
+    /// Sends all of `bytes`.
+    ///
+    /// - Parameters:
+    ///   - bytes: The bytes to send.
+    ///   - timeoutMs: The deadline of the whole send, in milliseconds.
+    /// - Throws: `TransportError.notConnected` when closed, or the socket's failure.
     public func send(_ bytes: UnsafeRawBufferPointer, timeoutMs: Int32) throws(TransportError) {
         guard descriptor >= 0 else { throw .notConnected }
         var err: Int32 = 0
@@ -34,6 +45,13 @@ public final class TCPTransport: Transport {
         if n < 0 { throw TCPTransport.error(code: n, errno: err) }
     }
 
+    /// Receives what is available into `buffer`.
+    ///
+    /// - Parameters:
+    ///   - buffer: Where the bytes go.
+    ///   - timeoutMs: How long to wait for the first byte, in milliseconds.
+    /// - Returns: The number of bytes received, 0 when the deadline passed with nothing to read.
+    /// - Throws: `TransportError.notConnected` when closed, `.closed` when the peer closed, or the socket's failure.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMs: Int32) throws(TransportError) -> Int {
         guard descriptor >= 0 else { throw .notConnected }
         var err: Int32 = 0
@@ -43,6 +61,7 @@ public final class TCPTransport: Transport {
         return Int(n)
     }
 
+    /// Closes the socket. Safe to call when closed.
     public func close() {
         if descriptor >= 0 { tp_close(descriptor) }
         descriptor = -1

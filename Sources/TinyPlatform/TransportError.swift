@@ -31,6 +31,7 @@ public enum TransportError: Error, Equatable {
     /// Memory ran out (mbedTLS record buffers, handshake, resolver): raise the memory budget.
     case outOfMemory
 
+    /// Whether two errors are the same case with the same associated values.
     public static func == (lhs: TransportError, rhs: TransportError) -> Bool {
         switch (lhs, rhs) {
         case let (.dnsFailure(a), .dnsFailure(b)): return a == b

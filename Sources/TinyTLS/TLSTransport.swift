@@ -80,6 +80,7 @@ public final class TLSTransport: Transport {
 
     deinit { close() }
 
+    /// Whether the TLS handshake completed and the connection has not been closed since.
     public var isOpen: Bool { established }
 
     /// Verification flags (`MBEDTLS_X509_BADCERT_*`) of the last handshake, for diagnostics.
@@ -149,6 +150,7 @@ public final class TLSTransport: Transport {
         throw error
     }
 
+    /// Sends close_notify (best effort) and closes the socket. Safe to call when closed.
     public func close() {
         if established, ready {
             // close_notify (RFC 5246 §7.2.1): best effort, one short deadline.
