@@ -2,7 +2,7 @@
 # Runs every test: unit + integration tests (swift test, real mosquitto over real TLS),
 # the Embedded -Osize builds of every target and example (static and dynamic mbedTLS),
 # the examples' CLI contract (scripts/cli-contract.sh),
-# a consumer package that depends on TinyHub, the fuzz smoke, the demo, the memory-limit
+# a consumer package that depends on TinyHub, the DocC documentation (scripts/docs.sh), the fuzz smoke, the demo, the memory-limit
 # harness and the ARM cross-builds under qemu. Ends with "swift test: N passed, 0 failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,8 @@ scripts/cli-contract.sh
 
 echo "== consumer package"
 scripts/check-consumer.sh
+
+echo "== documentation (DocC)"; scripts/docs.sh   # docc --warnings-as-errors per module, coverage
 
 echo "== fuzz smoke"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}" scripts/fuzz.sh   # every Fuzz/ target, 15 s each; FUZZ_SECONDS=600 for a long run
