@@ -1,14 +1,20 @@
 // swift-tools-version:6.2
 // TinyHub: an Azure IoT Hub device SDK (MQTT 3.1.1 and HTTPS over mbedTLS) that also builds
 // as Embedded Swift. Default build: normal Swift, dynamic mbedTLS (what `swift test` uses).
-// Device build: `swift build -c release --traits Embedded,StaticMbedTLS -Xswiftc -Osize`
+// Device build: `TINYHUB_EMBEDDED=1 swift build -c release --traits StaticMbedTLS -Xswiftc -Osize`
 // (see scripts/build-embedded.sh).
 import PackageDescription
 
-/// Every Swift target of the package turns Embedded Swift on with the `Embedded` trait.
-let embedded: [SwiftSetting] = [
-    .enableExperimentalFeature("Embedded", .when(traits: ["Embedded"])),
-]
+/// `TINYHUB_EMBEDDED=1` in the environment builds every Swift target as Embedded Swift.
+///
+/// An environment variable rather than a package trait: SwiftPM 6.3 passes a trait-conditioned
+/// `-enable-experimental-feature Embedded` to the link step of executables even when the trait is
+/// off, so with a trait the default build's example binaries link without the Swift runtime's
+/// support library and cannot start. Read here, the setting is absent unless asked for.
+let buildsEmbedded = Context.environment["TINYHUB_EMBEDDED"] == "1"
+
+/// Every Swift target of the package: Embedded Swift when `TINYHUB_EMBEDDED=1`, else nothing.
+let embedded: [SwiftSetting] = buildsEmbedded ? [.enableExperimentalFeature("Embedded")] : []
 
 /// mbedTLS is listed here rather than in the module map: Embedded objects carry no
 /// autolink entries. Order matters for static archives: tls, then x509, then crypto.
@@ -41,7 +47,6 @@ let package = Package(
         .executable(name: "hub-methods", targets: ["hub-methods"]),
     ],
     traits: [
-        .trait(name: "Embedded", description: "Build every Swift target as Embedded Swift (no runtime, no Foundation)."),
         .trait(name: "StaticMbedTLS", description: "Link Debian's mbedTLS static archives (device builds)."),
         .trait(name: "DynamicMbedTLS", description: "Link Debian's mbedTLS shared libraries."),
         .default(enabledTraits: ["DynamicMbedTLS"]),

@@ -26,8 +26,8 @@ DOC=docs/benchmarks.md
 source scripts/embedded-flags.sh # the device build's flags
 for variant in static dynamic; do
   [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && break
-  if [ "$variant" = static ]; then traits=Embedded,StaticMbedTLS; else traits=Embedded,DynamicMbedTLS; fi
-  swift build -c release --scratch-path ".build-embedded-$variant" --traits "$traits" "${EMBEDDED_FLAGS[@]}" \
+  if [ "$variant" = static ]; then traits=StaticMbedTLS; else traits=DynamicMbedTLS; fi
+  TINYHUB_EMBEDDED=1 swift build -c release --scratch-path ".build-embedded-$variant" --traits "$traits" "${EMBEDDED_FLAGS[@]}" \
     >"$OUT/build-$variant.log" 2>&1 || { cat "$OUT/build-$variant.log"; exit 1; }
 done
 S=.build-embedded-static/release/mqtt-demo

@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.."
 source scripts/embedded-flags.sh
 examples=$(sed -n 's/^ *example("\([a-z0-9-]*\)".*/\1/p' Package.swift)
 for variant in static dynamic; do
-  if [ "$variant" = static ]; then traits=Embedded,StaticMbedTLS; else traits=Embedded,DynamicMbedTLS; fi
+  if [ "$variant" = static ]; then traits=StaticMbedTLS; else traits=DynamicMbedTLS; fi
   scratch=".build-embedded-$variant"
   mkdir -p "$scratch"
-  swift build -c release --scratch-path "$scratch" --traits "$traits" "${EMBEDDED_FLAGS[@]}" >"$scratch/build.log" 2>&1 \
+  TINYHUB_EMBEDDED=1 swift build -c release --scratch-path "$scratch" --traits "$traits" "${EMBEDDED_FLAGS[@]}" >"$scratch/build.log" 2>&1 \
     || { cat "$scratch/build.log"; echo "Embedded build ($variant mbedTLS) failed" >&2; exit 1; }
   if grep -q "warning:" "$scratch/build.log"; then grep "warning:" "$scratch/build.log" | sort -u >&2; fi
   for e in $examples; do

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 source scripts/embedded-flags.sh
-swift build -c release --scratch-path .build-embedded-static --traits Embedded,StaticMbedTLS "${EMBEDDED_FLAGS[@]}" \
+TINYHUB_EMBEDDED=1 swift build -c release --scratch-path .build-embedded-static --traits StaticMbedTLS "${EMBEDDED_FLAGS[@]}" \
   >/tmp/tinyhub-demo-build.log 2>&1 || { cat /tmp/tinyhub-demo-build.log; exit 1; }
 bin=.build-embedded-static/release
 

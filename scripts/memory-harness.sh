@@ -33,7 +33,7 @@ BIN=.build-embedded-static/release/mqtt-demo
 
 echo "-- building the Embedded mqtt-demo (static mbedTLS, -Osize)"
 source scripts/embedded-flags.sh
-swift build -c release --scratch-path .build-embedded-static --traits Embedded,StaticMbedTLS \
+TINYHUB_EMBEDDED=1 swift build -c release --scratch-path .build-embedded-static --traits StaticMbedTLS \
   "${EMBEDDED_FLAGS[@]}" --product mqtt-demo >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
 # LD_PRELOAD needs a dynamic libc; mbedTLS must be inside the binary (its calloc calls are ours too).
 ldd "$BIN" | grep -q 'libc\.so\.6' || { echo "FAIL: $BIN does not link libc dynamically (LD_PRELOAD needs it)" >&2; exit 1; }

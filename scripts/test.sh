@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit + integration tests (swift test, real mosquitto over real TLS),
+# the normal-Swift example binaries against the local stand-in,
 # the Embedded -Osize builds of every target and example (static and dynamic mbedTLS),
 # the examples' CLI contract (scripts/cli-contract.sh),
 # a consumer package that depends on TinyHub, the DocC documentation (scripts/docs.sh), the fuzz smoke, the demo, the memory-limit
@@ -15,6 +16,14 @@ swift test >/tmp/tinyhub-swift-test.log 2>&1 || { tail -n 200 /tmp/tinyhub-swift
 grep -E '^(✔|✘) (Suite|Test run)|recorded an issue' /tmp/tinyhub-swift-test.log || true
 tests=$(sed -nE 's/.*Test run with ([0-9]+) tests? in [0-9]+ suites? passed.*/\1/p' /tmp/tinyhub-swift-test.log | tail -n 1)
 [ -n "$tests" ] && [ "$tests" -gt 0 ] || { echo "swift test ran no test" >&2; exit 1; }
+
+echo "== normal-Swift example binaries (swift build) against the local stand-in"
+# The default build's examples must run too (README "Builds"): a happy-path run of each hub
+# example, over MQTT and HTTPS, from .build/debug.
+swift build >/tmp/tinyhub-swift-build.log 2>&1 || { tail -n 100 /tmp/tinyhub-swift-build.log; echo "swift build failed" >&2; exit 1; }
+CLI_CONTRACT_BIN=.build/debug scripts/cli-contract.sh -k test_messages_properties_and_ids \
+  -k test_messages_printed_byte_for_byte -k test_messages_received_and_completed \
+  -k test_report_is_one_patch -k test_echo_with_status_200
 
 echo "== Embedded Swift builds (-Osize)"
 scripts/build-embedded.sh
