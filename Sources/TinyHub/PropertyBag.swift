@@ -123,6 +123,9 @@ public struct PropertyBagReader {
 
     private let bag: UnsafeRawBufferPointer
     private var position = 0
+    /// Bytes of `bag` the reader has looked at while finding segments (each byte once: reading a
+    /// whole bag is linear in its length). Decoding only sees the current segment's slices.
+    private(set) var bytesScanned = 0
 
     /// A reader over `bag` (caller-owned bytes, e.g. the tail of a received topic).
     public init(_ bag: UnsafeRawBufferPointer) { self.bag = bag }
@@ -133,10 +136,19 @@ public struct PropertyBagReader {
         guard bag.count <= PropertyBagReader.maxLength else { throw .tooLong }
         while position < bag.count {
             let start = position
-            let end = Bytes.index(of: 0x26, in: bag, from: start) ?? bag.count // '&'
+            // One pass to the segment's end ('&' or the end of the bag), noting its first '='.
+            // (Searching for '=' to the end of the whole bag made reading a bag O(n^2).)
+            var end = start
+            var equals: Int?
+            while end < bag.count {
+                let byte = bag[end]
+                if byte == 0x26 { break } // '&'
+                if byte == 0x3D, equals == nil { equals = end } // '='
+                end += 1
+            }
+            bytesScanned &+= end - start + 1
             position = end + 1
             if end == start { continue }
-            let equals = Bytes.index(of: 0x3D, in: bag, from: start).flatMap { $0 < end ? $0 : nil }
             let nameEnd = equals ?? end
             guard nameEnd > start else { throw .emptyName(offset: start) }
             let rawName = Bytes.slice(bag, start..<nameEnd)

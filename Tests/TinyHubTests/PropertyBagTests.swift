@@ -104,6 +104,27 @@ func same(_ a: [(String, String?)], _ b: [(String, String?)]) -> Bool {
         #expect(throws: PropertyBagError.tooLong) { try readBag(String(repeating: "a", count: 70_000)) }
     }
 
+    /// A 64 KB bag (the longest accepted) read to the end: every property comes out, and the
+    /// reader looks at each byte once (bag length + 1 for the end of the last segment); before
+    /// the fix each segment searched for `=` to the end of the whole bag, O(n^2) in all.
+    @Test func longestBagIsReadInOnePass() throws {
+        // 32,766 bare keys `a`, then `a=b`: no `=` until the very end of the bag.
+        let bare = Array(repeating: "a", count: 32_766).joined(separator: "&") + "&a=b"
+        #expect(bare.utf8.count == 65_535)
+        let pairs = try scanBag(bare)
+        #expect(pairs.count == 32_767)
+        #expect(pairs.scanned == 65_536)
+        #expect(pairs.last == "a=b")
+        #expect(pairs.nullValues == 32_766)
+        // 13,107 pairs `k=v`, separated by `&`: 65,535 bytes.
+        let valued = Array(repeating: "k=vv", count: 13_107).joined(separator: "&")
+        #expect(valued.utf8.count == 65_534)
+        let read = try scanBag(valued)
+        #expect(read.count == 13_107)
+        #expect(read.scanned == 65_535)
+        #expect(read.nullValues == 0)
+    }
+
     /// Random bags never trap, and the reader gives what a model written from the encoding
     /// rules gives (below): the same pairs, or the same error at the same offset.
     /// Seeded: see SeededRandom.swift to replay a failure.
@@ -192,4 +213,22 @@ private func modelBag(_ bag: [UInt8], scratchSize: Int) -> Result<[(String, Stri
         pairs.append((String(decoding: name, as: UTF8.self), value.map { String(decoding: $0, as: UTF8.self) }))
     }
     return .success(pairs)
+}
+
+/// Reads all of `bag`: how many properties, how many had no value, the last one as `name=value`
+/// text, and the reader's `bytesScanned` at the end.
+private func scanBag(_ bag: String) throws -> (count: Int, nullValues: Int, last: String, scanned: Int) {
+    try withBytes(bag) { bytes in
+        var reader = PropertyBagReader(bytes)
+        var scratch = [UInt8](repeating: 0, count: 16)
+        return try scratch.withUnsafeMutableBytes { s in
+            var count = 0, nullValues = 0, last = ""
+            while let p = try reader.next(scratch: s) {
+                count += 1
+                if p.value == nil { nullValues += 1 }
+                last = text(p.name) + (p.value.map { "=" + text($0) } ?? "")
+            }
+            return (count, nullValues, last, reader.bytesScanned)
+        }
+    }
 }
