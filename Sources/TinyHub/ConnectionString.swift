@@ -19,40 +19,6 @@ public enum ConnectionStringKey: UInt8, Equatable, Sendable {
     case gatewayHostName
 }
 
-/// Why a connection string was rejected.
-public enum ConnectionStringError: Error, Equatable {
-    /// The string is empty (or only `;`).
-    case empty
-    /// The string is longer than `ConnectionString.maxLength`.
-    case tooLong(maxLength: Int)
-    /// The segment starting at byte `offset` has no `=`.
-    case missingEquals(offset: Int)
-    /// The segment starting at byte `offset` has nothing before its `=`.
-    case emptyKey(offset: Int)
-    /// A key appears twice.
-    case duplicateKey(ConnectionStringKey)
-    /// A key has an empty value.
-    case emptyValue(ConnectionStringKey)
-    /// No `HostName`.
-    case missingHostName
-    /// `HostName` has no dot, or nothing before or after its first dot.
-    case invalidHostName
-    /// No `DeviceId`.
-    case missingDeviceID
-    /// `x509` has a value other than exactly `true`.
-    case invalidX509Value
-    /// Both `x509=true` and `SharedAccessKey` are present.
-    case mixedAuthentication
-    /// Neither `SharedAccessKey` nor `x509=true` is present.
-    case missingCredentials
-    /// `SharedAccessKey` is not valid Base64.
-    case invalidSharedAccessKey
-    /// `SharedAccessKey` decodes to more than `SASToken.maxKeyLength` bytes.
-    case sharedAccessKeyTooLong
-    /// `SharedAccessSignature` (a pre-built token) is present; TinyHub signs its own tokens.
-    case sharedAccessSignatureNotSupported
-}
-
 /// A parsed IoT Hub device or module connection string
 /// (`HostName=…;DeviceId=…;SharedAccessKey=…`).
 ///
@@ -64,11 +30,12 @@ public enum ConnectionStringError: Error, Equatable {
 /// `;`, key and value at the first `=` (values may contain `=`), keys are case-sensitive,
 /// empty segments are skipped, duplicates and mixed authentication are rejected, `x509`
 /// must be exactly `true`, unknown keys are ignored but counted. No whitespace trimming.
+/// `HostName` need not contain a dot (`localhost`, an IoT Edge gateway name).
 public struct ConnectionString {
     /// Longest accepted connection string in bytes.
     public static let maxLength = 4096
 
-    /// `HostName` (always present, contains a dot).
+    /// `HostName` (always present, non-empty; a dot is not required: `localhost`, a gateway name).
     public var hostName: UnsafeRawBufferPointer
     /// `DeviceId` (always present, non-empty).
     public var deviceID: UnsafeRawBufferPointer
@@ -111,9 +78,10 @@ public struct ConnectionString {
             defer { start = end + 1 }
             if end == start { continue } // empty segment, e.g. a trailing ';'
             sawSegment = true
-            guard let equals = Bytes.index(of: 0x3D, in: text, from: start), equals < end else {
+            guard let found = Bytes.index(of: 0x3D, in: Bytes.slice(text, start..<end)) else { // '=' in this segment
                 throw .missingEquals(offset: start)
             }
+            let equals = start + found
             guard equals > start else { throw .emptyKey(offset: start) }
             let name = Bytes.slice(text, start..<equals)
             let value = Bytes.slice(text, (equals + 1)..<end)
@@ -144,9 +112,7 @@ public struct ConnectionString {
             }
         }
         guard sawSegment else { throw .empty }
-        guard let host else { throw .missingHostName }
-        // ISC splits HostName at the first '.'; hub name and suffix must both be non-empty.
-        guard let dot = Bytes.index(of: 0x2E, in: host), dot > 0, dot < host.count - 1 else { throw .invalidHostName }
+        guard let host else { throw .missingHostName } // an empty one was refused by `store`
         guard let device else { throw .missingDeviceID }
         if let x509 {
             guard Bytes.equal(x509, "true") else { throw .invalidX509Value }

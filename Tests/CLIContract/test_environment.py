@@ -28,13 +28,26 @@ class Settings(ContractTest):
                 self.assertUsageError(result, "IOTHUB_DEVICE_CONNECTION_STRING")
 
     def test_malformed_connection_string(self):
-        for text in ("garbage", "", "HostName=%s" % HOST_NAME, "HostName=%s;DeviceId=%s" % (HOST_NAME, DEVICE),
-                     "DeviceId=%s;SharedAccessKey=%s" % (DEVICE, WRONG_KEY), "HostName=;DeviceId=d;SharedAccessKey=a2V5",
-                     connection_string(SharedAccessKey="not base64!")):
+        """The line names the field and its problem."""
+        for text, problem in (
+                ("garbage", "a segment has no '='"),
+                ("HostName=%s" % HOST_NAME, "DeviceId is missing"),
+                ("HostName=%s;DeviceId=%s" % (HOST_NAME, DEVICE), "SharedAccessKey is missing"),
+                ("DeviceId=%s;SharedAccessKey=%s" % (DEVICE, WRONG_KEY), "HostName is missing"),
+                ("HostName=;DeviceId=d;SharedAccessKey=a2V5", "HostName is empty"),
+                ("HostName=h;DeviceId=d;DeviceId=e;SharedAccessKey=a2V5", "duplicate key DeviceId"),
+                ("HostName=h;DeviceId=d;x509=yes", "x509 must be exactly true"),
+                (connection_string(SharedAccessKey="not base64!"), "SharedAccessKey is not valid base64")):
             for program, *args in MQTT_RUNS[:1] + HTTPS_RUNS[:1]:
                 with self.subTest(text=text, args=args):
                     self.assertUsageError(run(program, *args, env=hub_env(IOTHUB_DEVICE_CONNECTION_STRING=text)),
-                                          "connection string")
+                                          "invalid connection string: " + problem)
+
+    def test_empty_connection_string(self):
+        for program, *args in MQTT_RUNS[:1] + HTTPS_RUNS[:1]:
+            with self.subTest(args=args):
+                self.assertUsageError(run(program, *args, env=hub_env(IOTHUB_DEVICE_CONNECTION_STRING="")),
+                                      "connection string")
 
     def test_bad_ports(self):
         for value in ("abc", "0", "65536", "-1", "", "8883x"):

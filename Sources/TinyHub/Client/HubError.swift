@@ -28,7 +28,7 @@ public enum HubError: Error {
     /// A one-line description a person can act on.
     public var summary: StaticString {
         switch self {
-        case .connectionString: return "invalid connection string: need HostName, DeviceId and SharedAccessKey (or x509=true)"
+        case .connectionString(let error): return error.summary
         case .sasToken: return "could not create a SAS token: check SharedAccessKey (Base64)"
         case .topic: return "could not build a topic: device/module ids must not contain '/', '+' or '#'"
         case .properties: return "message properties do not fit the topic buffer"

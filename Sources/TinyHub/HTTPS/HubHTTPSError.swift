@@ -110,7 +110,7 @@ public enum HubHTTPSError: Error {
     /// A one-line description a person can act on.
     public var summary: StaticString {
         switch self {
-        case .connectionString: return "invalid connection string: need HostName, DeviceId and SharedAccessKey (or x509=true)"
+        case .connectionString(let error): return error.summary
         case .sasToken: return "could not create a SAS token: check SharedAccessKey (Base64)"
         case .bufferTooSmall: return "identity buffer too small for the connection string and SAS token"
         case .request: return "request does not fit the request buffer or has bytes HTTP forbids"
