@@ -48,8 +48,8 @@ import TinyPlatform
 
     @Test func aRefusedConnectionStringIsWipedFromTheIdentityBuffer() {
         let identity = Marked(512)
-        // A valid key, but a host name without a dot: parsed in the buffer, then refused.
-        let text = "HostName=nodot;DeviceId=dev1;SharedAccessKey=\(httpsTestKey)"
+        // A valid key, but x509=true as well: parsed in the buffer, then refused.
+        let text = "HostName=hub.example;DeviceId=dev1;SharedAccessKey=\(httpsTestKey);x509=true"
         #expect(throws: HubCredentialsError.self) {
             _ = try withBytes(text) { bytes throws(HubCredentialsError) in try HubCredentials(copying: bytes, into: identity.bytes) }
         }
