@@ -4,7 +4,7 @@
 // The whole input is the connection string. Oracle: an independent reference parser written
 // here from the documented rules (split at `;`, key and value at the first `=`, empty segments
 // skipped, known keys case-sensitive, duplicates / empty values / `SharedAccessSignature`
-// refused, HostName with a dot inside, DeviceId required, `x509` exactly `true` and not mixed
+// refused, HostName present (no dot needed: localhost, gateway names), DeviceId required, `x509` exactly `true` and not mixed
 // with a key, the key strict Base64 of 1...128 bytes). Accepted strings must give exactly the
 // reference's fields as slices of the input; refused ones exactly the reference's error.
 @testable import TinyHub
@@ -80,10 +80,7 @@ func referenceParse(_ text: [UInt8]) -> Result<Reference, ConnectionStringError>
         ref.fields[key] = (equals + 1)..<end
     }
     guard sawSegment else { return .failure(.empty) }
-    guard let host = ref.fields[.hostName] else { return .failure(.missingHostName) }
-    guard let dot = text[host].firstIndex(of: 0x2E), dot > host.lowerBound, dot < host.upperBound - 1 else {
-        return .failure(.invalidHostName)
-    }
+    guard ref.fields[.hostName] != nil else { return .failure(.missingHostName) }
     guard ref.fields[.deviceID] != nil else { return .failure(.missingDeviceID) }
     if let x509 = ref.fields[.x509] {
         guard bytesEqual(text[x509], "true") else { return .failure(.invalidX509Value) }
@@ -123,7 +120,7 @@ func checkParsed(_ parsed: ConnectionString, _ ref: Reference, base: UnsafeRawPo
     check(parsed.unknownKeyCount == ref.unknownCount, "unknown key count")
     check(parsed.usesX509 == (ref.fields[.x509] != nil), "x509 flag")
     check(parsed.usesX509 == (parsed.sharedAccessKey == nil), "exactly one credential")
-    check(parsed.hostName.count >= 3 && parsed.deviceID.count > 0, "host or device too short")
+    check(parsed.hostName.count > 0 && parsed.deviceID.count > 0, "host or device too short")
     let connect = parsed.connectHostName
     check(connect.count > 0 && connect.baseAddress! >= base && connect.baseAddress! + connect.count <= base + count,
           "connect host outside the input")
