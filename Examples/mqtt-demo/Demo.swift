@@ -30,8 +30,8 @@ struct Demo {
         }
         let anchors: TrustAnchors = ProcessEnvironment.value("MQTT_CA_FILE").map { .file($0) } ?? .azureRoots
         var clientID = ProcessEnvironment.value("MQTT_CLIENT_ID") ?? "tinyhub-demo"
-        // Embedded Swift traps when a String's storage cannot be allocated: probe first (with room for growth).
-        guard Heap.canAllocate(2 * Heap.stringBytes(utf8Count: 13 + clientID.utf8.count)) else {
+        // Embedded Swift traps when a String's storage cannot be allocated: probe first.
+        guard Heap.canAllocate(Heap.stringBytes(utf8Count: 13 + clientID.utf8.count)) else {
             fail("out of memory: no room for the topic")
         }
         var topic = "tinyhub/demo/" + clientID
