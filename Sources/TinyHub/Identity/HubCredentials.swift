@@ -47,7 +47,7 @@ struct HubCredentials {
     var used: Int { free }
 
     /// Whether the token is due for renewal at wall-clock `now`.
-    func needsRenewal(now: Int64) -> Bool { !connection.usesX509 && now >= renewAt }
+    func needsRenewal(now: Int64) -> Bool { !connection.usesX509 && renewAt != .max && now >= renewAt }
 
     /// Overwrites the whole identity buffer (connection string, key, derived values, token)
     /// with zeros that the optimiser cannot drop. The credentials are unusable afterwards.
@@ -60,7 +60,9 @@ struct HubCredentials {
     /// `renewPercent` % of it (clamped to 10...95).
     mutating func renew(now: Int64, lifetime: UInt32, renewPercent: UInt32) throws(HubCredentialsError) {
         let seconds = Int64(max(lifetime, 5))
-        let newExpiry = now + seconds
+        // A clock far off either way (never set, or garbage) must not trap: clamp to the
+        // range an expiry can take.
+        let newExpiry = min(max(now, 0), Int64(UInt32.max) * 16) + seconds
         let length: Int
         let tokenSpace = UnsafeMutableRawBufferPointer(rebasing: storage[free...])
         zeroize(tokenSpace) // no tail of the previous token outlives it
@@ -74,7 +76,9 @@ struct HubCredentials {
         }
         tokenRange = free..<(free + length)
         expiry = newExpiry
-        renewAt = now + seconds * Int64(min(max(renewPercent, 10), 95)) / 100
+        // Past the clamp the clock is nonsense: renewing on every poll would not mend it.
+        renewAt = now > Int64(UInt32.max) * 16 ? Int64.max
+            : newExpiry - seconds + seconds * Int64(min(max(renewPercent, 10), 95)) / 100
     }
 }
 
