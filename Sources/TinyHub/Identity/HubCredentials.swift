@@ -56,13 +56,16 @@ struct HubCredentials {
     /// Forces a renewal before the next use (e.g. after a 401: the clock may have been fixed).
     mutating func invalidate() { renewAt = 0 }
 
+    /// 2^40 s, about the year 36,800: later wall clocks are garbage, not time.
+    static let latestPlausibleTime: Int64 = 1 << 40
+
     /// Mints a token valid for `lifetime` seconds (at least 5) from `now`, to be renewed after
     /// `renewPercent` % of it (clamped to 10...95).
     mutating func renew(now: Int64, lifetime: UInt32, renewPercent: UInt32) throws(HubCredentialsError) {
         let seconds = Int64(max(lifetime, 5))
         // A clock far off either way (never set, or garbage) must not trap: clamp to the
         // range an expiry can take.
-        let newExpiry = min(max(now, 0), Int64(UInt32.max) * 16) + seconds
+        let newExpiry = min(max(now, 0), Self.latestPlausibleTime) + seconds
         let length: Int
         let tokenSpace = UnsafeMutableRawBufferPointer(rebasing: storage[free...])
         zeroize(tokenSpace) // no tail of the previous token outlives it
@@ -77,7 +80,7 @@ struct HubCredentials {
         tokenRange = free..<(free + length)
         expiry = newExpiry
         // Past the clamp the clock is nonsense: renewing on every poll would not mend it.
-        renewAt = now > Int64(UInt32.max) * 16 ? Int64.max
+        renewAt = now > Self.latestPlausibleTime ? Int64.max
             : newExpiry - seconds + seconds * Int64(min(max(renewPercent, 10), 95)) / 100
     }
 }
