@@ -25,8 +25,8 @@ public enum ConnectionStringKey: UInt8, Equatable, Sendable {
 /// Every field is a slice of the caller's bytes: nothing is copied, and the slices are valid
 /// exactly as long as the memory passed to `parse` stays alive and unchanged.
 ///
-/// Parsing rules (the "pick" of docs/iothub-protocol.md §1, following ISC
-/// `iothub_client_core_ll.c:1457-1618` and PY `connection_string.py`): segments are split at
+/// Parsing rules (following azure-iot-sdk-c's `iothub_client_core_ll.c:1457-1618` and the
+/// Python device SDK's `connection_string.py`): segments are split at
 /// `;`, key and value at the first `=` (values may contain `=`), keys are case-sensitive,
 /// empty segments are skipped, duplicates and mixed authentication are rejected, `x509`
 /// must be exactly `true`, unknown keys are ignored but counted. No whitespace trimming.
@@ -55,7 +55,7 @@ public struct ConnectionString {
     public var firstUnknownKey: UnsafeRawBufferPointer?
 
     /// The host to open the TLS connection to: `GatewayHostName` if given, else `HostName`.
-    /// (ISC connects to the gateway but keeps `HostName` in the username and SAS `sr`.)
+    /// (azure-iot-sdk-c connects to the gateway but keeps `HostName` in the username and SAS `sr`.)
     public var connectHostName: UnsafeRawBufferPointer { gatewayHostName ?? hostName }
 
     /// Parses `text`. Throws a `ConnectionStringError` naming the first problem found.

@@ -1,5 +1,5 @@
 /// The MQTT CONNECT identity IoT Hub expects: client id and user name
-/// (SFC `az_iot_hub_client.c:22-137`, docs/iothub-protocol.md §0.1). The password is a
+/// (as Azure SDK for Embedded C builds them, `az_iot_hub_client.c:22-137`). The password is a
 /// `SASToken` (nothing for X.509).
 public enum HubMQTTIdentity {
     /// The `api-version` sent in the user name.

@@ -13,7 +13,7 @@ public enum PropertyBagError: Error, Equatable {
 }
 
 /// Well-known system property names (written as `%24.xxx` on the wire by the writer;
-/// SFC `az_iot_common.h:117-149`).
+/// Azure SDK for Embedded C `az_iot_common.h:117-149`).
 public enum SystemProperty {
     /// Message id.
     public static let messageID: StaticString = "$.mid"
@@ -40,9 +40,9 @@ public enum SystemProperty {
 }
 
 /// Writes an IoT Hub property bag (`name=value&name=value`) into a caller buffer, percent-
-/// encoding names and values itself (SFC leaves this to the caller and ISC has it off by
-/// default: un-encoded `/ : space` get connections closed, docs/iothub-protocol.md §4.1, §10.9).
-/// `$.mid` is written as `%24.mid`, as SFC and ISC do.
+/// encoding names and values itself (Azure SDK for Embedded C leaves this to the caller and
+/// azure-iot-sdk-c has it off by default; IoT Hub closes connections whose topics carry
+/// un-encoded `/ : space`). `$.mid` is written as `%24.mid`, as both C SDKs do.
 public struct PropertyBagWriter {
     private var sink: ByteSink
     private let start: Int

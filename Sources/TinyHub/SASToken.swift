@@ -17,7 +17,7 @@ public enum SASTokenError: Error, Equatable {
 }
 
 /// Shared Access Signature tokens for IoT Hub device and module identities, computed the way
-/// Azure SDK for C does (`az_iot_hub_client_sas.c:22-159`, docs/iothub-protocol.md §2.2):
+/// Azure SDK for Embedded C does (`az_iot_hub_client_sas.c:22-159`):
 ///
 /// - `sr` = urlenc(host) + `%2Fdevices%2F` + urlenc(deviceId) [+ `%2Fmodules%2F` + urlenc(moduleId)]
 /// - string-to-sign = `sr` + `\n` + decimal expiry (the *encoded* `sr`; the hub checks the literal text it receives)

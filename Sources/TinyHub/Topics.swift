@@ -2,10 +2,10 @@
 public enum HubTopic {
     /// Cloud-to-device message; `properties` is the still-encoded bag (read it with
     /// `PropertyBagReader`): everything after the first `/messages/devicebound/`
-    /// (SFC `az_iot_hub_client_c2d.c:17-50`).
+    /// (Azure SDK for Embedded C `az_iot_hub_client_c2d.c:17-50`).
     case cloudToDevice(properties: UnsafeRawBufferPointer)
     /// Twin response `$iothub/twin/res/{status}/?$rid={rid}[&$version={v}]`
-    /// (200 GET, 204 reported-patch ack, 4xx/5xx error; SFC `az_iot_hub_client_twin.c`).
+    /// (200 GET, 204 reported-patch ack, 4xx/5xx error; Azure SDK for Embedded C `az_iot_hub_client_twin.c`).
     case twinResponse(status: UInt16, requestID: UnsafeRawBufferPointer, version: Int64?)
     /// Desired-properties patch `$iothub/twin/PATCH/properties/desired/?$version={v}`.
     case twinDesiredPatch(version: Int64)
@@ -15,8 +15,9 @@ public enum HubTopic {
     case unrecognized
 }
 
-/// Builds and classifies IoT Hub MQTT topics (docs/iothub-protocol.md §4). Device and module
-/// ids are inserted raw, as SFC, ISC and PY do; ids with `/`, `+`, `#` or NUL are refused
+/// Builds and classifies IoT Hub MQTT topics (Microsoft's "Communicate with an IoT hub using
+/// the MQTT protocol"). Device and module ids are inserted raw, as Azure SDK for Embedded C,
+/// azure-iot-sdk-c and the Python device SDK do; ids with `/`, `+`, `#` or NUL are refused
 /// because they would make an illegal or ambiguous topic name.
 public enum HubTopics {
     /// Longest request id accepted by the builders.
@@ -30,7 +31,7 @@ public enum HubTopics {
 
     /// Telemetry topic `devices/{d}/messages/events/` or `devices/{d}/modules/{m}/messages/events/`
     /// followed by `properties` (an already-encoded bag, e.g. `PropertyBagWriter.bag`; no `?`,
-    /// SFC `az_iot_hub_client_telemetry.c:16-66`). Returns the topic length.
+    /// Azure SDK for Embedded C `az_iot_hub_client_telemetry.c:16-66`). Returns the topic length.
     public static func telemetry(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
                                  properties: UnsafeRawBufferPointer? = nil,
                                  into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
@@ -48,7 +49,7 @@ public enum HubTopics {
         return try finish(sink)
     }
 
-    /// C2D subscription filter `devices/{d}/messages/devicebound/#` (docs, ISC, PY form).
+    /// C2D subscription filter `devices/{d}/messages/devicebound/#` (docs, azure-iot-sdk-c, the Python device SDK form).
     public static func cloudToDeviceFilter(deviceID: UnsafeRawBufferPointer,
                                            into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkIdentifier(deviceID, inTopic: true)
@@ -82,7 +83,7 @@ public enum HubTopics {
     }
 
     /// Direct-method response topic `$iothub/methods/res/{status}/?$rid={rid}`; `status` is
-    /// the device-chosen result, printed in decimal (SFC `az_iot_hub_client_methods.c:79-117`).
+    /// the device-chosen result, printed in decimal (Azure SDK for Embedded C `az_iot_hub_client_methods.c:79-117`).
     public static func methodResponse(status: UInt16, requestID: UnsafeRawBufferPointer,
                                       into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkRequestID(requestID)

@@ -1,7 +1,7 @@
 /// How often a `HubHTTPSClient` may ask IoT Hub for cloud-to-device messages.
 ///
 /// IoT Hub asks HTTPS devices to poll no more often than every 25 minutes in production
-/// (docs/iothub-protocol.md §7). The default and the production minimum are therefore
+/// (Microsoft's IoT Hub HTTPS guidance; azure-iot-sdk-c's `MinimumPollingTime` is 1500 s). The default and the production minimum are therefore
 /// 1500 s. Faster polling exists only as the explicitly named development mode, which
 /// the client announces once through its log hook.
 ///
