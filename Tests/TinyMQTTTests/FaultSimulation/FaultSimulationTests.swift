@@ -18,17 +18,7 @@ import TinyPlatform
 ///
 /// `TINYHUB_SIM_SEED=n` replays schedule n alone; `TINYHUB_SIM_SCHEDULES=k` runs k of them.
 @Suite struct FaultSimulationTests {
-    static var schedules: [UInt64] {
-        let environment = ProcessInfo.processInfo.environment
-        if let text = environment["TINYHUB_SIM_SEED"], let seed = UInt64(text) { return [seed] }
-        let count = environment["TINYHUB_SIM_SCHEDULES"].flatMap { UInt64($0) } ?? 10_000
-        // The whole run replays from its base (printed first: a trap ends the process before
-        // any failure message): TINYHUB_SIM_BASE=<base>.
-        let base = environment["TINYHUB_SIM_BASE"].flatMap { UInt64($0) }
-            ?? UInt64(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) &* 1_000_003
-        print("fault simulation: \(count) schedules from TINYHUB_SIM_BASE=\(base)")
-        return (0..<count).map { base &+ $0 }
-    }
+    static var schedules: [UInt64] { SimulationSchedules.make(label: "fault simulation", defaultCount: 10_000, share: 1, salt: 1_000_003) }
 
     @Test func sessionSurvivesRandomFaultSchedules() throws {
         var failures: [String] = []

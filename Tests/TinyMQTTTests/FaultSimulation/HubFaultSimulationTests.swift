@@ -13,15 +13,7 @@ import TinyPlatform
 /// - once the network is calm, the client ends up subscribed and holding the twin: never
 ///   silently deaf.
 @Suite struct HubFaultSimulationTests {
-    static var schedules: [UInt64] {
-        let environment = ProcessInfo.processInfo.environment
-        if let text = environment["TINYHUB_SIM_SEED"], let seed = UInt64(text) { return [seed] }
-        let count = environment["TINYHUB_SIM_SCHEDULES"].flatMap { UInt64($0) }.map { max(1, $0 / 5) } ?? 2_000
-        let base = environment["TINYHUB_SIM_BASE"].flatMap { UInt64($0) }
-            ?? UInt64(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) &* 7_919
-        print("hub fault simulation: \(count) schedules from TINYHUB_SIM_BASE=\(base)")
-        return (0..<count).map { base &+ $0 }
-    }
+    static var schedules: [UInt64] { SimulationSchedules.make(label: "hub fault simulation", defaultCount: 2_000, share: 5, salt: 7_919) }
 
     @Test func hubClientSurvivesRandomFaultSchedules() {
         var failures: [String] = []

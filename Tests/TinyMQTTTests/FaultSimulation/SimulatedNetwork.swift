@@ -1,3 +1,4 @@
+import Foundation
 import TinyMQTT
 import TinyPlatform
 
@@ -341,5 +342,21 @@ final class SimulatedTransport: Transport {
         isOpen = false
         current = []
         currentOffset = 0
+    }
+}
+
+/// The seeds of one simulation run, from the environment: `TINYHUB_SIM_SEED=n` replays one
+/// schedule, `TINYHUB_SIM_SCHEDULES=k` sets the count (each suite runs `k / share`), and
+/// `TINYHUB_SIM_BASE=b` replays a whole run from its base, which is printed first (a trap
+/// ends the process before any failure message could name a seed).
+enum SimulationSchedules {
+    static func make(label: String, defaultCount: UInt64, share: UInt64, salt: UInt64) -> [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        if let text = environment["TINYHUB_SIM_SEED"], let seed = UInt64(text) { return [seed] }
+        let count = environment["TINYHUB_SIM_SCHEDULES"].flatMap { UInt64($0) }.map { max(1, $0 / share) } ?? defaultCount
+        let base = environment["TINYHUB_SIM_BASE"].flatMap { UInt64($0) }
+            ?? UInt64(truncatingIfNeeded: Int(Date().timeIntervalSince1970)) &* salt
+        print("\(label): \(count) schedules from TINYHUB_SIM_BASE=\(base)")
+        return (0..<count).map { base &+ $0 }
     }
 }
