@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "TinyMQTT", dependencies: ["TinyPlatform"], swiftSettings: embedded),
         .target(name: "TinyHTTP", swiftSettings: embedded),
         .target(name: "TinyWebSocket", dependencies: ["TinyPlatform", "TinyHTTP", "TinyTLS"], swiftSettings: embedded),
-        .target(name: "TinyTLS", dependencies: ["TinyPlatform", "CMbedTLS"], swiftSettings: embedded,
+        .target(name: "TinyTLS", dependencies: ["TinyPlatform", "TinyHTTP", "CMbedTLS"], swiftSettings: embedded,
                 linkerSettings: mbedTLSLinkage),
         .target(name: "TinyHub", dependencies: ["TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"],
                 swiftSettings: embedded),

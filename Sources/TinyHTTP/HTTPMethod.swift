@@ -13,6 +13,10 @@ public enum HTTPMethod: UInt8, Sendable {
     case delete
     /// PATCH
     case patch
+    /// CONNECT (RFC 9110 §9.3.6): asks an HTTP proxy for a tunnel. The request target is the
+    /// authority `host:port`; answer it with `HTTPResponseParser.reset(headRequest: true)`,
+    /// since a 2xx answer has no body: the tunnel starts right after its header block.
+    case connect
 
     /// The method token as it appears on the request line.
     public var token: StaticString {
@@ -23,6 +27,7 @@ public enum HTTPMethod: UInt8, Sendable {
         case .put: return "PUT"
         case .delete: return "DELETE"
         case .patch: return "PATCH"
+        case .connect: return "CONNECT"
         }
     }
 }

@@ -66,9 +66,12 @@ extension HTTPResponseParser {
     mutating func endStatusLine() throws(HTTPParseError) {
         let base = 4
         let n = lineLength
+        // Checked before slicing: an empty line stored nothing, and a header buffer of fewer
+        // than 4 bytes has no `base` to slice from.
+        guard n >= 9 else { throw .invalidStatusLine }
         let line = UnsafeRawBufferPointer(rebasing: headerBuffer[base..<(base + n)])
         // "HTTP/" is case-sensitive (RFC 9112 §2.3).
-        guard n >= 9, line[0] == 0x48, line[1] == 0x54, line[2] == 0x54, line[3] == 0x50, line[4] == 0x2F else {
+        guard line[0] == 0x48, line[1] == 0x54, line[2] == 0x54, line[3] == 0x50, line[4] == 0x2F else {
             throw .invalidStatusLine
         }
         guard ASCII.isDigit(line[5]), line[6] == 0x2E, ASCII.isDigit(line[7]), line[8] == ASCII.sp else {

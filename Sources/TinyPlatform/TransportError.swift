@@ -30,6 +30,15 @@ public enum TransportError: Error, Equatable {
     case notConnected
     /// Memory ran out (mbedTLS record buffers, handshake, resolver): raise the memory budget.
     case outOfMemory
+    /// The HTTP proxy answered the CONNECT request with this status instead of 2xx: 407 (it
+    /// wants credentials, or refused the ones given), 403 (the destination is not allowed),
+    /// 502/503/504 (it could not reach the destination)... Permanent (`isRefusal`): the same
+    /// request gets the same answer, so the MQTT session stops instead of reconnecting.
+    case proxyRefused(status: Int)
+    /// The HTTP proxy's answer to CONNECT is not an HTTP response, its header block is larger
+    /// than the transport's buffer for it, or the proxy sent bytes after a 2xx head before the
+    /// TLS handshake began: whatever listens there is not an HTTP proxy that TinyHub can use.
+    case proxyInvalidResponse
 
     /// Whether two errors are the same case with the same associated values.
     public static func == (lhs: TransportError, rhs: TransportError) -> Bool {
@@ -42,10 +51,22 @@ public enum TransportError: Error, Equatable {
             return true
         case let (.io(a), .io(b)): return a == b
         case let (.tls(a), .tls(b)): return a == b
+        case (.proxyInvalidResponse, .proxyInvalidResponse): return true
+        case let (.proxyRefused(a), .proxyRefused(b)): return a == b
         case let (.invalidConfiguration(a), .invalidConfiguration(b)):
             return a.utf8CodeUnitCount == b.utf8CodeUnitCount && a.utf8Start == b.utf8Start
         default: return false
         }
+    }
+
+    /// Whether the other side refused (the HTTP proxy answered CONNECT with a status other than
+    /// 2xx): the same settings get the same answer, so retrying cannot help. The MQTT session
+    /// stops on it like on a permanent CONNACK refusal; the HTTPS client's error is not transient.
+    /// A proxy that cannot be reached is not a refusal: that is `connectionRefused`, `dnsFailure`,
+    /// `networkUnreachable` or `timeout`, as for a host that cannot be reached.
+    public var isRefusal: Bool {
+        if case .proxyRefused = self { return true }
+        return false
     }
 
     /// A short description for logs and example programs.
@@ -65,6 +86,14 @@ public enum TransportError: Error, Equatable {
         case .invalidConfiguration(let why): return why
         case .notConnected: return "not connected"
         case .outOfMemory: return "out of memory: the TLS session (about 64 KB of heap) does not fit"
+        case .proxyRefused(let status):
+            switch status {
+            case 407: return "the HTTP proxy refused the tunnel: 407 proxy authentication required (credentials missing or wrong)"
+            case 403: return "the HTTP proxy refused the tunnel: 403 forbidden (destination or port not allowed)"
+            case 502, 503, 504: return "the HTTP proxy refused the tunnel: it could not reach the destination (502/503/504)"
+            default: return "the HTTP proxy refused the tunnel (CONNECT answered with a status other than 2xx)"
+            }
+        case .proxyInvalidResponse: return "the HTTP proxy's answer to CONNECT is not a usable HTTP response: is it an HTTP proxy?"
         }
     }
 }

@@ -29,12 +29,17 @@ public struct TLSConfiguration {
     public var trustAnchors: TrustAnchors
     /// Optional client certificate for X.509 authentication.
     public var clientIdentity: ClientIdentity?
+    /// Optional HTTP proxy: the TCP connection goes to it, and TLS to `host` runs through the
+    /// tunnel it opens (`CONNECT host:port`). SNI and verification stay for `host`.
+    public var proxy: ProxyConfiguration?
 
-    /// A configuration for `host:port` trusting `trustAnchors`.
-    public init(host: String, port: UInt16, trustAnchors: TrustAnchors = .azureRoots, clientIdentity: ClientIdentity? = nil) {
+    /// A configuration for `host:port` trusting `trustAnchors`, directly or through `proxy`.
+    public init(host: String, port: UInt16, trustAnchors: TrustAnchors = .azureRoots, clientIdentity: ClientIdentity? = nil,
+                proxy: ProxyConfiguration? = nil) {
         self.host = host
         self.port = port
         self.trustAnchors = trustAnchors
         self.clientIdentity = clientIdentity
+        self.proxy = proxy
     }
 }

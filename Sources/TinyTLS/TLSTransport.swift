@@ -12,6 +12,8 @@ import TinyPlatform
 /// - Each `send` is written with one `mbedtls_ssl_write` per 16 KB, so an MQTT packet or
 ///   HTTP request leaves as one TLS record.
 /// - `close` sends close_notify before closing the socket.
+/// - With `TLSConfiguration.proxy`, the TCP connection goes to the HTTP proxy, which is asked
+///   for a tunnel to `host:port` (`CONNECT`, see `ProxyConfiguration`) before the handshake.
 ///
 /// All mbedTLS memory is allocated at init and by the handshake (record buffers); none per message.
 public final class TLSTransport: Transport {
@@ -20,6 +22,8 @@ public final class TLSTransport: Transport {
     private var established = false
     /// Whether mbedtls_ssl_setup succeeded (before that, the SSL context must not be reset).
     private var ready = false
+    /// The CONNECT exchange, when the configuration names a proxy.
+    private var tunnel: ProxyTunnel? = nil
 
     /// Heap bytes of the three objects a transport is made of (this one, its `TCPTransport`
     /// and its `MbedTLSContexts`; about 170 today): an upper bound, checked by a test.
@@ -36,7 +40,8 @@ public final class TLSTransport: Transport {
 
     /// The objects are created before any other allocation, so the probe above covers them.
     private init(checked configuration: TLSConfiguration) throws(TransportError) {
-        tcp = TCPTransport(host: configuration.host, port: configuration.port)
+        // Through a proxy, TCP goes to the proxy; the name TLS checks stays the destination's.
+        tcp = TCPTransport(host: configuration.proxy?.host ?? configuration.host, port: configuration.proxy?.port ?? configuration.port)
         contexts = MbedTLSContexts()
         guard contexts.allocated else { throw .outOfMemory }
         tp_errno_clear()
@@ -76,9 +81,16 @@ public final class TLSTransport: Transport {
         let hostResult = configuration.host.withCString { mbedtls_ssl_set_hostname(contexts.ssl, $0) }
         guard hostResult == 0 else { throw .invalidConfiguration("host name rejected by mbedTLS (too long?)") }
         mbedtls_ssl_set_bio(contexts.ssl, contexts.bio, BIOCallbacks.send, nil, BIOCallbacks.receive)
+        // Last: nothing after it throws, so the tunnel's buffer is always released by deinit.
+        if let proxy = configuration.proxy {
+            tunnel = try ProxyTunnel(destination: configuration.host, port: configuration.port, proxy: proxy)
+        }
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        tunnel?.release()
+    }
 
     /// Whether the TLS handshake completed and the connection has not been closed since.
     public var isOpen: Bool { established }
@@ -86,14 +98,22 @@ public final class TLSTransport: Transport {
     /// Verification flags (`MBEDTLS_X509_BADCERT_*`) of the last handshake, for diagnostics.
     public private(set) var lastVerificationFlags: UInt32 = 0
 
-    /// TCP connect (DNS lookup included) and TLS handshake within one deadline `timeoutMs`
-    /// from now: the handshake gets what the connect left, and every socket wait in it gets
-    /// only what is left of the whole. Throws `.timeout` when the deadline passes.
+    /// TCP connect (DNS lookup included), the proxy's tunnel if one is configured, and the TLS
+    /// handshake within one deadline `timeoutMs` from now: each step gets what the ones before
+    /// it left, and every socket wait only what is left of the whole. Throws `.timeout` when the
+    /// deadline passes; through a proxy also `proxyRefused(status)` and `proxyInvalidResponse`
+    /// (a proxy that cannot be reached fails like a host that cannot: `connectionRefused`...).
     public func open(timeoutMs: Int32) throws(TransportError) {
         close()
         let deadline = tp_deadline_after(max(0, timeoutMs))
         try tcp.open(timeoutMs: max(0, timeoutMs))
         guard tp_remaining_ms(deadline) > 0 else { abort(); throw .timeout }
+        if let tunnel {
+            do throws(TransportError) { try tunnel.open(descriptor: tcp.descriptor, deadline: deadline) } catch {
+                abort()
+                throw error
+            }
+        }
         contexts.bio.pointee.descriptor = tcp.descriptor
         contexts.bio.pointee.deadlineMs = deadline
         tp_errno_clear()

@@ -137,6 +137,16 @@ func hostileInputByteFeeds(c: Hostile) {
     #expect(parseError { () throws(HTTPParseError) in _ = try tiny.feed(head) } == .headerBlockTooLarge)
 }
 
+/// An empty status line stores nothing: with a header buffer of fewer than 4 bytes it once
+/// trapped (the line was sliced at offset 4 before its length was checked).
+@Test(arguments: [0, 1, 2, 3, 4, 16])
+func emptyStatusLineWithATinyHeaderBuffer(size: Int) {
+    for line in ["\r\n", "\n"] {
+        let f = Fixture(headerSize: size)
+        #expect(parseError { () throws(HTTPParseError) in _ = try f.feed(line) } == .invalidStatusLine, "\(size) bytes")
+    }
+}
+
 @Test func tooManyHeaders() {
     let three = head + "A: 1\r\nB: 2\r\nC: 3\r\nContent-Length: 0\r\n\r\n"
     let f = Fixture(maxHeaderCount: 4)

@@ -69,14 +69,14 @@ private let host = Bytes("hub.azure-devices.net")
         + "Authorization: SharedAccessSignature sig=abc\r\nContent-Length: 1234\r\n\r\n")
 }
 
-@Test(arguments: [HTTPMethod.get, .head, .post, .put, .delete, .patch])
+@Test(arguments: [HTTPMethod.get, .head, .post, .put, .delete, .patch, .connect])
 func methodTokens(method: HTTPMethod) throws {
     let out = try request { (w) throws(HTTPEncodeError) in
         try Bytes("/p").with { (p) throws(HTTPEncodeError) in try Bytes("h").with { (h) throws(HTTPEncodeError) in
             try w.start(method: method, path: p, host: h) } }
         return try w.finish()
     }
-    let expected = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"][[HTTPMethod.get, .head, .post, .put, .delete, .patch]
+    let expected = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "CONNECT"][[HTTPMethod.get, .head, .post, .put, .delete, .patch, .connect]
         .firstIndex(of: method)!]
     #expect(out == expected + " /p HTTP/1.1\r\nHost: h\r\n\r\n")
 }

@@ -91,10 +91,12 @@ public enum HubHTTPSError: Error {
         }
     }
 
-    /// Whether the same request may succeed later (throttling, 5xx, network trouble).
+    /// Whether the same request may succeed later (throttling, 5xx, network trouble; not an
+    /// HTTP proxy that refused the tunnel, `TransportError.isRefusal`).
     public var isTransient: Bool {
         switch self {
-        case .throttled, .serviceUnavailable, .serverError, .transport, .backingOff, .pollTooSoon, .clockAdjusted: return true
+        case .throttled, .serviceUnavailable, .serverError, .backingOff, .pollTooSoon, .clockAdjusted: return true
+        case .transport(let error): return !error.isRefusal // a proxy that refused the tunnel refuses again
         default: return false
         }
     }

@@ -43,6 +43,16 @@ public enum MQTTError: Error {
     /// Too many SUBSCRIBE/UNSUBSCRIBE requests await their acknowledgement.
     case tooManyPendingRequests
 
+    /// Whether retrying cannot help and the session stops (`poll` throws it): a permanent CONNACK
+    /// refusal, or a transport refusal (`TransportError.isRefusal`: the HTTP proxy refused the tunnel).
+    public var isPermanentRefusal: Bool {
+        switch self {
+        case .connectionRefused(let code): return code.isPermanent
+        case .transport(let error): return error.isRefusal
+        default: return false
+        }
+    }
+
     /// A one-line description a person can act on.
     public var summary: StaticString {
         switch self {

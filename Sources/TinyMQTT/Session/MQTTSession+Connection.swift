@@ -5,7 +5,8 @@ extension MQTTSession {
     /// Connects with `options` (kept for automatic reconnects: their bytes must stay valid),
     /// waits for the CONNACK, then resends unacknowledged QoS 1 messages with DUP set.
     /// Returns the CONNACK's session-present flag. Throws on any failure; a permanent
-    /// refusal (bad credentials...) stops the session until `connect` is called again.
+    /// refusal (bad credentials, a proxy that refuses the tunnel...) stops the session until
+    /// `connect` or `start` is called again.
     @discardableResult
     public func connect(_ options: MQTTConnectOptions) throws(MQTTError) -> Bool {
         self.options = options
@@ -14,7 +15,8 @@ extension MQTTSession {
 
     /// Connects from the next `poll` instead of now: a failed attempt (refused TCP, timeout,
     /// CONNACK 3...) is reported as `.connectionLost` and retried with the backoff, like a
-    /// lost connection; only a permanent refusal ends the session (thrown from `poll`).
+    /// lost connection; only a permanent refusal ends the session (thrown from `poll`): a
+    /// CONNACK code that retrying cannot fix, or the HTTP proxy refusing the tunnel.
     /// Watch `failingSinceMs` to give up after a budget of your choice.
     ///
     /// - Parameter options: the CONNECT fields, kept for every later reconnect (their
@@ -70,6 +72,7 @@ extension MQTTSession {
             return sessionPresent
         } catch {
             if failingSinceMs == nil { failingSinceMs = attemptStartMs }
+            if error.isPermanentRefusal { state = .stopped(error) }
             throw error
         }
     }
@@ -129,8 +132,7 @@ extension MQTTSession {
             let returnCode = MQTTConnectReturnCode(rawValue: code) ?? .notAuthorized
             guard returnCode == .accepted else {
                 dropConnection()
-                if returnCode.isPermanent { state = .stopped(returnCode) }
-                throw .connectionRefused(returnCode)
+                throw .connectionRefused(returnCode) // a permanent code stops the session (establish)
             }
             return sessionPresent
         }

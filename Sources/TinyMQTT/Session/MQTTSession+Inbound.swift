@@ -6,7 +6,7 @@ extension MQTTSession {
     /// keeps the connection alive, times out requests, and reconnects after a loss
     /// (waiting out the backoff). Returns early once it has reported at least one event.
     /// Throws only when the session cannot continue: never connected / disconnected by
-    /// the app (`notConnected`) or a permanent CONNACK refusal on reconnect.
+    /// the app (`notConnected`) or a permanent refusal on reconnect (`isPermanentRefusal`).
     public func poll(timeoutMs: UInt32, _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
         let deadline = ClockArithmetic.adding(UInt64(timeoutMs), to: platform.monotonicMs())
         var reported = false
@@ -20,8 +20,8 @@ extension MQTTSession {
             switch state {
             case .idle:
                 throw .notConnected
-            case .stopped(let code):
-                throw .connectionRefused(code)
+            case .stopped(let error):
+                throw error
             case .waitingToReconnect(let at):
                 if now < at {
                     if reported || now >= deadline { return }
@@ -32,7 +32,7 @@ extension MQTTSession {
                     let sessionPresent = try establish()
                     handler(.connected(sessionPresent: sessionPresent))
                 } catch {
-                    if case .connectionRefused(let code) = error, code.isPermanent { throw error }
+                    if error.isPermanentRefusal { throw error }
                     connectionLost(error, handler)
                 }
                 reported = true

@@ -12,7 +12,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
         case idle                        // never connected, or disconnected by the app
         case connected
         case waitingToReconnect(atMs: UInt64)
-        case stopped(MQTTConnectReturnCode) // permanent refusal: no retries
+        case stopped(MQTTError) // permanent refusal (CONNACK or the proxy): no retries
     }
 
     struct PendingAck {
@@ -65,7 +65,14 @@ public final class MQTTSession<T: Transport, P: Platform> {
 
     /// Whether a permanent CONNACK refusal stopped the session.
     public var refusal: MQTTConnectReturnCode? {
-        if case .stopped(let code) = state { return code }
+        if case .stopped(.connectionRefused(let code)) = state { return code }
+        return nil
+    }
+
+    /// The permanent refusal that stopped the session (a CONNACK code, or the proxy's answer
+    /// `.transport(.proxyRefused(status))`), or nil while it may go on.
+    public var stoppedBy: MQTTError? {
+        if case .stopped(let error) = state { return error }
         return nil
     }
 

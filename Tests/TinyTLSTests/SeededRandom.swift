@@ -1,0 +1,1 @@
+../TinyHubTests/SeededRandom.swift
