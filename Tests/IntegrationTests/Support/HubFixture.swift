@@ -32,12 +32,13 @@ final class HubFixture {
     ///   - key: the SAS key in the connection string; nil = `x509=true` (pass `identity`).
     ///   - identity: the TLS client certificate, if any.
     init(port: UInt16, trust: String, deviceID: String = "dev1", moduleID: String? = nil, key: String? = HubFixture.key,
-         identity: ClientIdentity? = nil, options: HubOptions = HubOptions(), receive: Int = 4_096) throws {
+         identity: ClientIdentity? = nil, options: HubOptions = HubOptions(), receive: Int = 4_096,
+         proxy: ProxyConfiguration? = nil) throws {
         var text = "HostName=\(IoTHubGate.hostName);GatewayHostName=localhost;DeviceId=\(deviceID)"
         text += key.map { ";SharedAccessKey=\($0)" } ?? ";x509=true"
         if let moduleID { text += ";ModuleId=\(moduleID)" }
         let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(trust),
-                                                          clientIdentity: identity))
+                                                          clientIdentity: identity, proxy: proxy))
         let buffers = HubBuffers.allocate(maxMessage: 2_048, receive: receive, window: 16)!
         let platform = self.platform
         self.buffers = buffers
@@ -50,9 +51,9 @@ final class HubFixture {
     /// A client of `gate` (directly, or through a proxy listening on `port`).
     convenience init(gate: IoTHubGate, port: UInt16? = nil, deviceID: String = "dev1", moduleID: String? = nil,
                      key: String? = HubFixture.key, identity: ClientIdentity? = nil, options: HubOptions = HubOptions(),
-                     receive: Int = 4_096) throws {
+                     receive: Int = 4_096, proxy: ProxyConfiguration? = nil) throws {
         try self.init(port: port ?? gate.port, trust: gate.trust, deviceID: deviceID, moduleID: moduleID, key: key,
-                      identity: identity, options: options, receive: receive)
+                      identity: identity, options: options, receive: receive, proxy: proxy)
     }
 
     deinit {
