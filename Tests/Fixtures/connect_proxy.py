@@ -157,20 +157,14 @@ def handle(proxy, sock, number):
             proxy.log(record)
             sock.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\x00\x01\x02\xff\xfe binary \x16\x03\x03\x00\x02\x02\x28")
             return
-        if args.mode == "oversize":
+        if args.mode in ("oversize", "early"):
             proxy.log(record)
-            sock.sendall(b"HTTP/1.1 200 Connection established\r\n"
-                         + b"".join(b"X-Pad-%03d: %s\r\n" % (i, b"p" * 100) for i in range(150)) + b"\r\n")
-            sock.settimeout(5)
-            try:
-                sock.recv(1)
-            except OSError:
-                pass
-            return
-        if args.mode == "early":
-            proxy.log(record)
-            sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\nearly bytes the destination never sent")
-            sock.settimeout(5)
+            if args.mode == "oversize":
+                sock.sendall(b"HTTP/1.1 200 Connection established\r\n"
+                             + b"".join(b"X-Pad-%03d: %s\r\n" % (i, b"p" * 100) for i in range(150)) + b"\r\n")
+            else:
+                sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\nearly bytes the destination never sent")
+            sock.settimeout(5)  # then wait for the client to give up
             try:
                 sock.recv(1)
             except OSError:
