@@ -9,6 +9,7 @@ import TinyTLS
 /// `IOTHUB_SAS_TTL_S` (SAS lifetime, default 3600), `IOTHUB_CONNECT_RETRY_S` (how long a streak of
 /// failed connection attempts may last before the example gives up, default 60). Optional X.509 device identity:
 /// `IOTHUB_DEVICE_CERT_FILE` + `IOTHUB_DEVICE_KEY_FILE` (with `x509=true` in the connection string).
+/// An HTTP proxy for every connection: `IOTHUB_PROXY` and its credentials (`ExampleProxy`).
 public struct ExampleEnvironment {
     /// The device connection string.
     public var connectionString: String
@@ -81,7 +82,8 @@ public struct ExampleEnvironment {
         let anchors = trustAnchors, port = httpsPort
         client.enableClockCheck { connection in
             let host = String(decoding: connection.connectHostName, as: UTF8.self)
-            guard let transport = try? TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: anchors)),
+            guard let transport = try? TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: anchors,
+                                                                     proxy: ExampleProxy.configuration())),
                   let check = HubClockCheck(transport: transport) else { return nil }
             return check.hubTime(for: connection)
         }
@@ -105,7 +107,8 @@ extension ExampleEnvironment {
         }
         do throws(TransportError) {
             return try TLSTransport(TLSConfiguration(host: String(decoding: parsed.connectHostName, as: UTF8.self),
-                                                     port: port, trustAnchors: trustAnchors, clientIdentity: clientIdentity))
+                                                     port: port, trustAnchors: trustAnchors, clientIdentity: clientIdentity,
+                                                     proxy: ExampleProxy.configuration()))
         } catch {
             ExampleOutput.fail("TLS setup failed: ", error.summary)
         }
@@ -136,6 +139,7 @@ extension ExampleEnvironment {
 
 /// Exits with one clear stderr line for an HTTPS failure (code 2 for authentication failures).
 public func failHTTPS(_ prefix: StaticString, _ error: HubHTTPSError) -> Never {
+    if case .transport(let transport) = error { ExampleProxy.exitIfProxyFailure(transport) }
     ExampleOutput.fail(prefix, error.summary, code: error.isAuthenticationFailure ? 2 : 1)
 }
 
@@ -185,11 +189,13 @@ public func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeou
         try client.poll(timeoutMs: timeoutMs) { event in
             if case .connectionLost(let error) = event {
                 ConnectionBudget.lastFailure = error.summary
+                ExampleProxy.exitIfProxyFailure(error)
                 if ConnectionBudget.isPermanent(error) { ExampleOutput.fail("hub connection failed: ", error.summary) }
             }
             handler(event)
         }
     } catch {
+        if case .mqtt(let mqtt) = error { ExampleProxy.exitIfProxyFailure(mqtt) }
         ExampleOutput.fail("hub connection failed: ", error.summary, code: error.isAuthenticationFailure ? 2 : 1)
     }
     if let since = client.failingSinceMs, ConnectionBudget.elapsed(since: since) >= ConnectionBudget.retryMs {
@@ -222,7 +228,8 @@ enum ConnectionBudget {
     /// Transport failures a retry cannot mend: certificates, memory, configuration.
     static func isPermanent(_ error: TransportError) -> Bool {
         switch error {
-        case .untrustedCertificate, .hostnameMismatch, .certificateExpired, .outOfMemory, .invalidConfiguration: return true
+        case .untrustedCertificate, .hostnameMismatch, .certificateExpired, .outOfMemory, .invalidConfiguration,
+             .proxyRefused, .proxyInvalidResponse: return true
         default: return false
         }
     }
