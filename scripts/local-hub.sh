@@ -32,6 +32,7 @@
 set -euo pipefail
 HUB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HUB_SCRIPTS/local-broker.sh"
+source "$HUB_SCRIPTS/standin-lib.sh"
 
 HUB_DIR=$BROKER_DIR
 HUB_DEVICE=demo-device
@@ -47,32 +48,16 @@ HUB_PIDS=()
 HUB_X509_DEVICE=demo-x509-device
 HUB_X509_CERT=$HUB_DIR/$HUB_X509_DEVICE.pem
 HUB_X509_KEY=$HUB_DIR/$HUB_X509_DEVICE.key
-(
-  cd "$HUB_DIR"
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -subj "/CN=$HUB_X509_DEVICE" \
-    -keyout "$HUB_X509_KEY" -out x509-device.csr >/dev/null 2>&1
-  printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' > x509-device.ext
-  openssl x509 -req -in x509-device.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
-    -extfile x509-device.ext -out "$HUB_X509_CERT" >/dev/null 2>&1
-)
+standin_device_certificate "$HUB_X509_DEVICE"
 HUB_X509_CONNECTION_STRING="HostName=$HUB_HOST;GatewayHostName=localhost;DeviceId=$HUB_X509_DEVICE;x509=true"
 
 # The IoT Hub gate: the device-facing MQTT side.
 HUB_GATE_LOG=$HUB_DIR/gate.jsonl
 # shellcheck disable=SC2086  # HUB_GATE_ARGS is a list of words on purpose
-python3 "$HUB_SCRIPTS/../Tests/Fixtures/iothub_mqtt_gate.py" --cert "$HUB_DIR/server.pem" --key "$HUB_DIR/server.key" \
-  --client-ca "$HUB_CA" --host "$HUB_HOST" --device "$HUB_DEVICE=$HUB_KEY" --x509-device "$HUB_X509_DEVICE" \
-  --broker-port "$BROKER_PLAIN_PORT" --log "$HUB_GATE_LOG" --exit-with-parent ${HUB_GATE_ARGS:-} \
-  >"$HUB_DIR/gate.out" 2>"$HUB_DIR/gate.err" </dev/null &
-HUB_PIDS+=($!)
-HUB_MQTT_PORT=
-for _ in $(seq 1 100); do
-  [ "$(wc -l <"$HUB_DIR/gate.out" 2>/dev/null || echo 0)" -ge 2 ] && break
-  sleep 0.05
-done
-HUB_MQTT_PORT=$(sed -n 1p "$HUB_DIR/gate.out" 2>/dev/null || true)
-HUB_GATE_CONTROL_PORT=$(sed -n 2p "$HUB_DIR/gate.out" 2>/dev/null || true)
-[ -n "$HUB_GATE_CONTROL_PORT" ] || { echo "local-hub: the IoT Hub gate did not start" >&2; cat "$HUB_DIR/gate.err" >&2; exit 1; }
+standin_gate gate "$HUB_HOST" --device "$HUB_DEVICE=$HUB_KEY" --x509-device "$HUB_X509_DEVICE" --log "$HUB_GATE_LOG" \
+  ${HUB_GATE_ARGS:-}
+HUB_MQTT_PORT=$(standin_line gate 1)
+HUB_GATE_CONTROL_PORT=$(standin_line gate 2)
 
 # Twin responder.
 "$HUB_SCRIPTS/hub-service-standin.sh" localhost "$BROKER_PORT" "$BROKER_CA" "$HUB_DIR/standin.log" &
@@ -85,16 +70,8 @@ done
 grep -q tinyhub-probe "$HUB_DIR/standin.log" || { echo "local-hub: the twin responder did not start" >&2; exit 1; }
 
 # HTTPS device API.
-python3 "$HUB_SCRIPTS/../Tests/Fixtures/iothub_https_fixture.py" --cert "$HUB_DIR/server.pem" --key "$HUB_DIR/server.key" \
-  --host "$HUB_HOST" --device "$HUB_DEVICE" --device-key "$HUB_KEY" >"$HUB_DIR/https.out" 2>"$HUB_DIR/https.log" </dev/null &
-HUB_PIDS+=($!)
-HUB_HTTPS_PORT=
-for _ in $(seq 1 100); do
-  HUB_HTTPS_PORT=$(head -n1 "$HUB_DIR/https.out" 2>/dev/null || true)
-  [ -n "$HUB_HTTPS_PORT" ] && break
-  sleep 0.05
-done
-[ -n "$HUB_HTTPS_PORT" ] || { echo "local-hub: the HTTPS fixture did not start" >&2; cat "$HUB_DIR/https.log" >&2; exit 1; }
+standin_https https "$HUB_HOST" "$HUB_DEVICE" "$HUB_KEY"
+HUB_HTTPS_PORT=$(standin_line https 1)
 
 HUB_ENV=(IOTHUB_DEVICE_CONNECTION_STRING="$HUB_CONNECTION_STRING" IOTHUB_TRUSTED_CA_FILE="$HUB_CA"
          IOTHUB_MQTT_PORT="$HUB_MQTT_PORT" IOTHUB_HTTPS_PORT="$HUB_HTTPS_PORT")
