@@ -300,6 +300,52 @@ int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err) {
     return (int64_t)done;
 }
 
+// --- Files for the outbox: positional reads and writes, and a data sync -----------------
+
+int32_t tp_file_open(const char *path, uint64_t size, int32_t *err) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) { if (err) *err = errno; return TP_ERR_IO; }
+    struct stat st;
+    if (fstat(fd, &st) != 0) { if (err) *err = errno; close(fd); return TP_ERR_IO; }
+    if (!S_ISREG(st.st_mode)) { if (err) *err = EINVAL; close(fd); return TP_ERR_IO; }  // a directory, a device...
+    if ((uint64_t)st.st_size < size && ftruncate(fd, (off_t)size) != 0) {
+        if (err) *err = errno;
+        close(fd);
+        return TP_ERR_IO;
+    }
+    return fd;
+}
+
+int tp_file_read(int32_t fd, uint64_t offset, void *buf, size_t len, int32_t *err) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(offset + done));
+        if (n < 0) { if (errno == EINTR) continue; if (err) *err = errno; return TP_ERR_IO; }
+        if (n == 0) { memset((char *)buf + done, 0, len - done); break; }  // past the end: zeros
+        done += (size_t)n;
+    }
+    return TP_OK;
+}
+
+int tp_file_write(int32_t fd, uint64_t offset, const void *buf, size_t len, int32_t *err) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pwrite(fd, (const char *)buf + done, len - done, (off_t)(offset + done));
+        if (n < 0) { if (errno == EINTR) continue; if (err) *err = errno; return TP_ERR_IO; }
+        done += (size_t)n;
+    }
+    return TP_OK;
+}
+
+int tp_file_sync(int32_t fd, int32_t *err) {
+    while (fdatasync(fd) != 0) {
+        if (errno == EINTR) continue;
+        if (err) *err = errno;
+        return TP_ERR_IO;
+    }
+    return TP_OK;
+}
+
 const char *tp_strerror(int32_t err) { const char *s = strerror(err); return s ? s : "unknown error"; }
 
 void tp_errno_clear(void) { errno = 0; }

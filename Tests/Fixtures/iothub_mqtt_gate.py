@@ -71,6 +71,8 @@ Control port (127.0.0.1, one JSON object per line in, one JSON line out):
   {"refuse": N, "code": C}   answer the next N CONNECTs with CONNACK C (default 3), reason injected
   {"clock_offset_s": S}      move the gate's clock
   {"kick": true}             close every device connection (reason kicked)
+  {"hold_acks": B}           while true, PUBACKs from the broker are not passed on to devices (recorded
+                             as puback with held true): the hub got the message, the device never hears so
   {"stats": true}            {"connections", "accepted", "refused", "active"}
 """
 import argparse
@@ -292,6 +294,7 @@ class Hub:
         self.clock_offset = args.clock_offset_s
         self.refuse_left = args.refuse_next
         self.refuse_code = args.refuse_code
+        self.hold_acks = False
         self.seq = 0
         self.connections = 0
         self.accepted = 0
@@ -507,8 +510,7 @@ class Connection:
                     self.record("close", reason="broker-closed")
                     return
                 if data:
-                    self.to_client += data
-                    self.log_down(data)
+                    self.to_client += self.log_down(data)
             if self.tls in ready_w and self.to_client:
                 try:
                     sent = self.tls.send(self.to_client)
@@ -763,10 +765,20 @@ class Connection:
     # -- hub -> device (recorded only) --------------------------------------------------------
 
     def log_down(self, data):
+        """Records what the broker sends the device; returns the bytes to pass on: whole packets,
+        all of them except PUBACKs while acks are held (everything once the stream cannot be parsed)."""
         if self.down_broken:
-            return
+            return data
+        unforwarded = bytes(self.down_reader.buffer) + data
         try:
-            for first, body, raw in self.down_reader.feed(data):
+            packets = self.down_reader.feed(data)
+        except Violation as error:
+            self.down_broken = True
+            self.record("down-parse-error", detail=str(error))
+            return unforwarded
+        forward = bytearray()
+        for index, (first, body, raw) in enumerate(packets):
+            try:
                 kind, flags = first >> 4, first & 0x0F
                 if kind == 2:
                     self.record("connack", dir="down", session_present=bool(body[0] & 1), code=body[1])
@@ -781,10 +793,16 @@ class Connection:
                 elif kind == 9:
                     self.record("suback", dir="down", packet_id=read_u16(body, 0)[0], granted=list(body[2:]))
                 elif kind == 4:
+                    if self.hub.hold_acks:
+                        self.record("puback", dir="down", packet_id=read_u16(body, 0)[0], held=True)
+                        continue
                     self.record("puback", dir="down", packet_id=read_u16(body, 0)[0])
-        except (Violation, IndexError) as error:
-            self.down_broken = True
-            self.record("down-parse-error", detail=str(error))
+            except (Violation, IndexError) as error:
+                self.down_broken = True
+                self.record("down-parse-error", detail=str(error))
+                return bytes(forward) + b"".join(packet[2] for packet in packets[index:]) + bytes(self.down_reader.buffer)
+            forward += raw
+        return bytes(forward)
 
 
 def control_server(hub, listener):
@@ -800,6 +818,8 @@ def control_server(hub, listener):
                             hub.refuse_code = int(command.get("code", 3))
                         if "clock_offset_s" in command:
                             hub.clock_offset = float(command["clock_offset_s"])
+                        if "hold_acks" in command:
+                            hub.hold_acks = bool(command["hold_acks"])
                         if command.get("kick"):
                             for connection in hub.active:
                                 connection.kicked = True

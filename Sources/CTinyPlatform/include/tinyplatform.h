@@ -93,6 +93,22 @@ const char *tp_getenv(const char *name);
 /// when it cannot be read, or TP_ERR_TOO_LARGE when the file is larger than cap.
 int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err);
 
+/// Opens (creating it if missing, mode 0600) a file for reading and writing at any offset and
+/// makes it at least `size` bytes long (new bytes read as zeros). Returns the descriptor (>= 0)
+/// or TP_ERR_IO with errno in *err.
+int32_t tp_file_open(const char *path, uint64_t size, int32_t *err);
+
+/// Reads exactly len bytes at offset (retrying short reads; bytes past the end of the file read as
+/// zeros). Returns TP_OK or TP_ERR_IO with errno in *err.
+int tp_file_read(int32_t fd, uint64_t offset, void *buf, size_t len, int32_t *err);
+
+/// Writes exactly len bytes at offset (retrying short writes). Returns TP_OK or TP_ERR_IO.
+int tp_file_write(int32_t fd, uint64_t offset, const void *buf, size_t len, int32_t *err);
+
+/// Waits until the file's data written so far is on the storage device (fdatasync).
+/// Returns TP_OK or TP_ERR_IO.
+int tp_file_sync(int32_t fd, int32_t *err);
+
 /// 1 when path names a regular file (after following links), 0 otherwise (missing, a
 /// directory, a device...).
 int32_t tp_is_regular_file(const char *path);

@@ -49,15 +49,21 @@ extension HubClient {
     public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
                               qos: MQTTQoS = .atLeastOnce) throws(HubError) -> UInt16 {
-        let size = payload.count + system.byteCount + properties.reduce(0) { $0 + $1.name.count + $1.value.count }
-        guard size <= HubLimits.maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes) }
-
-        let prefix: Int
+        let end = try writeTelemetryTopic(payloadCount: payload.count, system: system, properties: properties).end
         do {
-            prefix = try HubTopics.telemetry(deviceID: connection.deviceID, moduleID: connection.moduleID, into: topicBuffer)
+            return try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<end]), payload: payload, qos: qos)
         } catch {
-            throw .topic(error)
+            throw .mqtt(error)
         }
+    }
+
+    /// Writes the telemetry topic with its property bag into the topic buffer after checking the
+    /// hub's size limit; returns where the bag starts (after `…/messages/events/`) and ends.
+    func writeTelemetryTopic(payloadCount: Int, system: TelemetrySystemProperties,
+                             properties: UnsafeBufferPointer<MessageProperty>) throws(HubError) -> (bagStart: Int, end: Int) {
+        let size = payloadCount + system.byteCount + properties.reduce(0) { $0 + $1.name.count + $1.value.count }
+        guard size <= HubLimits.maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes) }
+        let prefix = try writeTelemetryPrefix()
         var bag = PropertyBagWriter(buffer: topicBuffer, start: prefix)
         do throws(PropertyBagError) {
             if let value = system.messageID { try bag.append(name: SystemProperty.messageID, value: value) }
@@ -69,10 +75,15 @@ extension HubClient {
         } catch {
             throw .properties(error)
         }
+        return (prefix, bag.endIndex)
+    }
+
+    /// Writes `devices/{d}[/modules/{m}]/messages/events/` into the topic buffer; returns its length.
+    func writeTelemetryPrefix() throws(HubError) -> Int {
         do {
-            return try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<bag.endIndex]), payload: payload, qos: qos)
+            return try HubTopics.telemetry(deviceID: connection.deviceID, moduleID: connection.moduleID, into: topicBuffer)
         } catch {
-            throw .mqtt(error)
+            throw .topic(error)
         }
     }
 
