@@ -6,7 +6,10 @@
 # - Not set: a local stand-in (scripts/local-hub.sh: TLS mosquitto + twin responder + HTTPS
 #   fixture) it starts itself: mqtt-demo, telemetry seen at the "service" side, two C2D
 #   messages, a reported-properties patch, a direct method, then telemetry and C2D over HTTPS.
+#   With --proxy, every hub example connects through a local CONNECT proxy (scripts/local-proxy.sh).
 set -euo pipefail
+use_proxy=0
+[ "${1:-}" = "--proxy" ] && use_proxy=1
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 source scripts/embedded-flags.sh
@@ -22,6 +25,10 @@ fi
 
 source scripts/local-hub.sh
 trap stop_hub EXIT
+if [ "$use_proxy" = 1 ]; then
+  source scripts/local-proxy.sh
+  echo "local CONNECT proxy: 127.0.0.1:$PROXY_PORT (Basic credentials); every hub example goes through it"
+fi
 echo "local IoT Hub stand-in: MQTT localhost:$HUB_MQTT_PORT, HTTPS localhost:$HUB_HTTPS_PORT (CA $HUB_CA)"
 
 # Every check below compares what was observed (the examples' stdout, what the service side
@@ -150,6 +157,14 @@ echo "  telemetry: 5 sent over MQTT, $telemetry_seen seen by the service with se
 echo "  C2D: ${#c2d_sent[@]} sent over MQTT and printed as sent; 1 over HTTPS printed and completed ($https_completed DELETE)"
 echo "  twin: read (reported version $twin_version), reported firmware=1.0, acknowledged as version $((twin_version + 1))"
 echo "  direct method: answered with status 200 and its payload echoed ($method_payload)"
+if [ "$use_proxy" = 1 ]; then
+  tunnels=$(grep -c '"status": 200' "$PROXY_LOG" || true)
+  # 4 MQTT runs and 2 HTTPS runs above: at least one tunnel each.
+  [ "$tunnels" -ge 6 ] || mismatch "the proxy opened $tunnels tunnels, fewer than the 6 example runs"
+  refused=$(grep -vc '"status": 200' "$PROXY_LOG" || true)
+  [ "$refused" -eq 0 ] || mismatch "the proxy refused $refused requests"
+  echo "  proxy: $tunnels CONNECT tunnels opened with credentials, none refused"
+fi
 for e in hub-telemetry hub-c2d hub-twin hub-methods; do
   strip -o "$HUB_DIR/$e.stripped" "$bin/$e"
   printf '  %-14s %7d bytes stripped (Embedded Swift, static mbedTLS)\n' "$e" "$(stat -c %s "$HUB_DIR/$e.stripped")"
