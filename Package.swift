@@ -46,6 +46,7 @@ let package = Package(
         .executable(name: "hub-c2d", targets: ["hub-c2d"]),
         .executable(name: "hub-twin", targets: ["hub-twin"]),
         .executable(name: "hub-methods", targets: ["hub-methods"]),
+        .executable(name: "hub-minimal", targets: ["hub-minimal"]),
     ],
     traits: [
         .trait(name: "StaticMbedTLS", description: "Link Debian's mbedTLS static archives (device builds)."),
@@ -73,6 +74,7 @@ let package = Package(
         example("hub-c2d", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
         example("hub-twin", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
         example("hub-methods", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
+        example("hub-minimal", ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
 
         // Tests build non-embedded from the same sources and may use Foundation.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),

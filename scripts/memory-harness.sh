@@ -16,6 +16,8 @@
 #   (d) every budget ends cleanly: each byte from 0 to 4,096 and every 512 bytes from there
 #       up to the documented budget either completes or exits 1 with one "out of memory" line
 #       (no signal, no hang, no retry); see sweep_run below. Runs two at a time.
+#   (e) the same for the fully static device-profile binaries (scripts/device-profile.sh --sweep),
+#       whose heap an LD_PRELOAD shim cannot reach: they link a budget allocator instead.
 # Options: --profile  also runs valgrind massif (where the bytes go) and /usr/bin/time -v
 #                     (peak RSS) for the dynamic-libc build and a fully static hand link.
 # Output and logs: .build-memory/
@@ -194,6 +196,9 @@ if [ "$profile" -eq 1 ]; then
       "$(ldd "$bin" >/dev/null 2>&1 && echo 'dynamic libc' || echo 'fully static')"
   done
 fi
+
+echo "-- (e) the device profile (fully static musl build, linked budget allocator): every budget ends cleanly"
+scripts/device-profile.sh --sweep || status=1
 
 [ "$status" -eq 0 ] && echo "memory harness passed" || echo "memory harness FAILED" >&2
 exit "$status"

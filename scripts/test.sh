@@ -4,7 +4,7 @@
 # the Embedded -Osize builds of every target and example (static and dynamic mbedTLS),
 # the examples' CLI contract (scripts/cli-contract.sh),
 # a consumer package that depends on TinyHub, the DocC documentation (scripts/docs.sh), the fuzz smoke, the demo, the memory-limit
-# harness and the ARM cross-builds under qemu. Ends with "swift test: N passed, 0 failed".
+# harness (with the device profile's budget sweep), the device profile (scripts/device-profile.sh) and the ARM cross-builds under qemu. Ends with "swift test: N passed, 0 failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -43,6 +43,7 @@ echo "== demo against a local TLS broker"
 scripts/demo.sh
 
 echo "== memory-limit harness (heap budget, clean out-of-memory, flat allocations)"; scripts/memory-harness.sh
+echo "== device profile (fully static musl, custom mbedTLS) against the local stand-in"; scripts/device-profile.sh
 echo "== ARM cross-builds (armv7, aarch64) + smoke test under qemu"; scripts/cross-arm.sh
 echo "all checks passed"
 echo "swift test: $tests passed, 0 failed"
