@@ -70,6 +70,11 @@ public struct ExampleEnvironment {
         let text = StableBytes(connectionString)
         let transport = makeTransport(text, port: mqttPort)
         let client: HubClient<TLSTransport, SystemPlatform>
+        // Embedded Swift traps when a class instance cannot be allocated: the client and its
+        // session (each under 1 KB) and the SAS signature's digest context must fit.
+        guard Heap.canAllocate(2 * MQTTSession<TLSTransport, SystemPlatform>.objectBytes) else {
+            ExampleOutput.fail("out of memory: no room for the hub client")
+        }
         do throws(HubError) {
             // The client copies the string into its own identity buffer.
             client = try HubClient(connectionString: text.bytes, transport: transport, platform: SystemPlatform(),
