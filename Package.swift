@@ -64,7 +64,7 @@ let package = Package(
                 linkerSettings: mbedTLSLinkage),
         .target(name: "TinyHub", dependencies: ["TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"],
                 swiftSettings: embedded),
-        .target(name: "TinyProvisioning", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"],
+        .target(name: "TinyProvisioning", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"],
                 swiftSettings: embedded),
 
         example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),

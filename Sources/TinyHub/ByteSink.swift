@@ -1,37 +1,37 @@
 /// Appends bytes into a caller-owned buffer. Writes past the end are dropped but still
 /// counted, so after a run of appends `count` is the size the whole output needs and
 /// `overflowed` tells whether it fit. Every store is bounds-checked.
-struct ByteSink {
+package struct ByteSink {
     /// The caller's buffer.
-    let buffer: UnsafeMutableRawBufferPointer
+    package let buffer: UnsafeMutableRawBufferPointer
     /// Bytes appended so far (may exceed `buffer.count`).
-    private(set) var count: Int
+    package private(set) var count: Int
 
     /// A sink that starts writing at `start` (bytes before it are left alone).
-    init(_ buffer: UnsafeMutableRawBufferPointer, start: Int = 0) {
+    package init(_ buffer: UnsafeMutableRawBufferPointer, start: Int = 0) {
         self.buffer = buffer
         self.count = start
     }
 
     /// Whether some appended byte did not fit.
-    var overflowed: Bool { count > buffer.count }
+    package var overflowed: Bool { count > buffer.count }
 
     /// The bytes written so far (only meaningful when `!overflowed`).
-    var written: UnsafeRawBufferPointer {
+    package var written: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: buffer[0..<min(count, buffer.count)])
     }
 
     /// Forgets everything after `position` (used to roll back a failed append).
-    mutating func truncate(to position: Int) {
+    package mutating func truncate(to position: Int) {
         if position < count { count = position }
     }
 
-    mutating func byte(_ value: UInt8) {
+    package mutating func byte(_ value: UInt8) {
         if count < buffer.count { buffer[count] = value }
         count += 1
     }
 
-    mutating func bytes(_ data: UnsafeRawBufferPointer) {
+    package mutating func bytes(_ data: UnsafeRawBufferPointer) {
         let end = count + data.count
         if end <= buffer.count, data.count > 0 {
             UnsafeMutableRawBufferPointer(rebasing: buffer[count..<end]).copyMemory(from: data)
@@ -39,12 +39,12 @@ struct ByteSink {
         count = end
     }
 
-    mutating func literal(_ text: StaticString) {
+    package mutating func literal(_ text: StaticString) {
         text.withUTF8Buffer { bytes(UnsafeRawBufferPointer($0)) }
     }
 
     /// Decimal digits of `value`, no sign, no leading zeros.
-    mutating func decimal(_ value: UInt64) {
+    package mutating func decimal(_ value: UInt64) {
         var scale: UInt64 = 1
         while value / scale >= 10 { scale *= 10 }
         var rest = value
@@ -56,7 +56,7 @@ struct ByteSink {
     }
 
     /// Signed decimal.
-    mutating func decimal(_ value: Int64) {
+    package mutating func decimal(_ value: Int64) {
         if value < 0 {
             byte(0x2D)
             decimal(UInt64(0) &- UInt64(bitPattern: value)) // magnitude, Int64.min safe
@@ -66,7 +66,7 @@ struct ByteSink {
     }
 
     /// `data` percent-encoded (RFC 3986 unreserved set, uppercase hex).
-    mutating func percentEncoded(_ data: UnsafeRawBufferPointer) {
+    package mutating func percentEncoded(_ data: UnsafeRawBufferPointer) {
         for value in data {
             if PercentEncoding.isUnreserved(value) {
                 byte(value)
@@ -95,12 +95,17 @@ enum Hex {
 }
 
 /// Byte comparisons that avoid `String ==` (Unicode tables in Embedded builds).
-enum Bytes {
-    static func equal(_ a: UnsafeRawBufferPointer, _ b: StaticString) -> Bool {
+package enum Bytes {
+    /// The UTF-8 bytes of constant text (static storage: valid for the program's life).
+    package static func view(_ text: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+
+    package static func equal(_ a: UnsafeRawBufferPointer, _ b: StaticString) -> Bool {
         b.withUTF8Buffer { equal(a, UnsafeRawBufferPointer($0)) }
     }
 
-    static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    package static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
         var i = 0
         while i < a.count {
@@ -110,17 +115,17 @@ enum Bytes {
         return true
     }
 
-    static func hasPrefix(_ a: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
+    package static func hasPrefix(_ a: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
         prefix.withUTF8Buffer { p in
             guard a.count >= p.count else { return false }
             return equal(UnsafeRawBufferPointer(rebasing: a[0..<p.count]), UnsafeRawBufferPointer(p))
         }
     }
 
-    static func length(_ text: StaticString) -> Int { text.utf8CodeUnitCount }
+    package static func length(_ text: StaticString) -> Int { text.utf8CodeUnitCount }
 
     /// `withUTF8Buffer` for a throwing body (the stdlib one takes only non-throwing closures).
-    static func with<R, E: Error>(_ text: StaticString,
+    package static func with<R, E: Error>(_ text: StaticString,
                                   _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let result: Result<R, E> = text.withUTF8Buffer { bytes in
             do throws(E) { return .success(try body(UnsafeRawBufferPointer(bytes))) } catch { return .failure(error) }
@@ -129,7 +134,7 @@ enum Bytes {
     }
 
     /// Index of the first `byte` in `a[from...]`, or nil.
-    static func index(of byte: UInt8, in a: UnsafeRawBufferPointer, from: Int = 0) -> Int? {
+    package static func index(of byte: UInt8, in a: UnsafeRawBufferPointer, from: Int = 0) -> Int? {
         var i = from
         while i < a.count {
             if a[i] == byte { return i }
@@ -139,7 +144,7 @@ enum Bytes {
     }
 
     /// Index of the first occurrence of `needle` in `a`, or nil.
-    static func index(of needle: StaticString, in a: UnsafeRawBufferPointer) -> Int? {
+    package static func index(of needle: StaticString, in a: UnsafeRawBufferPointer) -> Int? {
         needle.withUTF8Buffer { n -> Int? in
             let m = n.count
             guard m > 0, a.count >= m else { return nil }
@@ -154,13 +159,13 @@ enum Bytes {
         }
     }
 
-    static func slice(_ a: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
+    package static func slice(_ a: UnsafeRawBufferPointer, _ range: Range<Int>) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: a[range])
     }
 
     /// Parses an unsigned decimal without sign or leading `+`; nil when empty, not all
     /// digits, or above `max`.
-    static func parseDecimal(_ a: UnsafeRawBufferPointer, max: UInt64) -> UInt64? {
+    package static func parseDecimal(_ a: UnsafeRawBufferPointer, max: UInt64) -> UInt64? {
         guard a.count > 0 else { return nil }
         var value: UInt64 = 0
         for digit in a {

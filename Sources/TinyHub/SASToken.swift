@@ -38,12 +38,22 @@ public enum SASToken {
                              keyName: UnsafeRawBufferPointer? = nil, expiry: UInt64,
                              into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
         guard host.count > 0, deviceID.count > 0, moduleID.map({ $0.count > 0 }) ?? true else { throw .emptyIdentity }
+        return try write(resource: { sink in writeResource(host: host, deviceID: deviceID, moduleID: moduleID, into: &sink) },
+                         key: key, keyName: keyName, expiry: expiry, into: output)
+    }
+
+    /// Writes `SharedAccessSignature sr={resource}&sig=…&se={expiry}[&skn={keyName}]`, where
+    /// `resource` appends the already percent-encoded `sr` value: the construction shared by
+    /// IoT Hub tokens and Device Provisioning Service tokens (which differ only in `sr` and `skn`).
+    package static func write(resource: (inout ByteSink) -> Void, key: UnsafeRawBufferPointer,
+                              keyName: UnsafeRawBufferPointer?, expiry: UInt64,
+                              into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
         guard key.count <= maxKeyTextLength else { throw .keyTooLong }
 
         var sink = ByteSink(output)
         sink.literal("SharedAccessSignature sr=")
         let resourceStart = sink.count
-        writeResource(host: host, deviceID: deviceID, moduleID: moduleID, into: &sink)
+        resource(&sink)
         let resourceEnd = sink.count
         // The string-to-sign is built in place right after `sr`, then overwritten by `&sig=`;
         // the finished token is longer, so this needs no extra room.
@@ -56,7 +66,10 @@ public enum SASToken {
         let toSign = UnsafeRawBufferPointer(rebasing: output[resourceStart..<sink.count])
 
         var signature = InlineArray<48, UInt8>(repeating: 0) // Base64 of 32 bytes = 44 chars
-        let signatureLength = try sign(toSign, key: key, base64Into: &signature)
+        var signatureSpan = signature.mutableSpan
+        let signatureLength = try signatureSpan.withUnsafeMutableBytes { (out) throws(SASTokenError) -> Int in
+            try sign(toSign, key: key, into: out)
+        }
         sink.truncate(to: resourceEnd)
         sink.literal("&sig=")
         signature.span.withUnsafeBytes { sig in
@@ -102,10 +115,21 @@ public enum SASToken {
         }
     }
 
-    /// Decodes `key`, HMACs `message` with it and writes the Base64 signature; returns its length.
-    private static func sign(_ message: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer,
-                             base64Into signature: inout InlineArray<48, UInt8>) throws(SASTokenError) -> Int {
+    /// Length of a Base64 signature (a 32-byte HMAC-SHA256 tag).
+    package static let signatureLength = 44
+
+    /// base64(HMAC-SHA256(base64decode(`key`), `message`)) into `output` (44 bytes); returns its
+    /// length. The decoded key lives in stack scratch, wiped on every path. Also the enrollment
+    /// group key derivation of the Device Provisioning Service (`message` = registration id).
+    package static func sign(_ message: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer,
+                             into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+        guard key.count <= maxKeyTextLength else { throw .keyTooLong }
+        guard output.count >= signatureLength else { throw .bufferTooSmall(needed: signatureLength) }
         var mac = InlineArray<32, UInt8>(repeating: 0)
+        defer {
+            var macSpan = mac.mutableSpan
+            macSpan.withUnsafeMutableBytes { zeroize($0) }
+        }
         let result: Result<Void, SASTokenError> = withUnsafeTemporaryAllocation(byteCount: maxKeyScratch, alignment: 1) { scratch in
             defer { zeroize(scratch) } // the decoded key, on every path
             do throws(CryptoError) {
@@ -127,12 +151,9 @@ public enum SASToken {
             }
         }
         if case .failure(let error) = result { throw error }
-        var signatureSpan = signature.mutableSpan
         do throws(CryptoError) {
             return try mac.span.withUnsafeBytes { (macBytes) throws(CryptoError) -> Int in
-                try signatureSpan.withUnsafeMutableBytes { (out) throws(CryptoError) -> Int in
-                    try Base64.encode(macBytes, into: out)
-                }
+                try Base64.encode(macBytes, into: output)
             }
         } catch {
             throw .crypto(error)

@@ -25,7 +25,7 @@ public enum ProvisioningIdentity {
                                      into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         try validate(idScope)
         try validate(registrationID)
-        var sink = ProvisioningSink(output)
+        var sink = ByteSink(output)
         sink.bytes(idScope)
         sink.literal("/registrations/")
         sink.bytes(registrationID)
@@ -43,14 +43,14 @@ public enum ProvisioningIdentity {
                                      into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         try validate(idScope)
         try validate(registrationID)
-        var sink = ProvisioningSink(output)
+        var sink = ByteSink(output)
         writeResource(idScope: idScope, registrationID: registrationID, into: &sink)
         guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count) }
         return sink.count
     }
 
     static func writeResource(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,
-                              into sink: inout ProvisioningSink) {
+                              into sink: inout ByteSink) {
         sink.percentEncoded(idScope)
         sink.literal("%2Fregistrations%2F")
         sink.percentEncoded(registrationID)

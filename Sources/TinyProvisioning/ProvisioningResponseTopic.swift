@@ -1,3 +1,5 @@
+import TinyHub
+
 /// A DPS answer topic `$dps/registrations/res/{status}/?$rid={rid}[&retry-after={seconds}]`.
 public struct ProvisioningResponseTopic: Equatable {
     /// The HTTP-like status: 200 done (body says assigned/failed/disabled), 202 still
@@ -26,12 +28,12 @@ public struct ProvisioningResponseTopic: Equatable {
     /// answer); throws `malformedTopic` when it is but cannot be read. Unknown properties
     /// are ignored; a repeated known one takes its last value.
     public static func parse(_ topic: UnsafeRawBufferPointer) throws(ProvisioningProtocolError) -> ProvisioningResponseTopic? {
-        let prefix = ProvisioningBytes.view("$dps/registrations/res/")
-        guard ProvisioningBytes.hasPrefix(topic, "$dps/registrations/res/") else { return nil }
+        let prefix = Bytes.view("$dps/registrations/res/")
+        guard Bytes.hasPrefix(topic, "$dps/registrations/res/") else { return nil }
         var i = prefix.count
         // Status: exactly three digits, 100...599, then `/`.
         guard topic.count >= i + 4, topic[i + 3] == 0x2F,
-              let status = ProvisioningBytes.decimal(UnsafeRawBufferPointer(rebasing: topic[i..<(i + 3)]), max: 599),
+              let status = decimal(UnsafeRawBufferPointer(rebasing: topic[i..<(i + 3)]), max: 599),
               status >= 100 else { throw .malformedTopic }
         i += 4
         var result = ProvisioningResponseTopic(status: UInt16(status), requestID: nil, retryAfter: nil)
@@ -47,15 +49,21 @@ public struct ProvisioningResponseTopic: Equatable {
             guard eq < pair.count else { throw .malformedTopic }
             let name = UnsafeRawBufferPointer(rebasing: pair[0..<eq])
             let value = UnsafeRawBufferPointer(rebasing: pair[(eq + 1)...])
-            if ProvisioningBytes.equal(name, ProvisioningBytes.view("$rid")) {
-                guard let rid = ProvisioningBytes.decimal(value, max: UInt64(UInt32.max)) else { throw .malformedTopic }
+            if Bytes.equal(name, Bytes.view("$rid")) {
+                guard let rid = decimal(value, max: UInt64(UInt32.max)) else { throw .malformedTopic }
                 result.requestID = UInt32(rid)
-            } else if ProvisioningBytes.equal(name, ProvisioningBytes.view("retry-after")) {
-                guard let seconds = ProvisioningBytes.decimal(value, max: UInt64(UInt32.max)) else { throw .malformedTopic }
+            } else if Bytes.equal(name, Bytes.view("retry-after")) {
+                guard let seconds = decimal(value, max: UInt64(UInt32.max)) else { throw .malformedTopic }
                 result.retryAfter = UInt32(seconds)
             }
             i = end + 1
         }
         return result
+    }
+
+    /// Decimal value of `digits` (1...10 ASCII digits, at most `max`), or nil.
+    private static func decimal(_ digits: UnsafeRawBufferPointer, max: UInt64) -> UInt64? {
+        guard digits.count <= 10 else { return nil }
+        return Bytes.parseDecimal(digits, max: max)
     }
 }

@@ -10,7 +10,7 @@ public enum ProvisioningTopics {
     /// `$dps/registrations/PUT/iotdps-register/?$rid={requestID}`; returns its length.
     public static func writeRegister(requestID: UInt32,
                                      into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
-        var sink = ProvisioningSink(output)
+        var sink = ByteSink(output)
         sink.literal("$dps/registrations/PUT/iotdps-register/?$rid=")
         sink.decimal(UInt64(requestID))
         guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count) }
@@ -23,7 +23,7 @@ public enum ProvisioningTopics {
                                             into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         guard operationID.count > 0, operationID.count <= maxOperationIDLength else { throw .invalidOperationID }
         for byte in operationID where !PercentEncoding.isUnreserved(byte) { throw .invalidOperationID }
-        var sink = ProvisioningSink(output)
+        var sink = ByteSink(output)
         sink.literal("$dps/registrations/GET/iotdps-get-operationstatus/?$rid=")
         sink.decimal(UInt64(requestID))
         sink.literal("&operationId=")

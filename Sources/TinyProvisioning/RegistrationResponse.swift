@@ -70,16 +70,16 @@ public struct RegistrationResponse: Equatable {
         var result = RegistrationResponse()
         var badStatus = false
         while let (key, value) = try reader.nextMember() {
-            if try reader.keyEquals(key, ProvisioningBytes.view("operationId")) {
+            if try reader.keyEquals(key, Bytes.view("operationId")) {
                 result.operationID = try string(value)
-            } else if try reader.keyEquals(key, ProvisioningBytes.view("status")) {
+            } else if try reader.keyEquals(key, Bytes.view("status")) {
                 result.status = try status(value, reader)
                 badStatus = result.status == nil
-            } else if try reader.keyEquals(key, ProvisioningBytes.view("errorCode")) {
+            } else if try reader.keyEquals(key, Bytes.view("errorCode")) {
                 result.errorCode = try reader.integer(value)
-            } else if try reader.keyEquals(key, ProvisioningBytes.view("message")) {
+            } else if try reader.keyEquals(key, Bytes.view("message")) {
                 if result.errorMessage == nil { result.errorMessage = try string(value) }
-            } else if try reader.keyEquals(key, ProvisioningBytes.view("registrationState")) {
+            } else if try reader.keyEquals(key, Bytes.view("registrationState")) {
                 guard value.kind == .objectStart else { throw .typeMismatch }
                 try readState(&reader, into: &result)
             } else {
@@ -92,13 +92,13 @@ public struct RegistrationResponse: Equatable {
 
     private static func readState(_ reader: inout JSONReader, into result: inout RegistrationResponse) throws(JSONError) {
         while let (key, value) = try reader.nextMember() {
-            if try reader.keyEquals(key, ProvisioningBytes.view("assignedHub")) {
+            if try reader.keyEquals(key, Bytes.view("assignedHub")) {
                 result.assignedHub = try string(value)
-            } else if try reader.keyEquals(key, ProvisioningBytes.view("deviceId")) {
+            } else if try reader.keyEquals(key, Bytes.view("deviceId")) {
                 result.deviceID = try string(value)
-            } else if try reader.keyEquals(key, ProvisioningBytes.view("errorMessage")) {
+            } else if try reader.keyEquals(key, Bytes.view("errorMessage")) {
                 result.errorMessage = try string(value)
-            } else if try reader.keyEquals(key, ProvisioningBytes.view("errorCode")) {
+            } else if try reader.keyEquals(key, Bytes.view("errorCode")) {
                 result.errorCode = try reader.integer(value)
             } else {
                 try reader.skip(value)
@@ -113,11 +113,11 @@ public struct RegistrationResponse: Equatable {
 
     private static func status(_ token: JSONToken, _ reader: JSONReader) throws(JSONError) -> RegistrationStatus? {
         guard token.kind == .string else { throw .typeMismatch }
-        if try reader.keyEquals(token, ProvisioningBytes.view("assigning")) { return .assigning }
-        if try reader.keyEquals(token, ProvisioningBytes.view("assigned")) { return .assigned }
-        if try reader.keyEquals(token, ProvisioningBytes.view("failed")) { return .failed }
-        if try reader.keyEquals(token, ProvisioningBytes.view("disabled")) { return .disabled }
-        if try reader.keyEquals(token, ProvisioningBytes.view("unassigned")) { return .unassigned }
+        if try reader.keyEquals(token, Bytes.view("assigning")) { return .assigning }
+        if try reader.keyEquals(token, Bytes.view("assigned")) { return .assigned }
+        if try reader.keyEquals(token, Bytes.view("failed")) { return .failed }
+        if try reader.keyEquals(token, Bytes.view("disabled")) { return .disabled }
+        if try reader.keyEquals(token, Bytes.view("unassigned")) { return .unassigned }
         return nil
     }
 }

@@ -120,6 +120,11 @@ struct InflightWindow {
         unacknowledged -= 1
     }
 
+    /// Frees every live slot (messages the application no longer wants sent).
+    mutating func removeAll() {
+        while let slot = oldestSlot { remove(slot: slot) }
+    }
+
     /// The live slot holding `packetID`, searched from the oldest.
     private func find(_ packetID: UInt16) -> Int? {
         guard packetID != 0 else { return nil }

@@ -167,6 +167,14 @@ extension MQTTSession {
         if lostPending == nil { lostPending = error }
     }
 
+    /// Forgets every unacknowledged QoS 1 message: none is resent by the next connect. For a
+    /// layer above whose requests are only worth an answer on the connection that sent them
+    /// (with a clean session, a resent request could be answered before the layer subscribes
+    /// again); it sends a fresh request itself.
+    package func discardInflight() {
+        inflight.removeAll()
+    }
+
     // Cold path, reached from several places: one copy, not one inlined per caller.
     @inline(never)
     func connectionLost(_ error: MQTTError, _ handler: (MQTTEvent) -> Void) {

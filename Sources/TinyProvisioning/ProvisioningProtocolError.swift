@@ -25,6 +25,9 @@ public enum ProvisioningProtocolError: Error, Equatable {
     case malformedTopic
     /// A response body that is not the JSON DPS sends (with the reader's reason).
     case malformedBody(JSONError)
+    /// An answer without a field its status requires (`operationId` while assigning,
+    /// `assignedHub` and `deviceId` once assigned).
+    case missingField
     /// A body whose `status` is not `unassigned`, `assigning`, `assigned`, `failed` or `disabled`.
     case unknownStatus
 }

@@ -1,0 +1,19 @@
+/// How a device proves its identity to DPS, matching how it was enrolled.
+public enum ProvisioningCredential {
+    /// An individual enrollment's symmetric key (Base64 text, caller-owned for the call).
+    /// The same key then authenticates the device to the assigned hub.
+    case symmetricKey(UnsafeRawBufferPointer)
+    /// An enrollment group's symmetric key (Base64 text). The device's own key is derived
+    /// from it and the registration id; that derived key authenticates to DPS and the hub.
+    case groupKey(UnsafeRawBufferPointer)
+    /// An X.509 enrollment: the TLS client certificate the caller configured on the
+    /// transport authenticates; no password is sent. The registration id is the
+    /// certificate's common name (CN).
+    case x509
+
+    /// Whether a SAS token is the MQTT password.
+    var usesToken: Bool {
+        if case .x509 = self { return false }
+        return true
+    }
+}
