@@ -1,3 +1,5 @@
+import TinyMQTT
+import TinyPlatform
 import TinyHub
 
 /// What DPS assigned: the IoT Hub the device belongs to and its device id there, plus the

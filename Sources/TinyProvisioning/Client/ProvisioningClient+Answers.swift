@@ -1,3 +1,4 @@
+import TinyPlatform
 import TinyHub
 import TinyMQTT
 

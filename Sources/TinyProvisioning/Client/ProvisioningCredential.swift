@@ -1,3 +1,5 @@
+import TinyMQTT
+import TinyPlatform
 /// How a device proves its identity to DPS, matching how it was enrolled.
 public enum ProvisioningCredential {
     /// An individual enrollment's symmetric key (Base64 text, caller-owned for the call).

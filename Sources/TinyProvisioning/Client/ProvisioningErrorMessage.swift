@@ -1,3 +1,5 @@
+import TinyMQTT
+import TinyPlatform
 /// The `errorMessage` DPS gave with a refusal, copied into fixed storage inside the error
 /// (at most `capacity` bytes of UTF-8; a longer message is cut at a character boundary).
 public struct ProvisioningErrorMessage: Sendable {

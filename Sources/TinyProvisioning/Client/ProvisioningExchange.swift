@@ -1,3 +1,4 @@
+import TinyPlatform
 import TinyMQTT
 
 /// The state of one registration's request/answer exchange with DPS, kept by the client

@@ -1,3 +1,4 @@
+import TinyPlatform
 import TinyMQTT
 
 /// Behaviour and memory of a `ProvisioningClient`, chosen at init.
