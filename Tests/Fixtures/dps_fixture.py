@@ -104,7 +104,8 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from iothub_mqtt_gate import Connection as GateConnection, PacketReader, Refusal, Violation, read_binary, read_text, read_u16  # noqa: E402
+from iothub_mqtt_gate import (Connection as GateConnection, PacketReader, Refusal, Violation,  # noqa: E402
+                              exit_with_parent, open_listeners, read_binary, read_text, read_u16, server_context)
 
 API_VERSION = "2019-03-31"
 RESPONSE_FILTER = "$dps/registrations/res/#"
@@ -604,21 +605,8 @@ def main():
     with open(args.config, encoding="utf-8") as f:
         dps = DPS(args, json.load(f))
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(args.cert, args.key)
-    if args.client_ca:
-        context.load_verify_locations(args.client_ca)
-        context.verify_mode = ssl.CERT_OPTIONAL
-    dps.context = context
-
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", args.port))
-    listener.listen(64)
-    control = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    control.bind(("127.0.0.1", 0))
-    control.listen(8)
+    dps.context = server_context(args.cert, args.key, args.client_ca)
+    listener, control = open_listeners(args.port)
     ports = "%d\n%d\n" % (listener.getsockname()[1], control.getsockname()[1])
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
@@ -628,13 +616,7 @@ def main():
     sys.stdout.flush()
     threading.Thread(target=control_server, args=(dps, control), daemon=True).start()
     if args.exit_with_parent:
-        parent = os.getppid()
-
-        def watch():
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(0)
-        threading.Thread(target=watch, daemon=True).start()
+        exit_with_parent()
 
     while True:
         sock, _ = listener.accept()

@@ -835,6 +835,41 @@ def control_server(hub, listener):
         threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
 
+def server_context(cert, key, client_ca):
+    """A TLS 1.2+ server context; with `client_ca`, device certificates are asked for (optional)
+    and verified against it. Shared with the other loopback fixtures (dps_fixture.py)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    if client_ca:
+        context.load_verify_locations(client_ca)
+        context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+def open_listeners(port):
+    """The device listener on 127.0.0.1:`port` (0 = any free port) and a control listener on a free port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(64)
+    control = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    control.bind(("127.0.0.1", 0))
+    control.listen(8)
+    return listener, control
+
+
+def exit_with_parent():
+    """Ends the process once its parent is gone (a stand-in must not outlive the script that started it)."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cert", required=True, help="server certificate (PEM)")
@@ -860,33 +895,14 @@ def main():
         sys.exit("--x509-device needs --client-ca")
     hub = Hub(args)
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(args.cert, args.key)
-    if args.client_ca:
-        context.load_verify_locations(args.client_ca)
-        context.verify_mode = ssl.CERT_OPTIONAL
-    hub.context = context
-
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", args.port))
-    listener.listen(64)
-    control = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    control.bind(("127.0.0.1", 0))
-    control.listen(8)
+    hub.context = server_context(args.cert, args.key, args.client_ca)
+    listener, control = open_listeners(args.port)
     print(listener.getsockname()[1])
     print(control.getsockname()[1])
     sys.stdout.flush()
     threading.Thread(target=control_server, args=(hub, control), daemon=True).start()
     if args.exit_with_parent:
-        parent = os.getppid()
-
-        def watch():
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(0)
-        threading.Thread(target=watch, daemon=True).start()
+        exit_with_parent()
 
     while True:
         sock, _ = listener.accept()
