@@ -59,10 +59,7 @@ public enum ExampleProxy {
             return nil // an IPv6 literal needs brackets
         }
         guard !host.isEmpty, !host.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == 0x2F }) else { return nil }
-        guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        var port = 0
-        for digit in digits { port = port * 10 + Int(digit - 0x30) }
-        guard port > 0, port <= 65_535 else { return nil }
+        guard let port = DecimalParser.parse(String(decoding: digits, as: UTF8.self), limit: 65_535), port > 0 else { return nil }
         return (String(decoding: host, as: UTF8.self), UInt16(port))
     }
 

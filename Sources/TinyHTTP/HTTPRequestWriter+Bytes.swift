@@ -67,7 +67,8 @@ extension HTTPRequestWriter {
     }
 
     /// Writes `value` in decimal (with `-` if negative) into `storage`; returns the length.
-    static func decimal(_ value: Int, into storage: inout (UInt64, UInt64, UInt64)) -> Int {
+    /// The package's one integer-to-text formatter for HTTP and the proxy's `host:port`.
+    package static func decimal(_ value: Int, into storage: inout (UInt64, UInt64, UInt64)) -> Int {
         withUnsafeMutableBytes(of: &storage) { raw in
             var v = UInt(value.magnitude)
             var count = 0

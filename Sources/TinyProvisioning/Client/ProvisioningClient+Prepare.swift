@@ -14,7 +14,7 @@ struct PreparedRegistration {
     var tokenLength = 0
 }
 
-// Checking the inputs and writing the identity, the device key and the request body, before any I/O.
+// Checking the inputs and writing the identity, the device key and the request body, before the first byte goes out.
 extension ProvisioningClient {
     func prepare(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer, credential: ProvisioningCredential,
                  payload: UnsafeRawBufferPointer?) throws(ProvisioningError) -> PreparedRegistration {

@@ -76,13 +76,9 @@ enum ProxyConnectRequest {
         for byte in host { put(byte) }
         if brackets { put(0x5D) }
         put(0x3A)
-        var divisor: UInt16 = 10_000
-        var started = false
-        while divisor > 0 {
-            let digit = UInt8(port / divisor % 10)
-            if digit != 0 || started || divisor == 1 { put(0x30 + digit); started = true }
-            divisor /= 10
-        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = HTTPRequestWriter.decimal(Int(port), into: &digits)
+        withUnsafeBytes(of: &digits) { for byte in $0[0..<count] { put(byte) } }
         return at
     }
 
