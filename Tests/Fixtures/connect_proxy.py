@@ -30,6 +30,9 @@ Refusals close the connection after the answer.
 """
 import argparse, base64, json, os, socket, sys, threading, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from iothub_mqtt_gate import exit_with_parent  # noqa: E402  (one copy of the stand-ins' parent watch)
+
 HEAD_LIMIT = 8192
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
@@ -234,13 +237,7 @@ def main():
     print(listener.getsockname()[1])
     sys.stdout.flush()
     if args.exit_with_parent:
-        parent = os.getppid()
-
-        def watch():
-            while os.getppid() == parent:
-                time.sleep(0.5)
-            os._exit(0)
-        threading.Thread(target=watch, daemon=True).start()
+        exit_with_parent()
 
     while True:
         sock, _ = listener.accept()
