@@ -42,9 +42,7 @@ final class IoTHubGate: @unchecked Sendable {
         broker = try MosquittoBroker(plainListener: true)
         directory = try makeTemporaryDirectory(prefix: "tinyhub-gate")
         logPath = directory + "/gate.jsonl"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures/iothub_mqtt_gate.py").path
-        var arguments = [script, "--cert", broker.pki.server.certificatePath, "--key", broker.pki.server.keyPath,
+        var arguments = ["--cert", broker.pki.server.certificatePath, "--key", broker.pki.server.keyPath,
                          "--client-ca", broker.pki.caCertificatePath, "--host", IoTHubGate.hostName,
                          "--broker-port", String(broker.plainPort!), "--log", logPath,
                          "--clock-offset-s", String(clockOffsetSeconds), "--exit-with-parent"]
@@ -53,27 +51,8 @@ final class IoTHubGate: @unchecked Sendable {
         }
         for version in apiVersions { arguments += ["--api-version", version] }
         arguments += extraArguments
-        let outPath = directory + "/gate.out", errPath = directory + "/gate.err"
-        let out = try openOutputFile(outPath)
-        defer { close(out) }
-        let err = try openOutputFile(errPath)
-        defer { close(err) }
-        let child = try ChildProcess("/usr/bin/python3", arguments, stdout: .descriptor(out), stderr: .descriptor(err))
+        let (child, ports) = try FixtureScript.start("iothub_mqtt_gate.py", arguments, directory: directory, ports: 2)
         process = child
-        let deadline = Date().addingTimeInterval(10)
-        var ports: [UInt16] = []
-        while ports.count < 2 {
-            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            ports = lines.compactMap { UInt16($0) }
-            if ports.count >= 2 { break }
-            if child.exitStatus != nil || Date() >= deadline {
-                child.terminate(grace: 1)
-                let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-                throw HarnessError("the MQTT gate did not start (python3 \(arguments.joined(separator: " "))): \(stderr)")
-            }
-            usleep(10_000)
-        }
         port = ports[0]
         controlPort = ports[1]
     }
@@ -91,12 +70,7 @@ final class IoTHubGate: @unchecked Sendable {
     // MARK: - Record
 
     /// Everything recorded so far, in order.
-    var records: [GateRecord] {
-        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
-        }.map(GateRecord.init)
-    }
+    var records: [GateRecord] { FixtureScript.records(logPath) }
 
     /// The CONNECT records.
     var connects: [GateRecord] { records.filter { $0.event == "connect" } }
@@ -111,21 +85,7 @@ final class IoTHubGate: @unchecked Sendable {
 
     /// Sends one command to the control port and returns the answer.
     @discardableResult
-    func control(_ command: [String: Any]) throws -> [String: Any] {
-        guard let fd = Loopback.connect(port: controlPort) else { throw HarnessError("gate control port refused") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let line = try JSONSerialization.data(withJSONObject: command) + Data([0x0A])
-        _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var answer = [UInt8]()
-        var byte: UInt8 = 0
-        while read(fd, &byte, 1) == 1, byte != 0x0A { answer.append(byte) }
-        guard let reply = (try? JSONSerialization.jsonObject(with: Data(answer))) as? [String: Any], reply["ok"] as? Bool == true else {
-            throw HarnessError("gate control \(command) answered \(String(decoding: answer, as: UTF8.self))")
-        }
-        return reply
-    }
+    func control(_ command: [String: Any]) throws -> [String: Any] { try FixtureScript.control(port: controlPort, command) }
 
     /// Answers the next `count` CONNECTs with CONNACK `code` (3 = server unavailable).
     func refuseNextConnects(_ count: Int, code: Int = 3) throws { try control(["refuse": count, "code": code]) }
