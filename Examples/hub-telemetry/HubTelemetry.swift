@@ -12,6 +12,8 @@ import TinyTLS
 /// MQTT QoS 1 (across reconnects and SAS renewals), HTTP 204 for each POST over HTTPS.
 /// `--qos` only means something over MQTT; over HTTPS it is accepted and ignored (every
 /// HTTPS message is acknowledged by its 204). Prints `sent and acknowledged: N` on stdout.
+/// With `IOTHUB_OUTBOX_FILE` (MQTT, QoS 1) messages are kept in that file until acknowledged and
+/// survive a crash: see `sendThroughOutbox`.
 @main
 struct HubTelemetry {
     static let usage: StaticString =
@@ -56,6 +58,11 @@ struct HubTelemetry {
             arguments.unknown(usage)
         }
 
+        let store = ExampleOutbox.read()
+        if store != nil, transport == .https {
+            ExampleOutput.fail("IOTHUB_OUTBOX_FILE needs --transport mqtt (over HTTPS each message is acknowledged before the next)")
+        }
+        if store != nil, qos == .atMostOnce { ExampleOutput.fail("IOTHUB_OUTBOX_FILE needs --qos 1 (QoS 0 is never acknowledged)") }
         let environment = ExampleEnvironment.read()
         // All memory is set up here, before the first message.
         let platform = SystemPlatform()
@@ -64,7 +71,12 @@ struct HubTelemetry {
                         messageID: .allocate(byteCount: 32, alignment: 1), payload: .allocate(byteCount: 96, alignment: 1),
                         runID: platform.random32())
         switch transport {
-        case .mqtt: sendOverMQTT(plan, qos: qos, environment: environment, platform: platform)
+        case .mqtt:
+            if let store {
+                sendThroughOutbox(plan, store: store, environment: environment, platform: platform)
+            } else {
+                sendOverMQTT(plan, qos: qos, environment: environment, platform: platform)
+            }
         case .https: sendOverHTTPS(plan, environment: environment, platform: platform)
         }
         ExampleOutput.line("sent and acknowledged: ", Int64(count))

@@ -404,6 +404,13 @@ class TLSBroker:
             self.process.wait()
 
 
+def gate_control(command):
+    """Sends one command to the stand-in's IoT Hub gate (HUB_GATE_CONTROL_PORT) and returns its reply."""
+    with socket.create_connection(("127.0.0.1", int(os.environ["HUB_GATE_CONTROL_PORT"])), timeout=10) as conn:
+        conn.sendall((json.dumps(command) + "\n").encode())
+        return json.loads(conn.makefile("rb").readline())
+
+
 class GateLog:
     """The stand-in's MQTT gate record (HUB_GATE_LOG: one JSON object per line); `since()`
     returns the records written after this object was made."""

@@ -1,15 +1,13 @@
 """The environment table and the exit codes for settings, network and authentication failures
 (README: "Environment (all four)", "Exit codes (all four)")."""
-import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import unittest
 
 from support import (BIN, RUN_LIMIT_S, CONNECTION_STRING, DEVICE, GateLog, Result, HOST_NAME, HUB_DIR, WRONG_KEY, ContractTest, connection_string,
-                     fixture_requests, fixture_reset, free_port, header, hub_env, make_ca, run, sas_fields,
+                     fixture_requests, fixture_reset, free_port, gate_control, header, hub_env, make_ca, run, sas_fields,
                      temporary_directory)
 
 # Each hub example with arguments that make it finish on its own once connected.
@@ -248,13 +246,6 @@ class ModuleIdentity(ContractTest):
 
 if __name__ == "__main__":
     unittest.main()
-
-
-def gate_control(command):
-    """Sends one command to the stand-in's IoT Hub gate (HUB_GATE_CONTROL_PORT) and returns its reply."""
-    with socket.create_connection(("127.0.0.1", int(os.environ["HUB_GATE_CONTROL_PORT"])), timeout=10) as conn:
-        conn.sendall((json.dumps(command) + "\n").encode())
-        return json.loads(conn.makefile("rb").readline())
 
 
 class TransientFailures(ContractTest):

@@ -6,8 +6,8 @@ public enum OutboxError: Error {
     /// No room for the message until acknowledgements free some: poll, then send it again.
     /// Nothing stored was dropped.
     case full(needed: Int)
-    /// A message (record of `size` bytes) larger than the store or the outbox's staging buffer
-    /// (`limit`) can ever hold.
+    /// A message larger than the outbox can ever take: its record (`size` bytes) exceeds the store
+    /// or the staging buffer, or its PUBLISH exceeds the session's in-flight arena (`limit`).
     case messageTooLarge(size: Int, limit: Int)
     /// The storage is smaller than the outbox needs or larger than it can address (`capacity`).
     case invalidCapacity(Int)

@@ -66,7 +66,9 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     /// on the network when connected). Without `system.messageID` the outbox gives the message a
     /// random 16-hex-digit id, kept with it across restarts. Returns its sequence number.
     ///
-    /// Throws `full` when the storage has no room until acknowledgements free some.
+    /// Throws `full` when the storage has no room until acknowledgements free some (nothing was
+    /// stored: send it again after a `poll`), `messageTooLarge` when the record exceeds the store
+    /// or the staging buffer, or its PUBLISH the session's in-flight arena (nothing stored either).
     @discardableResult
     public func send<T, P>(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                            properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
@@ -83,6 +85,11 @@ public final class TelemetryOutbox<S: OutboxStorage> {
                 topic = try client.writeTelemetryTopic(payloadCount: payload.count, system: system, properties: properties)
             } catch {
                 throw .hub(error)
+            }
+            // A stored message the session could never queue would block every one after it.
+            let packet = MQTTEncoder.publishSize(topicLength: topic.end, payloadLength: payload.count, qos: .atLeastOnce)
+            guard packet <= client.session.largestQueuedPublish else {
+                throw .messageTooLarge(size: packet, limit: client.session.largestQueuedPublish)
             }
             staged = nil
             return try log.append(bag: UnsafeRawBufferPointer(rebasing: client.topicBuffer[topic.bagStart..<topic.end]),

@@ -79,6 +79,10 @@ public final class MQTTSession<T: Transport, P: Platform> {
     /// QoS 1 messages sent (or queued) and not yet acknowledged.
     public var inflightCount: Int { inflight.unacknowledged }
 
+    /// The largest encoded QoS 1 PUBLISH the in-flight window can ever hold (its arena's size):
+    /// a layer that stores a message before publishing it checks this first.
+    package var largestQueuedPublish: Int { inflight.arenaCapacity }
+
     /// Whether a QoS 1 PUBLISH with this topic and payload size fits the window now.
     public func canPublish(topicLength: Int, payloadLength: Int) -> Bool {
         inflight.canAppend(length: MQTTEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce))
