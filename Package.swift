@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport", "TinyHub"]),
         .testTarget(name: "TinyTLSTests", dependencies: ["TinyTLS", "TinyPlatform"]),
         .testTarget(name: "TinyHTTPTests", dependencies: ["TinyHTTP"]),
-        .testTarget(name: "TinyWebSocketTests", dependencies: ["TinyWebSocket", "TinyHTTP", "TinyTLS"]),
+        .testTarget(name: "TinyWebSocketTests", dependencies: ["TinyWebSocket", "TinyHTTP", "TinyTLS", "TinyPlatform", "CTestSupport"]),
         .testTarget(name: "TinyHubTests", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"]),
         .testTarget(name: "TinyProvisioningTests", dependencies: ["TinyProvisioning", "TinyHub", "TinyTLS"]),
         .testTarget(name: "IntegrationTests",

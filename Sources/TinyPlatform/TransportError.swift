@@ -39,6 +39,23 @@ public enum TransportError: Error, Equatable {
     /// than the transport's buffer for it, or the proxy sent bytes after a 2xx head before the
     /// TLS handshake began: whatever listens there is not an HTTP proxy that TinyHub can use.
     case proxyInvalidResponse
+    /// The server answered the WebSocket upgrade (`GET /$iothub/websocket`) with this status
+    /// instead of 101: 404 (no WebSocket endpoint at that host and port: check the port, 443 for
+    /// IoT Hub), 400/403 (the request or the client certificate was refused), 5xx (the service is
+    /// unavailable). Permanent for 4xx other than 408 and 429 (`isRefusal`): the same request gets
+    /// the same answer, so the MQTT session stops instead of reconnecting.
+    case webSocketUpgradeRefused(status: Int)
+    /// The answer to the WebSocket upgrade is not a valid one (RFC 6455 §4.1): not HTTP, a header
+    /// block larger than the transport's buffer, `Upgrade`/`Connection` missing, a wrong
+    /// `Sec-WebSocket-Accept`, or a subprotocol other than `mqtt`. Whatever answers is not an IoT
+    /// Hub WebSocket endpoint (or something in between rewrote the answer).
+    case webSocketUpgradeInvalid
+    /// The server sent a WebSocket frame RFC 6455 forbids (a masked frame, reserved bits or
+    /// opcodes, a text frame, a control frame over 125 bytes or fragmented, a broken
+    /// fragmentation sequence, a non-minimal or oversize length). The transport sent a close
+    /// frame (1002, or 1009 for an oversize frame) and dropped the connection; its
+    /// `lastFrameError` says which rule was broken.
+    case webSocketProtocolViolation
 
     /// Whether two errors are the same case with the same associated values.
     public static func == (lhs: TransportError, rhs: TransportError) -> Bool {
@@ -53,6 +70,9 @@ public enum TransportError: Error, Equatable {
         case let (.tls(a), .tls(b)): return a == b
         case (.proxyInvalidResponse, .proxyInvalidResponse): return true
         case let (.proxyRefused(a), .proxyRefused(b)): return a == b
+        case let (.webSocketUpgradeRefused(a), .webSocketUpgradeRefused(b)): return a == b
+        case (.webSocketUpgradeInvalid, .webSocketUpgradeInvalid), (.webSocketProtocolViolation, .webSocketProtocolViolation):
+            return true
         case let (.invalidConfiguration(a), .invalidConfiguration(b)):
             return a.utf8CodeUnitCount == b.utf8CodeUnitCount && a.utf8Start == b.utf8Start
         default: return false
@@ -64,9 +84,13 @@ public enum TransportError: Error, Equatable {
     /// stops on it like on a permanent CONNACK refusal; the HTTPS client's error is not transient.
     /// A proxy that cannot be reached is not a refusal: that is `connectionRefused`, `dnsFailure`,
     /// `networkUnreachable` or `timeout`, as for a host that cannot be reached.
+    /// A WebSocket upgrade answered with a 4xx status (other than 408 and 429) is a refusal too.
     public var isRefusal: Bool {
-        if case .proxyRefused = self { return true }
-        return false
+        switch self {
+        case .proxyRefused: return true
+        case .webSocketUpgradeRefused(let status): return status >= 400 && status < 500 && status != 408 && status != 429
+        default: return false
+        }
     }
 
     /// A short description for logs and example programs.
@@ -94,6 +118,12 @@ public enum TransportError: Error, Equatable {
             default: return "the HTTP proxy refused the tunnel (CONNECT answered with a status other than 2xx)"
             }
         case .proxyInvalidResponse: return "the HTTP proxy's answer to CONNECT is not a usable HTTP response: is it an HTTP proxy?"
+        case .webSocketUpgradeRefused(let status):
+            if status == 404 { return "the WebSocket upgrade was refused: 404, no MQTT WebSocket endpoint there (check the host and port, 443 for IoT Hub)" }
+            if status >= 500 { return "the WebSocket upgrade was refused: the service is unavailable (5xx)" }
+            return "the WebSocket upgrade was refused (the server answered with a status other than 101)"
+        case .webSocketUpgradeInvalid: return "the answer to the WebSocket upgrade is not a valid one: is this an IoT Hub endpoint?"
+        case .webSocketProtocolViolation: return "the server sent a WebSocket frame RFC 6455 forbids: connection dropped"
         }
     }
 }

@@ -28,8 +28,10 @@ public struct WebSocketDecodeResult: Equatable, Sendable {
 /// Decodes server frames incrementally (RFC 6455 §5.2): any split of the input gives the same
 /// result. Binary and continuation payloads come out as one byte stream, which is what MQTT
 /// needs (a packet may span frames, a frame may hold several packets). Control frames are
-/// gathered in a 125-byte buffer and reported one at a time. Every malformed header is a typed
-/// error; after one, the decoder keeps reporting it (the connection must be dropped).
+/// gathered in a 125-byte buffer and reported one at a time. A call returns at the end of a data
+/// frame that produced bytes, so the next frame's error comes with the next call. Every
+/// malformed header is a typed error; after one, the decoder keeps reporting it (the
+/// connection must be dropped).
 public struct WebSocketFrameDecoder {
     private enum State {
         case first, second, extendedLength(left: Int), payload
@@ -54,8 +56,30 @@ public struct WebSocketFrameDecoder {
         control = [UInt8](repeating: 0, count: 125)
     }
 
+    /// Forgets any partly decoded frame, fragmented message and earlier error, for a new
+    /// connection. Keeps the control-frame buffer (no allocation).
+    public mutating func reset() {
+        state = .first
+        inMessage = false
+        controlCount = 0
+        remaining = 0
+        failure = nil
+    }
+
     /// The payload of the control frame the last event reported (valid until the next `decode`).
     public var controlPayload: ArraySlice<UInt8> { control[0..<controlCount] }
+
+    /// Copies the payload of the control frame the last event reported into `out` (as much as
+    /// fits; 125 bytes always do) and returns the count. No allocation, unlike `controlPayload`.
+    public func copyControlPayload(into out: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(controlCount, out.count)
+        var i = 0
+        while i < count {
+            out[i] = control[i]
+            i += 1
+        }
+        return count
+    }
 
     /// The status code of the last close frame, if it carried one.
     public var closeStatus: UInt16? {
@@ -90,7 +114,9 @@ public struct WebSocketFrameDecoder {
         while true {
             switch state {
             case .first:
-                guard used < input.count else { return .init(consumed: used, produced: produced) }
+                // Application bytes already produced are returned before the next frame is
+                // looked at, so a malformed frame never takes the data before it down with it.
+                guard used < input.count, produced == 0 else { return .init(consumed: used, produced: produced) }
                 let byte = input[used]
                 used += 1
                 try readFirst(byte)
