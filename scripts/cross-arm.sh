@@ -10,7 +10,7 @@
 #   3. each library module (TinyPlatform, TinyMQTT, TinyHTTP, TinyTLS, TinyHub: every .swift file of the
 #      module) compiled to one object + .swiftmodule, in dependency order, with the target flags
 #      of docs/DESIGN (bare-metal Embedded triple + Linux clang target); platform.c with the cross gcc
-#   4. Tests/ARMSmoke/main.swift compiled against those modules, linked by the cross gcc with
+#   4. Tests/ARMSmoke (main.swift and the files it calls) compiled against those modules, linked by the cross gcc with
 #      the static mbedTLS archives, run under qemu-arm / qemu-aarch64: must print "N passed, 0 failed"
 #   5. a size table per architecture: .text of each TinyHub module object vs mbedTLS in the binary
 # Output: .build-cross/<arch>/ (objects, modules, arm-smoke binary, size.txt)
@@ -91,7 +91,7 @@ build_arch() { # <name> <swift target> <clang target> <gcc prefix> <deb sysroot>
       || { cat "$dir/$m.log"; echo "FAIL: $m for $name" >&2; exit 1; }
   done
   "$SWIFTC" "${flags[@]/-parse-as-library/}" -module-name ARMSmoke -c -o "$dir/ARMSmoke.o" \
-    "$ROOT/Tests/ARMSmoke/main.swift" 2>"$dir/ARMSmoke.log" || { cat "$dir/ARMSmoke.log"; echo "FAIL: smoke test for $name" >&2; exit 1; }
+    $(find "$ROOT/Tests/ARMSmoke" -name '*.swift' | sort) 2>"$dir/ARMSmoke.log" || { cat "$dir/ARMSmoke.log"; echo "FAIL: smoke test for $name" >&2; exit 1; }
   local gccflags=()
   [ "$name" = armv7 ] && gccflags=(-mthumb -mfloat-abi=hard -mfpu=vfpv3-d16)
   "$prefix-gcc" -Os "${gccflags[@]}" -I"$ROOT/Sources/CTinyPlatform/include" -c -o "$dir/platform.o" "$ROOT/Sources/CTinyPlatform/platform.c"

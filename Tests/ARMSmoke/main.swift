@@ -1,7 +1,8 @@
 // ARM smoke test: Embedded Swift, no Foundation. Built by scripts/cross-arm.sh for armv7 (armhf)
 // and aarch64 together with the library modules and run under qemu-user. Also builds for the
 // host. Checks the MQTT codec, a SAS token vector, topic building and the TLS client setup;
-// prints "N passed, 0 failed" and exits non-zero on any failure.
+// prints "N passed, 0 failed" and exits non-zero on any failure. Other files of this folder hold
+// checks of one part each (Outbox.swift), called from here.
 //
 // No `String ==` (it pulls in Unicode tables, tagged soft-float on armv7): bytes are compared
 // against StaticStrings.
@@ -197,6 +198,10 @@ do throws(TransportError) {
 } catch {
     check(false, "TLS client set up with the built-in Azure roots (DRBG seeded, roots parsed)")
 }
+
+// MARK: - Outbox records (Outbox.swift)
+
+outboxSmoke(check)
 
 Console.write(int: Int64(passed))
 Console.write(" passed, ")

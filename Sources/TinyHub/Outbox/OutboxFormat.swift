@@ -72,7 +72,8 @@ struct OutboxCheckpoint {
               bytes[5] == 0, bytes[6] == 0, bytes[7] == 0,
               bytes.loadLE(at: 32, bytes: 4) == UInt64(CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<32])))
         else { return nil }
-        return OutboxCheckpoint(generation: bytes.loadLE(at: 8, bytes: 8), capacity: Int(bytes.loadLE(at: 16, bytes: 4)),
-                                tail: Int(bytes.loadLE(at: 20, bytes: 4)), sequence: bytes.loadLE(at: 24, bytes: 8))
+        // Clamped: on a 32-bit device a stored u32 may exceed Int (it then matches no capacity or position).
+        return OutboxCheckpoint(generation: bytes.loadLE(at: 8, bytes: 8), capacity: Int(clamping: bytes.loadLE(at: 16, bytes: 4)),
+                                tail: Int(clamping: bytes.loadLE(at: 20, bytes: 4)), sequence: bytes.loadLE(at: 24, bytes: 8))
     }
 }

@@ -21,7 +21,8 @@ enum OutboxRead {
     case record(OutboxRecord)
     /// Something else: nothing written yet, a torn or damaged record, one from an earlier lap.
     case invalid
-    /// A record header that claims more bytes than the staging buffer holds.
+    /// An intact record larger than the staging buffer (its checksum checked piece by piece):
+    /// the store was written with a larger one. A damaged length reads as `invalid`.
     case tooLarge(Int)
 }
 
@@ -59,7 +60,7 @@ struct OutboxLog<S: OutboxStorage> {
         self.storage = storage
         self.capacity = storage.capacity
         self.syncs = syncs
-        guard capacity >= 2 * OutboxFormat.dataStart, capacity <= Int(UInt32.max),
+        guard capacity >= 2 * OutboxFormat.dataStart, UInt64(capacity) <= UInt64(UInt32.max),
               staging.count >= OutboxFormat.checkpointBytes else { throw .invalidCapacity(capacity) }
         var newest: OutboxCheckpoint? = nil
         for slot in 0..<2 {
@@ -125,16 +126,37 @@ struct OutboxLog<S: OutboxStorage> {
             try storage.read(at: at, into: header)
         }
         guard header[0] == OutboxFormat.message else { return .invalid }
-        let bag = Int(UnsafeRawBufferPointer(header).loadLE(at: 2, bytes: 2))
-        let payload = Int(UnsafeRawBufferPointer(header).loadLE(at: 4, bytes: 4))
-        let total = OutboxFormat.recordBytes(bag: bag, payload: payload)
+        // Lengths are checked as UInt64 before they become Int: a damaged header may claim up
+        // to 4 GB, more than Int holds on a 32-bit device.
+        let bag = UnsafeRawBufferPointer(header).loadLE(at: 2, bytes: 2)
+        let payload = UnsafeRawBufferPointer(header).loadLE(at: 4, bytes: 4)
+        let claimed = UInt64(OutboxFormat.recordBytes(bag: 0, payload: 0)) + bag + payload
         guard header[1] == 0, UnsafeRawBufferPointer(header).loadLE(at: 8, bytes: 8) == sequence,
-              total <= capacity - at else { return .invalid }
-        guard total <= staging.count else { return .tooLarge(total) }
+              claimed <= UInt64(capacity - at) else { return .invalid }
+        let total = Int(claimed)
+        // Too large for staging: intact (a store written with a larger buffer) or damaged lengths?
+        guard total <= staging.count else { return try isIntact(at: at, total: total, staging) ? .tooLarge(total) : .invalid }
         let record = UnsafeMutableRawBufferPointer(rebasing: staging[0..<total])
         try storage.read(at: at + OutboxFormat.wrapBytes, into: UnsafeMutableRawBufferPointer(rebasing: record[OutboxFormat.wrapBytes...]))
         guard Self.checksumMatches(UnsafeRawBufferPointer(record)) else { return .invalid }
-        return .record(OutboxRecord(sequence: sequence, start: at, end: normalized(at + total), bagLength: bag, payloadLength: payload))
+        return .record(OutboxRecord(sequence: sequence, start: at, end: normalized(at + total), bagLength: Int(bag), payloadLength: Int(payload)))
+    }
+
+    /// Whether the `total` bytes at `at` end with the CRC-32 of the rest, read through `staging`
+    /// a piece at a time (for a record larger than it).
+    private func isIntact(at: Int, total: Int, _ staging: UnsafeMutableRawBufferPointer) throws(StorageError) -> Bool {
+        let body = total - OutboxFormat.checksumBytes
+        var state = CRC32.start
+        var done = 0
+        while done < body {
+            let piece = UnsafeMutableRawBufferPointer(rebasing: staging[0..<min(staging.count, body - done)])
+            try storage.read(at: at + done, into: piece)
+            state = CRC32.update(state, UnsafeRawBufferPointer(piece))
+            done += piece.count
+        }
+        let stored = UnsafeMutableRawBufferPointer(rebasing: staging[0..<OutboxFormat.checksumBytes])
+        try storage.read(at: at + body, into: stored)
+        return UnsafeRawBufferPointer(stored).loadLE(at: 0, bytes: 4) == UInt64(CRC32.finish(state))
     }
 
     /// Whether a wrap record's 20 bytes are intact and carry `sequence`.
@@ -178,7 +200,7 @@ struct OutboxLog<S: OutboxStorage> {
                          staging: UnsafeMutableRawBufferPointer) throws(OutboxError) -> OutboxRecord {
         let total = OutboxFormat.recordBytes(bag: bag.count, payload: payload.count)
         let limit = min(capacity - OutboxFormat.dataStart, staging.count)
-        guard total <= limit, bag.count <= Int(UInt16.max), payload.count <= Int(UInt32.max) else {
+        guard total <= limit, bag.count <= Int(UInt16.max), UInt64(payload.count) <= UInt64(UInt32.max) else {
             throw .messageTooLarge(size: total, limit: limit)
         }
         var place = placement(total, from: durableTail, live: Int(headSequence - durableSequence))
