@@ -4,7 +4,7 @@ import TinyPlatform
 import TinyTLS
 
 /// Settings every hub example reads from the environment (the examples' contract):
-/// `IOTHUB_DEVICE_CONNECTION_STRING` (required), `IOTHUB_TRUSTED_CA_FILE` (PEM roots instead of
+/// `IOTHUB_DEVICE_CONNECTION_STRING` (or the DPS settings of `ExampleProvisioning`), `IOTHUB_TRUSTED_CA_FILE` (PEM roots instead of
 /// the built-in Azure roots), `IOTHUB_MQTT_PORT` / `IOTHUB_HTTPS_PORT` (default 8883 / 443),
 /// `IOTHUB_SAS_TTL_S` (SAS lifetime, default 3600), `IOTHUB_CONNECT_RETRY_S` (how long a streak of
 /// failed connection attempts may last before the example gives up, default 60). Optional X.509 device identity:
@@ -23,11 +23,14 @@ public struct ExampleEnvironment {
     public var sasLifetime: UInt32
     /// Client certificate for X.509 authentication, if configured.
     public var clientIdentity: ClientIdentity?
+    /// How the device was named through DPS, when it was (no connection string).
+    var provisioning: ExampleProvisioning? = nil
 
     /// Reads the environment; exits with a clear message when something is missing or malformed.
     public static func read() -> ExampleEnvironment {
-        guard let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") else {
-            ExampleOutput.fail("IOTHUB_DEVICE_CONNECTION_STRING is not set")
+        let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING")
+        if connectionString == nil, ProcessEnvironment.value("IOTHUB_DPS_ID_SCOPE") == nil {
+            ExampleOutput.fail("IOTHUB_DEVICE_CONNECTION_STRING is not set (nor IOTHUB_DPS_ID_SCOPE, to provision through DPS)")
         }
         let anchors: TrustAnchors = ProcessEnvironment.value("IOTHUB_TRUSTED_CA_FILE").map { .file($0) } ?? .azureRoots
         func port(_ name: StaticString, _ fallback: UInt16) -> UInt16 {
@@ -56,9 +59,11 @@ public struct ExampleEnvironment {
         } else if certificate != nil || key != nil {
             ExampleOutput.fail("IOTHUB_DEVICE_CERT_FILE and IOTHUB_DEVICE_KEY_FILE go together: set both or neither")
         }
-        return ExampleEnvironment(connectionString: connectionString, trustAnchors: anchors,
-                                  mqttPort: port("IOTHUB_MQTT_PORT", 8883), httpsPort: port("IOTHUB_HTTPS_PORT", 443),
-                                  sasLifetime: ttl, clientIdentity: identity)
+        var environment = ExampleEnvironment(connectionString: connectionString ?? "", trustAnchors: anchors,
+                                             mqttPort: port("IOTHUB_MQTT_PORT", 8883), httpsPort: port("IOTHUB_HTTPS_PORT", 443),
+                                             sasLifetime: ttl, clientIdentity: identity)
+        if connectionString == nil { environment.provision(port: port) }
+        return environment
     }
 
     /// Builds an MQTT hub client over TLS with these settings and starts connecting: the
@@ -93,7 +98,7 @@ public struct ExampleEnvironment {
             return check.hubTime(for: connection)
         }
         client.start()
-        return client
+        return confirmProvisioned(client, buffers: buffers, options: options)
     }
 }
 
@@ -190,6 +195,12 @@ public func reportConnectionEvent(_ event: HubEvent) -> Bool {
 /// exit 1 at once), or a streak of failed connection attempts that has lasted
 /// `IOTHUB_CONNECT_RETRY_S` seconds since the start of its first attempt (exit 1).
 public func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) {
+    pollOrExit(client, timeoutMs: timeoutMs, refused: nil, handler)
+}
+
+/// `pollOrExit`; an authentication refusal calls `refused` (when given) instead of exiting.
+func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeoutMs: UInt32, refused: (() -> Void)?,
+                _ handler: (HubEvent) -> Void) {
     do throws(HubError) {
         try client.poll(timeoutMs: timeoutMs) { event in
             if case .connectionLost(let error) = event {
@@ -201,6 +212,7 @@ public func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeou
         }
     } catch {
         if case .mqtt(let mqtt) = error { ExampleProxy.exitIfProxyFailure(mqtt) }
+        if error.isAuthenticationFailure, let refused { return refused() }
         ExampleOutput.fail("hub connection failed: ", error.summary, code: error.isAuthenticationFailure ? 2 : 1)
     }
     if let since = client.failingSinceMs, ConnectionBudget.elapsed(since: since) >= ConnectionBudget.retryMs {

@@ -10,6 +10,8 @@ import TinyTLS
 public enum ExampleProxy {
     nonisolated(unsafe) private static var cached: ProxyConfiguration?? = nil
     nonisolated(unsafe) private static var credentialBytes: (StableBytes, StableBytes)? = nil
+    /// Whom the tunnels are for, in the refusal line: `hub`, or `DPS` while provisioning.
+    nonisolated(unsafe) static var peer: StaticString = "hub"
 
     /// The proxy from the environment (read on the first call), or nil without `IOTHUB_PROXY`.
     /// Exits 1 with one line when a setting is malformed.
@@ -75,7 +77,9 @@ public enum ExampleProxy {
         switch error {
         case .proxyRefused(let status):
             writeProxy()
-            Console.write(" refused the tunnel to the hub: HTTP ", to: .err)
+            Console.write(" refused the tunnel to the ", to: .err)
+            Console.write(peer, to: .err)
+            Console.write(": HTTP ", to: .err)
             Console.write(int: Int64(status), to: .err)
             ExampleOutput.fail(explanation(status))
         case .proxyInvalidResponse:
@@ -87,7 +91,8 @@ public enum ExampleProxy {
     }
 
     private static func writeProxy() {
-        Console.write("hub connection failed: proxy ", to: .err)
+        Console.write(peer, to: .err)
+        Console.write(" connection failed: proxy ", to: .err)
         guard let proxy = configuration() else { return }
         Console.write(proxy.host, to: .err)
         Console.write(":", to: .err)
