@@ -103,8 +103,8 @@ struct ExampleProvisioning {
     /// One registration with DPS: prints `provisioned <hub> <device>`, writes the cache and
     /// returns the connection string; exits (2: DPS refused the credentials, 1: anything else).
     func register(_ environment: ExampleEnvironment) -> String {
-        ExampleProxy.peer = "DPS"
-        defer { ExampleProxy.peer = "hub" }
+        ExampleProxy.forDPS = true
+        defer { ExampleProxy.forDPS = false }
         var identity: ClientIdentity? = nil
         if case .x509 = credential { identity = environment.clientIdentity }
         let transport: TLSTransport

@@ -10,8 +10,8 @@ import TinyTLS
 public enum ExampleProxy {
     nonisolated(unsafe) private static var cached: ProxyConfiguration?? = nil
     nonisolated(unsafe) private static var credentialBytes: (StableBytes, StableBytes)? = nil
-    /// Whom the tunnels are for, in the refusal line: `hub`, or `DPS` while provisioning.
-    nonisolated(unsafe) static var peer: StaticString = "hub"
+    /// Whether the tunnels are for DPS (while provisioning) rather than the hub, for the refusal line.
+    nonisolated(unsafe) static var forDPS = false
 
     /// The proxy from the environment (read on the first call), or nil without `IOTHUB_PROXY`.
     /// Exits 1 with one line when a setting is malformed.
@@ -77,9 +77,7 @@ public enum ExampleProxy {
         switch error {
         case .proxyRefused(let status):
             writeProxy()
-            Console.write(" refused the tunnel to the ", to: .err)
-            Console.write(peer, to: .err)
-            Console.write(": HTTP ", to: .err)
+            Console.write(forDPS ? " refused the tunnel to DPS: HTTP " : " refused the tunnel to the hub: HTTP ", to: .err)
             Console.write(int: Int64(status), to: .err)
             ExampleOutput.fail(explanation(status))
         case .proxyInvalidResponse:
@@ -91,8 +89,7 @@ public enum ExampleProxy {
     }
 
     private static func writeProxy() {
-        Console.write(peer, to: .err)
-        Console.write(" connection failed: proxy ", to: .err)
+        Console.write(forDPS ? "DPS connection failed: proxy " : "hub connection failed: proxy ", to: .err)
         guard let proxy = configuration() else { return }
         Console.write(proxy.host, to: .err)
         Console.write(":", to: .err)

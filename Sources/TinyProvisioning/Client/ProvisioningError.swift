@@ -32,7 +32,7 @@ public enum ProvisioningError: Error {
     case rejected(status: UInt16, errorCode: Int64?, message: ProvisioningErrorMessage)
     /// No connection to DPS could be made or kept: the last failure after
     /// `ProvisioningOptions.connectAttempts` connections, or at once for a failure retrying
-    /// cannot fix (certificate not trusted, out of memory, unusable TLS configuration).
+    /// cannot fix (certificate not trusted, out of memory, unusable TLS configuration, a proxy that refuses the tunnel).
     case connectionFailed(MQTTError)
     /// `ProvisioningOptions.registrationTimeoutMs` passed before DPS assigned the device.
     case timedOut
@@ -85,13 +85,14 @@ public enum ProvisioningError: Error {
     }
 
     /// MQTT failures retrying cannot fix: refusals other than "unavailable", and transport
-    /// failures of trust, memory or configuration.
+    /// failures of trust, memory or configuration, or a proxy that refuses the tunnel.
     static func isPermanent(_ error: MQTTError) -> Bool {
         switch error {
         case .connectionRefused(let code): return code.isPermanent
         case .transport(let transport):
             switch transport {
-            case .untrustedCertificate, .hostnameMismatch, .certificateExpired, .outOfMemory, .invalidConfiguration:
+            case .untrustedCertificate, .hostnameMismatch, .certificateExpired, .outOfMemory, .invalidConfiguration,
+                 .proxyRefused, .proxyInvalidResponse:
                 return true
             default:
                 return false
