@@ -92,6 +92,21 @@ final class ExampleProvisioningCache {
         }
     }
 
+    /// Zeroes the file (it then reads as no cache); a failure is reported on stderr.
+    func clear() {
+        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.size, alignment: 1)
+        zeros.initializeMemory(as: UInt8.self, repeating: 0)
+        defer { zeros.deallocate() }
+        do throws(StorageError) {
+            try file.write(at: 0, UnsafeRawBufferPointer(zeros))
+            try file.sync()
+        } catch {
+            Console.write("IOTHUB_DPS_CACHE_FILE could not be cleared: ", to: .err)
+            Console.write(error.summary, to: .err)
+            Console.write("\n", to: .err)
+        }
+    }
+
     /// Whether a hub name and device id can go into a connection string as they are: a host
     /// name of letters, digits, `.` and `-`; a device id without `;`, spaces or control bytes.
     static func isUsable(hub: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer) -> Bool {

@@ -12,14 +12,16 @@ group's device."""
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import socket
+import ssl
 import subprocess
 import unittest
 import urllib.parse
 
-from support import (CA, CONNECTION_STRING, HTTPS_PORT, HUB_DIR, SERVICE_MQTT, WRONG_KEY, ContractTest, Running, Watch,
+from support import (CA, CONNECTION_STRING, HUB_DIR, SERVICE_MQTT, WRONG_KEY, ContractTest, Running, Watch,
                      free_port, hub_env, make_leaf, run, temporary_directory)
 from test_proxy import Proxy
 
@@ -80,12 +82,15 @@ class Fixtures:
             "--broker-port", os.environ["BROKER_PLAIN_PORT"], "--device", "%s=%s" % (DEVICE, KEY),
             "--device", "%s=%s" % (GROUP_DEVICE, derived_key(GROUP_KEY, GROUP_DEVICE)), "--x509-device", X509_DEVICE,
             "--log", self.gate_log)
+        # The assigned hub's HTTPS face (its clock check, and the HTTPS transport) for DEVICE.
+        self.https_port, = self.start("iothub_https_fixture.py", "--cert", server[0], "--key", server[1], "--host", HUB,
+                                      "--device", DEVICE, "--device-key", KEY, lines=1)
 
-    def start(self, script, *args):
+    def start(self, script, *args, lines=2):
         process = subprocess.Popen(["python3", os.path.join(FIXTURES, script), *args], stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.processes.append(process)
-        ports = [process.stdout.readline().decode().strip() for _ in range(2)]
+        ports = [process.stdout.readline().decode().strip() for _ in range(lines)]
         if not all(p.isdigit() for p in ports):
             self.stop()
             raise RuntimeError("%s did not start" % script)
@@ -99,6 +104,18 @@ class Fixtures:
             reply = json.loads(stream.readline())
         assert reply.get("ok", True), reply
         return reply
+
+    def https_config(self, **config):
+        """POST /_fixture/config to the assigned hub's HTTPS fixture."""
+        conn = http.client.HTTPSConnection("localhost", int(self.https_port), timeout=10,
+                                           context=ssl.create_default_context(cafile=CA))
+        try:
+            conn.request("POST", "/_fixture/config", json.dumps(config), {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            assert response.status == 200, response.status
+            response.read()
+        finally:
+            conn.close()
 
     def dps_stats(self):
         return self.control(self.dps_control, {"stats": True})
@@ -141,7 +158,7 @@ def dps_env(registration_id=DEVICE, **extra):
     """The README's DPS settings against the fixtures (no connection string); None removes a variable."""
     settings = dict(IOTHUB_DEVICE_CONNECTION_STRING=None, IOTHUB_DPS_ID_SCOPE=SCOPE, IOTHUB_DPS_REGISTRATION_ID=registration_id,
                     IOTHUB_DPS_SYMMETRIC_KEY=KEY, IOTHUB_DPS_HOST="localhost", IOTHUB_DPS_PORT=FIXTURE.dps_port,
-                    IOTHUB_DPS_HTTPS_PORT=FIXTURE.dps_port, IOTHUB_MQTT_PORT=FIXTURE.gate_port, IOTHUB_HTTPS_PORT=HTTPS_PORT)
+                    IOTHUB_DPS_HTTPS_PORT=FIXTURE.dps_port, IOTHUB_MQTT_PORT=FIXTURE.gate_port, IOTHUB_HTTPS_PORT=FIXTURE.https_port)
     settings.update(extra)
     return hub_env(**settings)
 
@@ -277,6 +294,31 @@ class Cache(DPSTest):
         result = run("hub-telemetry", "--count", "1",
                      env=dps_env(IOTHUB_DPS_CACHE_FILE=os.path.join(HUB_DIR, "no-such-folder", "cache")))
         self.assertUsageError(result, "IOTHUB_DPS_CACHE_FILE")
+
+
+class OverHTTPS(DPSTest):
+    def tearDown(self):
+        FIXTURE.https_config(statusNext=[])
+
+    def test_telemetry_through_dps(self):
+        result = run("hub-telemetry", "--transport", "https", "--count", "1", env=dps_env())
+        self.assertEqual(result.rc, 0, result)
+        self.assertEqual(result.out_lines, ["provisioned %s %s" % (HUB, DEVICE), "sent and acknowledged: 1"], result)
+        self.assertRegistered(DEVICE, DEVICE)
+
+    def test_a_refused_cached_identity_clears_the_cache(self):
+        cache = self.cache_file()
+        self.assertEqual(run("hub-telemetry", "--transport", "https", "--count", "1",
+                             env=dps_env(IOTHUB_DPS_CACHE_FILE=cache)).rc, 0)
+        # 401 twice: the first leads to the clock check (its Date), the second is final.
+        FIXTURE.https_config(statusNext=[401, 401])
+        result = run("hub-telemetry", "--transport", "https", "--count", "1", env=dps_env(IOTHUB_DPS_CACHE_FILE=cache))
+        self.assertFailure(result, 2)
+        self.assertEqual(result.out, b"", result)
+        self.assertIn(b"IOTHUB_DPS_CACHE_FILE was cleared", result.err, result)
+        # The next run registers again (and caches the assignment anew).
+        result = run("hub-telemetry", "--transport", "https", "--count", "1", env=dps_env(IOTHUB_DPS_CACHE_FILE=cache))
+        self.assertEqual(result.out_lines, ["provisioned %s %s" % (HUB, DEVICE), "sent and acknowledged: 1"], result)
 
 
 class Refusals(DPSTest):
