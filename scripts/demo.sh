@@ -7,9 +7,12 @@
 #   fixture) it starts itself: mqtt-demo, telemetry seen at the "service" side, two C2D
 #   messages, a reported-properties patch, a direct method, then telemetry and C2D over HTTPS.
 #   With --proxy, every hub example connects through a local CONNECT proxy (scripts/local-proxy.sh).
+#   With --dps, the device is named by a local Device Provisioning Service stand-in instead of a
+#   connection string, then sends telemetry to the hub it was assigned (scripts/demo-dps.sh).
 set -euo pipefail
-use_proxy=0
+use_proxy=0 use_dps=0
 [ "${1:-}" = "--proxy" ] && use_proxy=1
+[ "${1:-}" = "--dps" ] && use_dps=1
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 source scripts/embedded-flags.sh
@@ -64,6 +67,8 @@ assert response.status == 200
 print(sum(1 for r in json.loads(response.read()) if r["method"] == method and r["path"].endswith(suffix)))
 PY
 }
+
+if [ "$use_dps" = 1 ]; then source scripts/demo-dps.sh; exit 0; fi
 
 count=${COUNT:-5}
 echo "== mqtt-demo --count $count (plain MQTT over TLS)"
