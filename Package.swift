@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "TinyHubTests", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform"]),
         .testTarget(name: "TinyProvisioningTests", dependencies: ["TinyProvisioning", "TinyHub", "TinyTLS"]),
         .testTarget(name: "IntegrationTests",
-                    dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform", "TinyProvisioning",
+                    dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform", "TinyProvisioning", "TinyWebSocket",
                                    "CTestSupport"]),
     ]
 )

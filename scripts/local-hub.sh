@@ -9,7 +9,9 @@
 #     (JSON lines) and forwards what it accepts to mosquitto's plain loopback listener. The
 #     service side (the helpers below, scripts/hub-service-standin.sh answering twin GET/PATCH)
 #     talks to mosquitto's TLS listener (HUB_BROKER_PORT) directly;
-#   - HTTPS: Tests/Fixtures/iothub_https_fixture.py (the device REST API, SAS checked), same certificate.
+#   - HTTPS: Tests/Fixtures/iothub_https_fixture.py (the device REST API, SAS checked), same certificate;
+#     on the same port, as IoT Hub does on 443, MQTT over WebSockets (`GET /$iothub/websocket`, checked
+#     and bridged to the gate by Tests/Fixtures/websocket_bridge.py; record in HUB_WS_LOG).
 # and sets
 #   HUB_CONNECTION_STRING  HostName=tinyhub-local.azure-devices.net;GatewayHostName=localhost;DeviceId=demo-device;SharedAccessKey=…
 #   HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR
@@ -70,12 +72,14 @@ done
 grep -q tinyhub-probe "$HUB_DIR/standin.log" || { echo "local-hub: the twin responder did not start" >&2; exit 1; }
 
 # HTTPS device API.
-standin_https https "$HUB_HOST" "$HUB_DEVICE" "$HUB_KEY"
+HUB_WS_LOG=$HUB_DIR/websocket.jsonl
+standin_https https "$HUB_HOST" "$HUB_DEVICE" "$HUB_KEY" --websocket-target-port "$HUB_MQTT_PORT" \
+  --websocket-target-ca "$HUB_CA" --websocket-log "$HUB_WS_LOG"
 HUB_HTTPS_PORT=$(standin_line https 1)
 
 HUB_ENV=(IOTHUB_DEVICE_CONNECTION_STRING="$HUB_CONNECTION_STRING" IOTHUB_TRUSTED_CA_FILE="$HUB_CA"
          IOTHUB_MQTT_PORT="$HUB_MQTT_PORT" IOTHUB_HTTPS_PORT="$HUB_HTTPS_PORT")
-export HUB_CONNECTION_STRING HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR HUB_GATE_LOG HUB_GATE_CONTROL_PORT \
+export HUB_CONNECTION_STRING HUB_CA HUB_MQTT_PORT HUB_HTTPS_PORT HUB_DEVICE HUB_DIR HUB_GATE_LOG HUB_GATE_CONTROL_PORT HUB_WS_LOG \
   HUB_BROKER_PORT HUB_X509_DEVICE HUB_X509_CERT HUB_X509_KEY HUB_X509_CONNECTION_STRING
 
 hub_watch() {

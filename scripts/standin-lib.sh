@@ -33,11 +33,13 @@ standin_gate() {
     --exit-with-parent "$@"
 }
 
-# standin_https NAME HOST DEVICE KEY: the HTTPS device-API fixture (Tests/Fixtures/iothub_https_fixture.py)
-# for one SAS device of the hub named HOST; port: standin_line NAME 1.
+# standin_https NAME HOST DEVICE KEY [FIXTURE-ARGS...]: the HTTPS device-API fixture
+# (Tests/Fixtures/iothub_https_fixture.py) for one SAS device of the hub named HOST; port: standin_line NAME 1.
 standin_https() {
-  standin_launch "$1" 1 python3 "$STANDIN_FIXTURES/iothub_https_fixture.py" --cert "$HUB_DIR/server.pem" \
-    --key "$HUB_DIR/server.key" --host "$2" --device "$3" --device-key "$4"
+  local name=$1 host=$2 device=$3 key=$4
+  shift 4
+  standin_launch "$name" 1 python3 "$STANDIN_FIXTURES/iothub_https_fixture.py" --cert "$HUB_DIR/server.pem" \
+    --key "$HUB_DIR/server.key" --host "$host" --device "$device" --device-key "$key" "$@"
 }
 
 # standin_device_certificate CN: a device certificate and key signed by the stand-in's CA (subject

@@ -13,6 +13,9 @@ device; --x509 skips the check):
   DELETE /devices/{id}/messages/deviceBound/{etag}        -> 204 complete (412 unknown/expired lock)
   DELETE /devices/{id}/messages/deviceBound/{etag}?…&reject -> 204 reject
   POST   /devices/{id}/messages/deviceBound/{etag}/abandon -> 204 requeue (delivery count + 1)
+MQTT over WebSockets on the same port (with --websocket-target-port, as IoT Hub serves it on 443):
+  GET    /$iothub/websocket[?iothub-no-client-cert=true]  -> checked and bridged to the MQTT gate on
+         that port (TLS, verified with --websocket-target-ca) by websocket_bridge.py (see its doc)
 Control endpoints (not recorded, not counted as device connections):
   GET  /_fixture/requests   recorded device requests (method, path, query, headers, body as base64)
   GET  /_fixture/stats      {"connections": device connections, "requests": n, "queue": n, "dead": n}
@@ -24,6 +27,9 @@ Control endpoints (not recorded, not counted as device connections):
 import argparse, base64, email.utils, hashlib, hmac, json, os, socket, ssl, sys, threading, time, uuid
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websocket_bridge  # noqa: E402  (MQTT over WebSockets on this port)
 
 
 class State:
@@ -160,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/$iothub/websocket" and self.server.websocket is not None:
+            return self.websocket()
         body = self.read_body()
         if url.path.startswith("/_fixture/"):
             return self.control(url.path, body)
@@ -183,6 +191,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_throttle()
             return
         self.device(url, body)
+
+    def websocket(self):
+        """Hands the connection to the WebSocket bridge; it ends with the bridged connection."""
+        self.close_connection = True
+        endpoint = self.server.websocket
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        websocket_bridge.serve_upgrade(endpoint, self.connection, endpoint.next_number(), self.command, self.path,
+                                       self.request_version, headers, False, False)
 
     def send_throttle(self):
         state = self.server.state
@@ -306,6 +322,7 @@ class Server(ThreadingHTTPServer):
     def __init__(self, address, context, state):
         self.context = context
         self.state = state
+        self.websocket = None  # a websocket_bridge.Endpoint with --websocket-target-port
         super().__init__(address, Handler)
 
     def get_request(self):
@@ -347,6 +364,9 @@ def main():
     parser.add_argument("--chunked", action="store_true", help="send response bodies chunked")
     parser.add_argument("--lock-seconds", type=float, default=60.0)
     parser.add_argument("--clock-offset-s", type=float, default=0.0, help="the hub's clock = real clock + this")
+    parser.add_argument("--websocket-target-port", type=int, help="bridge /$iothub/websocket to this MQTT gate port")
+    parser.add_argument("--websocket-target-ca", help="CA of the gate's certificate (TLS to localhost)")
+    parser.add_argument("--websocket-log", help="the WebSocket bridge's JSON-lines record")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (test harnesses)")
     args = parser.parse_args()
 
@@ -354,6 +374,8 @@ def main():
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(args.cert, args.key)
     server = Server(("127.0.0.1", args.port), context, State(args))
+    if args.websocket_target_port:
+        server.websocket = websocket_bridge.Endpoint(args.websocket_log, {}, args.websocket_target_port, args.websocket_target_ca)
     print(server.server_address[1], flush=True)
     if args.exit_on_stdin_eof:
         def watch():

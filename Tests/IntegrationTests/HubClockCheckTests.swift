@@ -88,14 +88,14 @@ final class HTTPSDeviceAPI {
     private let process: Process
     private let input = Pipe()
 
-    init(gate: IoTHubGate, clockOffsetSeconds: Int) throws {
+    init(gate: IoTHubGate, clockOffsetSeconds: Int, extraArguments: [String] = []) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/iothub_https_fixture.py").path
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script, "--cert", gate.broker.pki.server.certificatePath, "--key", gate.broker.pki.server.keyPath,
                              "--host", IoTHubGate.hostName, "--device", "dev1", "--device-key", HubFixture.key,
-                             "--clock-offset-s", String(clockOffsetSeconds), "--exit-on-stdin-eof"]
+                             "--clock-offset-s", String(clockOffsetSeconds), "--exit-on-stdin-eof"] + extraArguments
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = input

@@ -14,10 +14,14 @@ final class ShiftedPlatform: Platform {
     func sleep(ms: UInt32) { system.sleep(ms: ms) }
 }
 
-/// A HubClient over real TLS to the IoT Hub stand-in (`IoTHubGate`: the hub's MQTT face in front of mosquitto).
-final class HubFixture {
-    static let key = Data("tinyhub-integration-key-0123456789".utf8).base64EncodedString()
-    let client: HubClient<TLSTransport, ShiftedPlatform>
+/// The fixture over TLS, as most tests use it.
+typealias HubFixture = HubFixtureOf<TLSTransport>
+
+/// A HubClient over real TLS (or another transport over it, such as WebSockets) to the IoT Hub
+/// stand-in (`IoTHubGate`: the hub's MQTT face in front of mosquitto).
+final class HubFixtureOf<T: Transport> {
+    static var key: String { Data("tinyhub-integration-key-0123456789".utf8).base64EncodedString() }
+    let client: HubClient<T, ShiftedPlatform>
     let platform = ShiftedPlatform()
     let buffers: HubBuffers
     var events: [String] = []
@@ -29,16 +33,13 @@ final class HubFixture {
     var answerMethods = true
 
     /// - Parameters:
-    ///   - key: the SAS key in the connection string; nil = `x509=true` (pass `identity`).
-    ///   - identity: the TLS client certificate, if any.
-    init(port: UInt16, trust: String, deviceID: String = "dev1", moduleID: String? = nil, key: String? = HubFixture.key,
-         identity: ClientIdentity? = nil, options: HubOptions = HubOptions(), receive: Int = 4_096,
-         proxy: ProxyConfiguration? = nil) throws {
+    ///   - transport: the transport to the stand-in (not opened).
+    ///   - key: the SAS key in the connection string; nil = `x509=true`.
+    init(transport: T, deviceID: String = "dev1", moduleID: String? = nil, key: String? = HubFixture.key,
+         options: HubOptions = HubOptions(), receive: Int = 4_096) throws {
         var text = "HostName=\(IoTHubGate.hostName);GatewayHostName=localhost;DeviceId=\(deviceID)"
         text += key.map { ";SharedAccessKey=\($0)" } ?? ";x509=true"
         if let moduleID { text += ";ModuleId=\(moduleID)" }
-        let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(trust),
-                                                          clientIdentity: identity, proxy: proxy))
         let buffers = HubBuffers.allocate(maxMessage: 2_048, receive: receive, window: 16)!
         let platform = self.platform
         self.buffers = buffers
@@ -46,14 +47,6 @@ final class HubFixture {
         client = try bytes.withUnsafeBytes { raw in
             try HubClient(connectionString: raw, transport: transport, platform: platform, buffers: buffers, options: options)
         }
-    }
-
-    /// A client of `gate` (directly, or through a proxy listening on `port`).
-    convenience init(gate: IoTHubGate, port: UInt16? = nil, deviceID: String = "dev1", moduleID: String? = nil,
-                     key: String? = HubFixture.key, identity: ClientIdentity? = nil, options: HubOptions = HubOptions(),
-                     receive: Int = 4_096, proxy: ProxyConfiguration? = nil) throws {
-        try self.init(port: port ?? gate.port, trust: gate.trust, deviceID: deviceID, moduleID: moduleID, key: key,
-                      identity: identity, options: options, receive: receive, proxy: proxy)
     }
 
     deinit {
@@ -134,5 +127,26 @@ final class HubFixture {
         let list = zip(names, values).map { MessageProperty(name: stash($0.0), value: stash($0.1)) }
         let payloadBytes = stash(body)
         return try list.withUnsafeBufferPointer { try client.sendTelemetry(payloadBytes, system: system, properties: $0, qos: qos) }
+    }
+}
+
+extension HubFixtureOf where T == TLSTransport {
+    /// - Parameters:
+    ///   - key: the SAS key in the connection string; nil = `x509=true` (pass `identity`).
+    ///   - identity: the TLS client certificate, if any.
+    convenience init(port: UInt16, trust: String, deviceID: String = "dev1", moduleID: String? = nil, key: String? = HubFixture.key,
+                     identity: ClientIdentity? = nil, options: HubOptions = HubOptions(), receive: Int = 4_096,
+                     proxy: ProxyConfiguration? = nil) throws {
+        let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(trust),
+                                                          clientIdentity: identity, proxy: proxy))
+        try self.init(transport: transport, deviceID: deviceID, moduleID: moduleID, key: key, options: options, receive: receive)
+    }
+
+    /// A client of `gate` (directly, or through a proxy listening on `port`).
+    convenience init(gate: IoTHubGate, port: UInt16? = nil, deviceID: String = "dev1", moduleID: String? = nil,
+                     key: String? = HubFixture.key, identity: ClientIdentity? = nil, options: HubOptions = HubOptions(),
+                     receive: Int = 4_096, proxy: ProxyConfiguration? = nil) throws {
+        try self.init(port: port ?? gate.port, trust: gate.trust, deviceID: deviceID, moduleID: moduleID, key: key,
+                      identity: identity, options: options, receive: receive, proxy: proxy)
     }
 }
