@@ -1,5 +1,7 @@
+import CTestSupport
 import Foundation
 import Testing
+import TinyHub
 import TinyMQTT
 import TinyPlatform
 import TinyProvisioning
@@ -210,10 +212,67 @@ import TinyTLS
         #expect(device.client.connectionAttempts == 1)
     }
 
+    /// `register` allocates nothing of its own: all its memory was taken at init. Over TLS the
+    /// only allocations are mbedTLS's (its handshake allocates, and not always the same number
+    /// of times), so the transport is fenced: allocations inside its calls are counted apart.
+    /// Counted per thread by the test bundle's malloc interposer (Tests/CTestSupport).
+    @Test func registerAllocatesNothingOutsideTLS() throws {
+        let dps = try DPSFixture(enrollments: [DPSFixture.individual("dev-heap", ["retryAfter": 0, "assigningPolls": 1])])
+        let transport = FencedTransport(try dps.transport())
+        var options = ProvisioningOptions()
+        options.session.backoff = Backoff(baseMs: 50, capMs: 200)
+        let client = try #require(ProvisioningClient(transport: transport, platform: SystemPlatform(), options: options))
+        let scope = Array(DPSFixture.idScope.utf8), id = Array("dev-heap".utf8), key = Array(DPSFixture.individualKey.utf8)
+        func register() throws -> (outside: UInt64, inside: UInt64) {
+            try scope.withUnsafeBytes { scope in
+                try id.withUnsafeBytes { id in
+                    try key.withUnsafeBytes { key in
+                        let before = cts_thread_allocations(), beforeInside = transport.allocations
+                        _ = try client.register(idScope: scope, registrationID: id, credential: .symmetricKey(key))
+                        let inside = transport.allocations - beforeInside
+                        return (cts_thread_allocations() - before - inside, inside)
+                    }
+                }
+            }
+        }
+        _ = try register() // warm-up: lazily created runtime metadata
+        let counts = try register()
+        #expect(counts.inside > 0, "the counter sees mbedTLS's allocations (else the zero proves nothing)")
+        #expect(counts.outside == 0, "allocations by register outside the transport")
+        #expect(dps.requests.map { $0.string("kind") } == ["register", "status", "status", "register", "status", "status"])
+    }
+
     /// The `operationId` of an answer's body.
     private func operationID(of answer: GateRecord?) -> String? {
         guard let body = answer?.string("body"),
               let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] else { return nil }
         return object["operationId"] as? String
     }
+}
+
+/// Forwards to a TLS transport and counts the heap allocations made inside its calls.
+final class FencedTransport: Transport {
+    let inner: TLSTransport
+    private(set) var allocations: UInt64 = 0
+    init(_ inner: TLSTransport) { self.inner = inner }
+
+    private func fenced<R>(_ body: () throws(TransportError) -> R) throws(TransportError) -> R {
+        let before = cts_thread_allocations()
+        defer { allocations += cts_thread_allocations() - before }
+        return try body()
+    }
+
+    func open(timeoutMs: Int32) throws(TransportError) { try fenced { () throws(TransportError) in try inner.open(timeoutMs: timeoutMs) } }
+    func send(_ bytes: UnsafeRawBufferPointer, timeoutMs: Int32) throws(TransportError) {
+        try fenced { () throws(TransportError) in try inner.send(bytes, timeoutMs: timeoutMs) }
+    }
+    func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMs: Int32) throws(TransportError) -> Int {
+        try fenced { () throws(TransportError) in try inner.receive(into: buffer, timeoutMs: timeoutMs) }
+    }
+    func close() {
+        let before = cts_thread_allocations()
+        inner.close()
+        allocations += cts_thread_allocations() - before
+    }
+    var isOpen: Bool { inner.isOpen }
 }
