@@ -212,6 +212,52 @@ import TinyTLS
         #expect(device.client.connectionAttempts == 1)
     }
 
+    /// The application keeps the assignment (hub and device id) and boots from it without DPS;
+    /// only when the hub refuses that identity does it register once more, on the same client.
+    /// The hub is the IoT Hub gate, which knows the group device under its derived key: so this also
+    /// shows the key DPS authenticated with is the one the assigned hub accepts.
+    @Test func aCachedAssignmentSkipsDPSUntilTheHubRefusesIt() throws {
+        let registrationID = "fleet-dev-9"
+        let derived = try hmacSHA256Base64(key: DPSFixture.groupKey, message: registrationID)
+        let dps = try DPSFixture(enrollments: [DPSFixture.group("fleet")])
+        let gate = try IoTHubGate(identities: [IoTHubGate.Identity(id: registrationID, key: derived)])
+        let device = try DPSDevice(dps: dps)
+        var options = HubOptions()
+        options.features = []
+        func connectToHub(_ cached: DPSDevice.Assignment) throws {
+            // The assigned hub's name is the gate's; the gate itself listens on localhost.
+            let text = "HostName=\(cached.hub);DeviceId=\(cached.deviceID);SharedAccessKey=\(cached.key ?? "")"
+            let hub = try HubFixture(port: gate.port, trust: gate.trust, connectionString: text, options: options)
+            try withExtendedLifetime(hub) { try hub.client.connect() } // the fixture owns the client's buffers
+        }
+        // First boot: no cache, so DPS; the assignment is kept.
+        let first = try device.register(registrationID, .groupKey(DPSFixture.groupKey))
+        #expect(first == .init(hub: DPSFixture.assignedHub, deviceID: registrationID, key: derived))
+        var cache = first
+        try connectToHub(cache)
+        // Second boot: the cache names the hub; DPS is not contacted.
+        try connectToHub(cache)
+        #expect(try dps.stats()["connections"] == 1)
+        #expect(gate.connects.map { $0.bool("accepted") } == [true, true])
+        // The hub refuses the cached identity (the device was moved or deleted): one new
+        // registration replaces the cache, and the hub accepts what DPS assigned.
+        try gate.refuseNextConnects(1, code: 5)
+        do {
+            try connectToHub(cache)
+            Issue.record("the hub accepted the refused identity")
+        } catch let error as HubError {
+            #expect(error.isAuthenticationFailure, "\(error)")
+        }
+        cache = try device.register(registrationID, .groupKey(DPSFixture.groupKey))
+        #expect(cache == first)
+        try connectToHub(cache)
+        let stats = try dps.stats()
+        #expect(stats["connections"] == 2 && stats["registers"] == 2, "\(stats)")
+        #expect(device.client.connectionAttempts == 1)
+        #expect(dps.requests.filter { $0.string("kind") == "register" }.count == 2)
+        #expect(gate.connects.map { $0.bool("accepted") } == [true, true, false, true])
+    }
+
     /// `register` allocates nothing of its own: all its memory was taken at init. Over TLS the
     /// only allocations are mbedTLS's (its handshake allocates, and not always the same number
     /// of times), so the transport is fenced: allocations inside its calls are counted apart.

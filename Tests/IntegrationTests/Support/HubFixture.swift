@@ -35,11 +35,16 @@ final class HubFixtureOf<T: Transport> {
     /// - Parameters:
     ///   - transport: the transport to the stand-in (not opened).
     ///   - key: the SAS key in the connection string; nil = `x509=true`.
-    init(transport: T, deviceID: String = "dev1", moduleID: String? = nil, key: String? = HubFixture.key,
-         options: HubOptions = HubOptions(), receive: Int = 4_096) throws {
+    convenience init(transport: T, deviceID: String = "dev1", moduleID: String? = nil, key: String? = HubFixture.key,
+                     options: HubOptions = HubOptions(), receive: Int = 4_096) throws {
         var text = "HostName=\(IoTHubGate.hostName);GatewayHostName=localhost;DeviceId=\(deviceID)"
         text += key.map { ";SharedAccessKey=\($0)" } ?? ";x509=true"
         if let moduleID { text += ";ModuleId=\(moduleID)" }
+        try self.init(transport: transport, connectionString: text, options: options, receive: receive)
+    }
+
+    /// A client with this whole connection string.
+    init(transport: T, connectionString text: String, options: HubOptions = HubOptions(), receive: Int = 4_096) throws {
         let buffers = HubBuffers.allocate(maxMessage: 2_048, receive: receive, window: 16)!
         let platform = self.platform
         self.buffers = buffers
@@ -131,6 +136,12 @@ final class HubFixtureOf<T: Transport> {
 }
 
 extension HubFixtureOf where T == TLSTransport {
+    /// A client with this whole connection string, over TLS to `localhost:port`.
+    convenience init(port: UInt16, trust: String, connectionString: String, options: HubOptions = HubOptions()) throws {
+        let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(trust)))
+        try self.init(transport: transport, connectionString: connectionString, options: options)
+    }
+
     /// - Parameters:
     ///   - key: the SAS key in the connection string; nil = `x509=true` (pass `identity`).
     ///   - identity: the TLS client certificate, if any.
