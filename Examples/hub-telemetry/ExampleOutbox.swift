@@ -1,27 +1,29 @@
+import HubExampleSupport
 import TinyHub
 import TinyMQTT
 import TinyPlatform
 import TinyTLS
 
-/// The examples' crash-proof telemetry outbox (README): `IOTHUB_OUTBOX_FILE=path` keeps every
+/// hub-telemetry's crash-proof telemetry outbox (README): `IOTHUB_OUTBOX_FILE=path` keeps every
 /// QoS 1 message in that file, synced before its PUBLISH goes out, until the hub acknowledged
 /// it; `IOTHUB_OUTBOX_BYTES` is the file's size (default 65,536; a file formatted for another
 /// size is refused). A later run over the same file sends what is left first, with the original
-/// message ids.
-public struct ExampleOutbox {
+/// message ids. Here rather than in HubExampleSupport: the other examples would link the outbox's
+/// code without using it (the linker keeps the specialised class metadata of a support module).
+struct ExampleOutbox {
     /// The store file.
-    public var path: String
+    var path: String
     /// Its size in bytes.
-    public var bytes: Int
+    var bytes: Int
 
     /// The default store size.
-    public static let defaultBytes = 65_536
+    static let defaultBytes = 65_536
     /// The smallest store the outbox accepts (two checkpoint slots and room for records).
-    public static let minimumBytes: UInt64 = 256
+    static let minimumBytes: UInt64 = 256
 
     /// The settings, or nil when `IOTHUB_OUTBOX_FILE` is not set. A malformed setting is a
     /// usage error: one stderr line, exit 1.
-    public static func read() -> ExampleOutbox? {
+    static func read() -> ExampleOutbox? {
         var bytes = defaultBytes
         if let text = ProcessEnvironment.value("IOTHUB_OUTBOX_BYTES") {
             guard let value = DecimalParser.parse(text, limit: UInt64(UInt32.max)), value >= minimumBytes else {
@@ -36,7 +38,7 @@ public struct ExampleOutbox {
 
     /// Opens (creating it if missing) the store and the outbox over it, which recovers what an
     /// earlier run left. Exits 1 with one stderr line when that fails.
-    public func open(buffers: OutboxBuffers) -> TelemetryOutbox<StorageFile> {
+    func open(buffers: OutboxBuffers) -> TelemetryOutbox<StorageFile> {
         let file: StorageFile
         do throws(StorageError) {
             file = try StorageFile.open(path: path, size: bytes)
@@ -56,7 +58,7 @@ public struct ExampleOutbox {
 /// Like `pollOrExit`, through `outbox`: notes the acknowledgements of its messages, writes the
 /// acknowledged-up-to marker when they moved it and keeps the session's window filled with
 /// stored messages. Exits 1 with one stderr line when the store fails.
-public func pollOrExit(_ outbox: TelemetryOutbox<StorageFile>, _ client: HubClient<TLSTransport, SystemPlatform>,
+func pollOrExit(_ outbox: TelemetryOutbox<StorageFile>, _ client: HubClient<TLSTransport, SystemPlatform>,
                        timeoutMs: UInt32, _ handler: (HubEvent) -> Void) {
     updateOrExit(outbox, client)
     pollOrExit(client, timeoutMs: timeoutMs) { event in
