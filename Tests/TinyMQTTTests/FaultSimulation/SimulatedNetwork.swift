@@ -107,6 +107,8 @@ final class SimulatedBroker {
     var random: SeededRandom
     /// Sequence numbers of every QoS 1 message received, with repeats.
     private(set) var received: [Int] = []
+    /// The topic each of `received` came with.
+    private(set) var receivedTopics: [String] = []
     /// Connections opened / CONNECT packets seen.
     private(set) var connects = 0
     /// The permanent CONNACK code sent, if any.
@@ -193,6 +195,7 @@ final class SimulatedBroker {
             }
             guard qos == 1, payload.hasPrefix("m"), let sequence = Int(payload.dropFirst()) else { return true }
             received.append(sequence)
+            receivedTopics.append(topic)
             if random.chance(rates.ackDropped) { return true }
             let ack = OutboundFrame(bytes: [0x40, 2] + id, acknowledges: sequence)
             if random.chance(rates.ackDelayed) {
