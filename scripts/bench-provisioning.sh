@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# What provisioning through DPS (TinyProvisioning + the examples' DPS path) adds to hub-telemetry:
+# code and heap. Prints the tables of docs/benchmarks.md ("Provisioning"); raw logs in .build-bench-dps/.
+#   1. Code: hub-telemetry built as Embedded Swift -Osize with static mbedTLS (scripts/embedded-flags.sh,
+#      as scripts/build-embedded.sh builds it) twice: as it is, and from a copy of the package whose
+#      HubExampleSupport has no DPS path (ExampleProvisioning*.swift and ExampleEnvironment+Provisioning.swift
+#      replaced by a stub with the same entry points doing nothing), so --gc-sections drops every byte
+#      of TinyProvisioning. `size -A` of both binaries and their stripped sizes; `size -A` .text of the
+#      TinyProvisioning module objects (before linking); the added .text by owner (`nm -S`, symbols
+#      only in the DPS build).
+#   2. Heap: valgrind massif (peak, as scripts/bench.sh measures it) of the same binary, hub-telemetry
+#      --count 1, named by a connection string (scripts/local-hub.sh) and through the local DPS stand-in
+#      (scripts/local-dps.sh: one registration, one "assigning" answer, then the assigned hub); from the
+#      DPS run's snapshots, the provisioning client's one block (attributed to ProvisioningStorage.init)
+#      and the peak while it lives (the snapshots before the first detailed one without that block).
+# Usage: flock /tmp/swiftbuild.lock scripts/bench-provisioning.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=$ROOT/.build-bench-dps
+mkdir -p "$OUT"
+source scripts/embedded-flags.sh
+
+build() { # <package dir> <scratch>
+  (cd "$1" && TINYHUB_EMBEDDED=1 swift build -c release --scratch-path "$2" --traits StaticMbedTLS "${EMBEDDED_FLAGS[@]}" \
+    --product hub-telemetry >"$OUT/build-$(basename "$2").log" 2>&1) || { cat "$OUT/build-$(basename "$2").log"; exit 1; }
+}
+
+# ---- 1. code --------------------------------------------------------------------------------------
+build "$ROOT" "$ROOT/.build-embedded-static"
+WITH=$ROOT/.build-embedded-static/release/hub-telemetry
+COPY=$OUT/no-dps
+rm -rf "$COPY"; mkdir -p "$COPY"
+cp -r Package.swift Sources Examples Tests "$COPY/"
+rm -f "$COPY"/Examples/HubExampleSupport/ExampleProvisioning*.swift "$COPY/Examples/HubExampleSupport/ExampleEnvironment+Provisioning.swift"
+cat >"$COPY/Examples/HubExampleSupport/ExampleProvisioningStub.swift" <<'SWIFT'
+import TinyHub
+import TinyPlatform
+import TinyTLS
+
+// bench-provisioning.sh: the examples' DPS entry points, doing nothing (no TinyProvisioning code is reachable).
+struct ExampleProvisioning {
+    static func forgetCachedIdentity() {}
+}
+
+extension ExampleEnvironment {
+    mutating func provision(port: (StaticString, UInt16) -> UInt16) {}
+    func confirmProvisioned(_ client: HubClient<TLSTransport, SystemPlatform>, buffers: HubBuffers,
+                            options: HubOptions) -> HubClient<TLSTransport, SystemPlatform> { client }
+}
+SWIFT
+build "$COPY" "$OUT/.build-no-dps" || { echo "bench-provisioning: the stub no longer matches HubExampleSupport; update it" >&2; exit 1; }
+WITHOUT=$OUT/.build-no-dps/release/hub-telemetry
+if nm "$WITHOUT" | grep -q 'TinyProvisioning'; then echo "bench-provisioning: the build without DPS still links TinyProvisioning" >&2; exit 1; fi
+section() { size -A "$1" | awk -v s="$2" '$1 == s {print $2 + 0; f = 1} END {if (!f) print 0}'; }
+text_of() { size -A "$1" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}'; }
+strip -o "$OUT/with.stripped" "$WITH"
+strip -o "$OUT/without.stripped" "$WITHOUT"
+OBJ=$ROOT/.build-embedded-static/x86_64-unknown-linux-gnu/release
+objects_text=0; objects=0
+for o in "$OBJ"/TinyProvisioning.build/*.o; do objects_text=$((objects_text + $(text_of "$o"))); objects=$((objects + 1)); done
+
+echo "| hub-telemetry (Embedded -Osize, static mbedTLS) | without DPS | with DPS | added |"
+echo "|---|---:|---:|---:|"
+for s in .text .rodata .data .bss; do
+  a=$(section "$WITHOUT" "$s"); b=$(section "$WITH" "$s")
+  echo "| \`size -A\` $s | $a | $b | $((b - a)) |"
+done
+a=$(stat -c %s "$OUT/without.stripped"); b=$(stat -c %s "$OUT/with.stripped")
+echo "| stripped file | $a | $b | $((b - a)) |"
+echo
+echo "TinyProvisioning objects (.text, size -A, before linking): $objects_text bytes in $objects objects"
+echo
+# Symbols (text, with a size) that only the DPS build has, by owner.
+nm -S --defined-only "$WITHOUT" | awk 'NF == 4 && $3 ~ /^[tTwW]$/ {print $4}' | sort -u >"$OUT/without.syms"
+nm -S --defined-only "$WITH" | awk 'NF == 4 && $3 ~ /^[tTwW]$/ {print $2, $4}' | sort -k2 -u >"$OUT/with.syms"
+python3 - "$OUT/with.syms" "$OUT/without.syms" <<'PY'
+import re, sys
+without = set(open(sys.argv[2]).read().split())
+groups = {}
+for line in open(sys.argv[1]):
+    size, name = line.split()
+    if name in without:
+        continue
+    if "TinyProvisioning" in name: owner = "TinyProvisioning (client, protocol, clock check; specialised for TLSTransport)"
+    elif re.match(r"\$e\d+HubExampleSupport", name): owner = "the examples' DPS path (settings, cache file, messages)"
+    elif re.match(r"\$e\d+Tiny(Hub|MQTT|TLS|HTTP|Platform)", name): owner = "TinyHub / TinyMQTT / TinyTLS / TinyHTTP code only DPS uses"
+    elif name.startswith(("$es", "$eS")): owner = "Swift stdlib, specialised"
+    else: owner = "other"
+    groups[owner] = groups.get(owner, 0) + int(size, 16)
+print("| added .text by owner (`nm -S`, symbols only in the DPS build) | bytes |")
+print("|---|---:|")
+for owner, n in sorted(groups.items(), key=lambda kv: -kv[1]):
+    print(f"| {owner} | {n:,} |")
+print(f"| **total** | **{sum(groups.values()):,}** |")
+PY
+
+# ---- 2. heap against the local stand-ins -------------------------------------------------------------
+source scripts/local-dps.sh 2>"$OUT/local-dps.log"
+trap stop_hub EXIT
+massif_peak() { grep '^mem_heap_B=' "$1" | cut -d= -f2 | sort -n | tail -n 1; }
+env "${HUB_ENV[@]}" valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-plain.out" \
+  "$WITH" --count 1 >"$OUT/massif-plain.log" 2>&1
+env "${DPS_ENV[@]}" valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-dps.out" \
+  "$WITH" --count 1 >"$OUT/massif-dps.log" 2>&1
+grep -q "sent and acknowledged: 1" "$OUT/massif-plain.log" && grep -q "sent and acknowledged: 1" "$OUT/massif-dps.log" \
+  && grep -q "^provisioned " "$OUT/massif-dps.log" || { cat "$OUT"/massif-*.log; echo "bench-provisioning: a massif run failed" >&2; exit 1; }
+a=$(massif_peak "$OUT/massif-plain.out"); b=$(massif_peak "$OUT/massif-dps.out")
+echo
+echo "| hub-telemetry --count 1 | heap peak (massif) |"
+echo "|---|---:|"
+echo "| named by IOTHUB_DEVICE_CONNECTION_STRING | $a B |"
+printf '| provisioned through DPS first (`%s`) | %s B (%+d B) |\n' "$(grep '^provisioned ' "$OUT/massif-dps.log")" "$b" "$((b - a))"
+python3 - "$OUT/massif-dps.out" <<'PY'
+import re, sys
+snapshots = open(sys.argv[1]).read().split("snapshot=")[1:]
+block, phase, done = None, 0, False
+for s in snapshots:
+    heap = int(re.search(r"mem_heap_B=(\d+)", s).group(1))
+    detailed = "heap_tree=empty" not in s
+    holds = re.search(r"n\d+: (\d+) \S+ \$e16TinyProvisioning0B7StorageV", s)
+    if detailed and not holds:
+        done = done or block is not None
+    if holds and block is None:
+        block = int(holds.group(1))
+    if not done:
+        phase = max(phase, heap)
+print(f"| while provisioning (DPS client + its TLS session, before the hub) | {phase} B |")
+print()
+print(f"The provisioning client's memory: one block of {block} B (ProvisioningStorage, allocated by ProvisioningClient.init).")
+PY
