@@ -302,17 +302,47 @@ int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err) {
 
 // --- Files for the outbox: positional reads and writes, and a data sync -----------------
 
+// Syncs the directory that holds `path`, so a file just created there keeps its name after a
+// power cut. File systems that cannot sync a directory (EINVAL, ENOTSUP) are taken as done.
+static int sync_parent_directory(const char *path, int32_t *err) {
+    size_t len = strlen(path);
+    char *dir = malloc(len + 2);
+    if (!dir) { if (err) *err = ENOMEM; return TP_ERR_IO; }
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash) { dir[0] = '.'; dir[1] = 0; }
+    else if (slash == dir) { dir[1] = 0; }
+    else { *slash = 0; }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (dfd < 0) { if (err) *err = errno; return TP_ERR_IO; }
+    int rc = fsync(dfd);
+    int e = errno;
+    close(dfd);
+    if (rc != 0 && e != EINVAL && e != ENOTSUP) { if (err) *err = e; return TP_ERR_IO; }
+    return TP_OK;
+}
+
 int32_t tp_file_open(const char *path, uint64_t size, int32_t *err) {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int created = 1;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+        created = 0;
+        fd = open(path, O_RDWR | O_CLOEXEC);
+    }
     if (fd < 0) { if (err) *err = errno; return TP_ERR_IO; }
     struct stat st;
     if (fstat(fd, &st) != 0) { if (err) *err = errno; close(fd); return TP_ERR_IO; }
     if (!S_ISREG(st.st_mode)) { if (err) *err = EINVAL; close(fd); return TP_ERR_IO; }  // a directory, a device...
-    if ((uint64_t)st.st_size < size && ftruncate(fd, (off_t)size) != 0) {
+    int grown = (uint64_t)st.st_size < size;
+    if (grown && ftruncate(fd, (off_t)size) != 0) {
         if (err) *err = errno;
         close(fd);
         return TP_ERR_IO;
     }
+    // The size and, for a new file, its directory entry are durable before the caller relies on them.
+    if (grown && fsync(fd) != 0) { if (err) *err = errno; close(fd); return TP_ERR_IO; }
+    if (created && sync_parent_directory(path, err) != TP_OK) { close(fd); return TP_ERR_IO; }
     return fd;
 }
 

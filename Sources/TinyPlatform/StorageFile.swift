@@ -37,6 +37,8 @@ public final class StorageFile {
     }
 
     /// Opens or creates the file at `path` (mode 0600) and makes it at least `size` bytes long.
+    /// A file created or grown here is synced, a new one's directory too, before this returns:
+    /// its name and size survive a power cut.
     public static func open(path: String, size: Int) throws(StorageError) -> StorageFile {
         guard size >= 0 else { throw .outOfRange }
         guard Heap.canAllocate(64) else { throw .outOfMemory }

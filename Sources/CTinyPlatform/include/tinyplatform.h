@@ -94,7 +94,8 @@ const char *tp_getenv(const char *name);
 int64_t tp_read_file(const char *path, void *buf, size_t cap, int32_t *err);
 
 /// Opens (creating it if missing, mode 0600) a file for reading and writing at any offset and
-/// makes it at least `size` bytes long (new bytes read as zeros). Returns the descriptor (>= 0)
+/// makes it at least `size` bytes long (new bytes read as zeros). A new or grown file is synced
+/// (fsync), and a new file's directory too, before this returns. Returns the descriptor (>= 0)
 /// or TP_ERR_IO with errno in *err.
 int32_t tp_file_open(const char *path, uint64_t size, int32_t *err);
 
