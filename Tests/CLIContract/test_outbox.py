@@ -223,6 +223,25 @@ class Outbox(ContractTest):
             self.assertEqual(payloads.setdefault(mid, payload), payload, "a resend carries the same bytes")
         self.assertEqual(stored_records(self.store), [])
 
+    def test_a_run_that_gives_up_keeps_its_messages_for_the_next(self):
+        # The hub answers every CONNECT with 3 (server unavailable) until the retry budget is spent:
+        # exit 1, and the 4 messages stay stored for the next run, which sends them first.
+        gate_control({"refuse": 1000, "code": 3})
+        try:
+            result = run("hub-telemetry", "--count", "4", env=self.env(IOTHUB_CONNECT_RETRY_S="2"))
+        finally:
+            gate_control({"refuse": 0})
+        self.assertFailure(result, 1, "IOTHUB_CONNECT_RETRY_S")
+        stored = [(bag_mid(bag), payload) for *_, bag, payload in stored_records(self.store)]
+        self.assertMessageIDs([mid for mid, _ in stored], 4)
+        before = len(self.watch.messages)
+        result = run("hub-telemetry", "--count", "1", env=self.env())
+        self.assertEqual((result.rc, result.out_lines), (0, ["recovered 4", "sent and acknowledged: 1"]), result)
+        self.watch.wait_count(before + 5)
+        got = self.messages(before)
+        self.assertEqual(got[:4], stored)
+        self.assertEqual(len(got), 5, got)
+
     def test_a_run_without_a_crash_leaves_nothing(self):
         before = len(self.watch.messages)
         result = run("hub-telemetry", "--count", "3", "--content-type", "application/json", env=self.env())
