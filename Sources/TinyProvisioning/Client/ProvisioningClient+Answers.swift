@@ -18,7 +18,9 @@ extension ProvisioningClient {
         guard exchange.awaitingAnswer, topic.requestID == exchange.requestID else { return }
         exchange.awaitingAnswer = false
         let retryAfter = UInt64(topic.retryAfter ?? ProvisioningResponseTopic.defaultRetryAfter)
-        let retryAt = ClockArithmetic.adding(retryAfter * 1_000, to: platform.monotonicMs())
+        // One millisecond more: the clock reads whole milliseconds (rounded down), so the answer may
+        // have come up to 1 ms before the reading, and retry-after counts from DPS's side.
+        let retryAt = ClockArithmetic.adding(retryAfter * 1_000 + 1, to: platform.monotonicMs())
         switch topic.status {
         case 200, 202:
             progress(body: body, retryAt: retryAt)
