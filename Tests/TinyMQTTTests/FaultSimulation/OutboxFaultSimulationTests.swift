@@ -9,6 +9,7 @@ import TinyPlatform
 /// refusals, clock jumps), over a small store (256-1,279 bytes: back-pressure is frequent), with
 /// restarts at random moments: the client and the outbox are dropped without another call and
 /// new ones made over the same store, as after a crash. Invariants:
+/// - no message reaches the broker before its record was written and synced;
 /// - a restart recovers at least every message that was still unacknowledged;
 /// - `send` fails only with `full`, `poll` only after a permanent refusal (then: a restart);
 /// - on a calm network everything stored is acknowledged and the store ends empty;
@@ -43,6 +44,39 @@ import TinyPlatform
     }
 }
 
+/// Storage in a region that notes which messages (`m<sequence>` payloads) a `sync` made durable.
+final class SyncTrackingStorage: OutboxStorage {
+    let region: UnsafeMutableRawBufferPointer
+    private var written: [Int] = []
+    private(set) var durable = Set<Int>()
+
+    init(region: UnsafeMutableRawBufferPointer) { self.region = region }
+
+    var capacity: Int { region.count }
+
+    func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(StorageError) {
+        guard offset >= 0, buffer.count <= region.count - offset else { throw .outOfRange }
+        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: region[offset..<(offset + buffer.count)]))
+    }
+
+    func write(at offset: Int, _ bytes: UnsafeRawBufferPointer) throws(StorageError) {
+        guard offset >= 0, bytes.count <= region.count - offset else { throw .outOfRange }
+        UnsafeMutableRawBufferPointer(rebasing: region[offset..<(offset + bytes.count)]).copyMemory(from: bytes)
+        // A message record (documented format): kind M, bag length u16 at 2, payload length u32 at 4.
+        guard bytes.count >= 20, bytes[0] == 0x4D else { return }
+        let bag = Int(bytes[2]) | Int(bytes[3]) << 8
+        let payload = Int(bytes[4]) | Int(bytes[5]) << 8
+        guard 16 + bag + payload + 4 == bytes.count, payload > 1, bytes[16 + bag] == UInt8(ascii: "m"),
+              let sequence = Int(String(decoding: bytes[(17 + bag)..<(16 + bag + payload)], as: UTF8.self)) else { return }
+        written.append(sequence)
+    }
+
+    func sync() throws(StorageError) {
+        durable.formUnion(written)
+        written.removeAll()
+    }
+}
+
 struct OutboxSimulation {
     struct Outcome {
         var failure: String? = nil
@@ -64,6 +98,7 @@ struct OutboxSimulation {
         let window = 1 + plan.below(4)
         let region = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 8)
         region.initializeMemory(as: UInt8.self, repeating: 0)
+        let storage = SyncTrackingStorage(region: region)
         guard let outboxBuffers = OutboxBuffers.allocate(maxMessage: 64, window: window) else { return Outcome(failure: "out of memory") }
         var hubBuffers: [HubBuffers] = []
         defer {
@@ -74,7 +109,7 @@ struct OutboxSimulation {
         let text = Array("HostName=sim.azure-devices.net;DeviceId=sim;SharedAccessKey=c2ltdWxhdGVkIGtleQ==".utf8)
         var outcome = Outcome()
         var client: HubClient<SimulatedTransport, SimulatedClock>? = nil
-        var outbox: TelemetryOutbox<OutboxMemoryStorage>? = nil
+        var outbox: TelemetryOutbox<SyncTrackingStorage>? = nil
 
         /// A new client and outbox over the store (the first start, or a restart after a crash).
         func boot() -> Bool {
@@ -99,7 +134,7 @@ struct OutboxSimulation {
                 made.session.configuration.ackTimeoutMs = 3_000
                 made.session.configuration.backoff = Backoff(baseMs: 200, capMs: 5_000)
                 made.session.configuration.stableConnectionMs = 10_000
-                let opened = try TelemetryOutbox(storage: OutboxMemoryStorage(region: region), buffers: outboxBuffers)
+                let opened = try TelemetryOutbox(storage: storage, buffers: outboxBuffers)
                 if opened.recoveredCount < pending {
                     outcome.failure = "restart recovered \(opened.recoveredCount) of \(pending) unacknowledged messages"
                     return false
@@ -148,6 +183,11 @@ struct OutboxSimulation {
             }
         }
 
+        broker.onReceive = { sequence in
+            if !storage.durable.contains(sequence), outcome.failure == nil {
+                outcome.failure = "message \(sequence) reached the broker before its record was synced"
+            }
+        }
         guard boot() else { return outcome }
         for _ in 0..<(20 + plan.below(40)) {
             if plan.chance(50) { for _ in 0..<(1 + plan.below(4)) { send() } }
@@ -169,7 +209,7 @@ struct OutboxSimulation {
             outcome.failure = "\(pending) messages never acknowledged on a calm network"
             return outcome
         }
-        if let reopened = try? TelemetryOutbox(storage: OutboxMemoryStorage(region: region), buffers: outboxBuffers),
+        if let reopened = try? TelemetryOutbox(storage: storage, buffers: outboxBuffers),
            reopened.recoveredCount != 0 {
             outcome.failure = "\(reopened.recoveredCount) messages still in the store after all were acknowledged"
             return outcome

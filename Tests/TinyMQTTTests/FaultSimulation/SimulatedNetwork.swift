@@ -109,6 +109,8 @@ final class SimulatedBroker {
     private(set) var received: [Int] = []
     /// The topic each of `received` came with.
     private(set) var receivedTopics: [String] = []
+    /// Called with the sequence number of each QoS 1 message as it arrives.
+    var onReceive: (Int) -> Void = { _ in }
     /// Connections opened / CONNECT packets seen.
     private(set) var connects = 0
     /// The permanent CONNACK code sent, if any.
@@ -196,6 +198,7 @@ final class SimulatedBroker {
             guard qos == 1, payload.hasPrefix("m"), let sequence = Int(payload.dropFirst()) else { return true }
             received.append(sequence)
             receivedTopics.append(topic)
+            onReceive(sequence)
             if random.chance(rates.ackDropped) { return true }
             let ack = OutboundFrame(bytes: [0x40, 2] + id, acknowledges: sequence)
             if random.chance(rates.ackDelayed) {
