@@ -55,12 +55,19 @@ struct ExampleProvisioning {
         let individual = ProcessEnvironment.value("IOTHUB_DPS_SYMMETRIC_KEY")
         let group = ProcessEnvironment.value("IOTHUB_DPS_GROUP_KEY")
         let idScope = StableBytes(scope), registrationID = StableBytes(registration)
+        do throws(ProvisioningProtocolError) {
+            try ProvisioningIdentity.validate(idScope.bytes)
+            try ProvisioningIdentity.validate(registrationID.bytes)
+        } catch {
+            ExampleOutput.fail("IOTHUB_DPS_ID_SCOPE and IOTHUB_DPS_REGISTRATION_ID must be 1-128 characters of A-Z a-z 0-9 - . _ ~")
+        }
         let credential: Credential
         var deviceKey: StableBytes? = nil
         switch (individual, group, clientIdentity) {
         case (let key?, nil, nil):
-            credential = .individual(StableBytes(key))
-            deviceKey = StableBytes(key)
+            let individualKey = StableBytes(key)
+            credential = .individual(individualKey)
+            deviceKey = individualKey
         case (nil, let key?, nil):
             let groupKey = StableBytes(key)
             credential = .group(groupKey)
@@ -94,7 +101,7 @@ struct ExampleProvisioning {
                                                                   into: output)
         let text = length.map { String(decoding: UnsafeRawBufferPointer(rebasing: output[0..<$0]), as: UTF8.self) }
         guard let text else {
-            ExampleOutput.fail("IOTHUB_DPS_GROUP_KEY must be Base64 and IOTHUB_DPS_REGISTRATION_ID 1-128 characters of A-Z a-z 0-9 - . _ ~")
+            ExampleOutput.fail("IOTHUB_DPS_GROUP_KEY is not a usable key (Base64, at most 128 bytes decoded)")
         }
         return StableBytes(text)
     }
@@ -109,147 +116,5 @@ struct ExampleProvisioning {
         }
         fromCache = false
         return register(environment)
-    }
-
-    /// One registration with DPS: prints `provisioned <hub> <device>`, writes the cache and
-    /// returns the connection string; exits (2: DPS refused the credentials, 1: anything else).
-    func register(_ environment: ExampleEnvironment) -> String {
-        ExampleProxy.forDPS = true
-        defer { ExampleProxy.forDPS = false }
-        var identity: ClientIdentity? = nil
-        if case .x509 = credential { identity = environment.clientIdentity }
-        let transport: TLSTransport
-        do throws(TransportError) {
-            transport = try TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: environment.trustAnchors,
-                                                          clientIdentity: identity, proxy: ExampleProxy.configuration()))
-        } catch {
-            ExampleOutput.fail("TLS setup for DPS failed: ", error.summary)
-        }
-        guard Heap.canAllocate(2 * MQTTSession<TLSTransport, SystemPlatform>.objectBytes),
-              let client = ProvisioningClient(transport: transport, platform: SystemPlatform()) else {
-            ExampleOutput.fail("out of memory: no room for the provisioning client")
-        }
-        // A refused token may be the device's clock: read DPS's once over HTTPS and try again.
-        let anchors = environment.trustAnchors, host = host, httpsPort = httpsPort, hostBytes = StableBytes(host)
-        client.enableClockCheck { scope, registration in
-            guard let https = try? TLSTransport(TLSConfiguration(host: host, port: httpsPort, trustAnchors: anchors,
-                                                                 proxy: ExampleProxy.configuration())),
-                  let check = ProvisioningClockCheck(transport: https, host: hostBytes.bytes) else { return nil }
-            return check.dpsTime(idScope: scope, registrationID: registration)
-        }
-        let assignment: ProvisioningAssignment
-        do throws(ProvisioningError) {
-            switch credential {
-            case .individual(let key):
-                assignment = try client.register(idScope: idScope.bytes, registrationID: registrationID.bytes, credential: .symmetricKey(key.bytes))
-            case .group(let key):
-                assignment = try client.register(idScope: idScope.bytes, registrationID: registrationID.bytes, credential: .groupKey(key.bytes))
-            case .x509:
-                assignment = try client.register(idScope: idScope.bytes, registrationID: registrationID.bytes, credential: .x509)
-            }
-        } catch {
-            Self.fail(error)
-        }
-        guard ExampleProvisioningCache.isUsable(hub: assignment.assignedHub, deviceID: assignment.deviceID) else {
-            ExampleOutput.fail("provisioning failed: DPS assigned a hub name or device id that cannot go into a connection string")
-        }
-        Console.write("provisioned ")
-        Console.write(bytes: assignment.assignedHub)
-        Console.write(" ")
-        Console.write(bytes: assignment.deviceID)
-        Console.write("\n")
-        cache?.write(idScope: idScope.bytes, registrationID: registrationID.bytes, hub: assignment.assignedHub,
-                     deviceID: assignment.deviceID)
-        return Self.connectionString(hub: assignment.assignedHub, deviceID: assignment.deviceID, key: deviceKey?.bytes)
-    }
-
-    /// `HostName={hub};DeviceId={id};SharedAccessKey={key}`, or `…;x509=true` without a key.
-    static func connectionString(hub: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) -> String {
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 + hub.count + deviceID.count + (key?.count ?? 0), alignment: 1)
-        defer {
-            zeroize(storage)
-            storage.deallocate()
-        }
-        var sink = ByteSink(storage)
-        sink.literal("HostName=")
-        sink.bytes(hub)
-        sink.literal(";DeviceId=")
-        sink.bytes(deviceID)
-        if let key {
-            sink.literal(";SharedAccessKey=")
-            sink.bytes(key)
-        } else {
-            sink.literal(";x509=true")
-        }
-        return String(decoding: sink.written, as: UTF8.self)
-    }
-
-    /// One stderr line for a failed registration, with DPS's own message when it sent one;
-    /// exit 2 when DPS refused the credentials, else 1.
-    static func fail(_ error: ProvisioningError) -> Never {
-        if case .connectionFailed(let mqtt) = error { ExampleProxy.exitIfProxyFailure(mqtt) }
-        Console.write("provisioning failed: ", to: .err)
-        switch error {
-        case .timedOut:
-            Console.write("DPS did not assign the device within 90 s", to: .err)
-        case .connectionFailed:
-            Console.write("cannot reach DPS: ", to: .err)
-            Console.write(error.summary, to: .err)
-        case .rejected(let status, _, let message):
-            Console.write(error.summary, to: .err)
-            Console.write(": status ", to: .err)
-            Console.write(int: Int64(status), to: .err)
-            writeMessage(message)
-        case .assignmentFailed(_, let message), .disabled(_, let message):
-            Console.write(error.summary, to: .err)
-            writeMessage(message)
-        default:
-            Console.write(error.summary, to: .err)
-        }
-        Console.write("\n", to: .err)
-        Console.exit(error.isAuthenticationFailure ? 2 : 1)
-    }
-
-    private static func writeMessage(_ message: ProvisioningErrorMessage) {
-        guard message.count > 0 else { return }
-        Console.write(": ", to: .err)
-        // DPS's text, on one line.
-        var text = message.withBytes { [UInt8]($0) }
-        for i in text.indices where text[i] < 0x20 || text[i] == 0x7F { text[i] = 0x20 }
-        text.withUnsafeBytes { Console.write(bytes: $0, to: .err) }
-    }
-}
-
-extension ExampleEnvironment {
-    /// Names the device through DPS or its cache when the DPS settings are there; exits 1 with
-    /// one line when they are not.
-    mutating func provision(port: (StaticString, UInt16) -> UInt16) {
-        guard var dps = ExampleProvisioning.read(clientIdentity: clientIdentity, port: port) else { return }
-        connectionString = dps.connectionString(self)
-        provisioning = dps
-    }
-
-    /// Called once `client` started. With an identity from the cache, waits for the hub's
-    /// verdict: accepted, `client` goes on; refused (after the hub's clock check), the device
-    /// registers with DPS once, rewrites the cache and a new client with the new identity
-    /// starts on the same buffers.
-    func confirmProvisioned(_ client: HubClient<TLSTransport, SystemPlatform>, buffers: HubBuffers,
-                            options: HubOptions) -> HubClient<TLSTransport, SystemPlatform> {
-        guard let provisioning, provisioning.fromCache else { return client }
-        var connected = false, refused = false
-        while !connected, !refused {
-            pollOrExit(client, timeoutMs: 1_000, refused: { refused = true }) { event in
-                if case .connected = event { connected = true }
-                reportConnectionEvent(event)
-            }
-        }
-        guard refused else { return client }
-        ExampleOutput.note("the hub refused the cached identity: provisioning again")
-        client.disconnect()
-        var fresh = self
-        ExampleProvisioning.cacheInUse = nil
-        fresh.connectionString = provisioning.register(self)
-        fresh.provisioning?.fromCache = false
-        return fresh.connectMQTT(buffers: buffers, options: options)
     }
 }

@@ -81,15 +81,7 @@ final class ExampleProvisioningCache {
         Self.writeChecksum(sink.written, into: &digest)
         for i in 0..<8 { sink.byte(digest[i]) }
         sink.byte(0x0A)
-        do throws(StorageError) {
-            guard !sink.overflowed else { throw .outOfRange }
-            try file.write(at: 0, UnsafeRawBufferPointer(buffer))
-            try file.sync()
-        } catch {
-            Console.write("IOTHUB_DPS_CACHE_FILE: the assignment was not kept: ", to: .err)
-            Console.write(error.summary, to: .err)
-            Console.write("\n", to: .err)
-        }
+        store(sink.overflowed ? nil : UnsafeRawBufferPointer(buffer), failure: "IOTHUB_DPS_CACHE_FILE: the assignment was not kept: ")
     }
 
     /// Zeroes the file (it then reads as no cache); a failure is reported on stderr.
@@ -97,11 +89,17 @@ final class ExampleProvisioningCache {
         let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.size, alignment: 1)
         zeros.initializeMemory(as: UInt8.self, repeating: 0)
         defer { zeros.deallocate() }
+        store(UnsafeRawBufferPointer(zeros), failure: "IOTHUB_DPS_CACHE_FILE could not be cleared: ")
+    }
+
+    /// Writes `content` (all `size` bytes; nil: it did not fit) and syncs; on failure, one stderr line.
+    private func store(_ content: UnsafeRawBufferPointer?, failure: StaticString) {
         do throws(StorageError) {
-            try file.write(at: 0, UnsafeRawBufferPointer(zeros))
+            guard let content else { throw .outOfRange }
+            try file.write(at: 0, content)
             try file.sync()
         } catch {
-            Console.write("IOTHUB_DPS_CACHE_FILE could not be cleared: ", to: .err)
+            Console.write(failure, to: .err)
             Console.write(error.summary, to: .err)
             Console.write("\n", to: .err)
         }

@@ -383,6 +383,10 @@ class Settings(DPSTest):
                  (dict(IOTHUB_DPS_SYMMETRIC_KEY=None, IOTHUB_DEVICE_CERT_FILE=FIXTURE.certificate), "IOTHUB_DEVICE_KEY_FILE"),
                  (dict(IOTHUB_DPS_SYMMETRIC_KEY=None), "needs a credential"),
                  (dict(IOTHUB_DPS_REGISTRATION_ID=None), "IOTHUB_DPS_REGISTRATION_ID"),
+                 (dict(IOTHUB_DPS_REGISTRATION_ID="has space"), "IOTHUB_DPS_REGISTRATION_ID"),
+                 (dict(IOTHUB_DPS_REGISTRATION_ID=""), "IOTHUB_DPS_REGISTRATION_ID"),
+                 (dict(IOTHUB_DPS_ID_SCOPE="0ne/../x"), "IOTHUB_DPS_ID_SCOPE"),
+                 (dict(IOTHUB_DPS_SYMMETRIC_KEY=None, IOTHUB_DPS_GROUP_KEY="not base64!"), "IOTHUB_DPS_GROUP_KEY"),
                  (dict(IOTHUB_DPS_ID_SCOPE=None), "IOTHUB_DEVICE_CONNECTION_STRING"),
                  (dict(IOTHUB_DPS_PORT="0"), "IOTHUB_DPS_PORT"),
                  (dict(IOTHUB_DPS_HTTPS_PORT="x"), "IOTHUB_DPS_HTTPS_PORT"))

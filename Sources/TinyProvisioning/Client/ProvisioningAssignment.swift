@@ -17,6 +17,14 @@ public struct ProvisioningAssignment {
     /// from the group key. nil with X.509 (the certificate authenticates to the hub too).
     public let deviceKey: UnsafeRawBufferPointer?
 
+    /// An assignment from its parts: DPS's answer, or one the application kept from an earlier
+    /// registration (the examples' cache).
+    package init(assignedHub: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer, deviceKey: UnsafeRawBufferPointer?) {
+        self.assignedHub = assignedHub
+        self.deviceID = deviceID
+        self.deviceKey = deviceKey
+    }
+
     /// `assignedHub` as a `String` (allocates; for printing).
     public var assignedHubText: String { String(decoding: assignedHub, as: UTF8.self) }
     /// `deviceID` as a `String` (allocates; for printing).
