@@ -9,10 +9,13 @@
 #   With --proxy, every hub example connects through a local CONNECT proxy (scripts/local-proxy.sh).
 #   With --dps, the device is named by a local Device Provisioning Service stand-in instead of a
 #   connection string, then sends telemetry to the hub it was assigned (scripts/demo-dps.sh).
+#   With --outbox, hub-telemetry is killed with messages unacknowledged and restarted over the same
+#   IOTHUB_OUTBOX_FILE: they go out again first, with their ids (scripts/demo-outbox.sh).
 set -euo pipefail
-use_proxy=0 use_dps=0
+use_proxy=0 use_dps=0 use_outbox=0
 [ "${1:-}" = "--proxy" ] && use_proxy=1
 [ "${1:-}" = "--dps" ] && use_dps=1
+[ "${1:-}" = "--outbox" ] && use_outbox=1
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 source scripts/embedded-flags.sh
@@ -69,6 +72,7 @@ PY
 }
 
 if [ "$use_dps" = 1 ]; then source scripts/demo-dps.sh; exit 0; fi
+if [ "$use_outbox" = 1 ]; then source scripts/demo-outbox.sh; exit 0; fi
 
 count=${COUNT:-5}
 echo "== mqtt-demo --count $count (plain MQTT over TLS)"

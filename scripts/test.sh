@@ -42,6 +42,7 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-15}" scripts/fuzz.sh   # every Fuzz/ target, 15 s 
 echo "== demo against a local TLS broker"
 scripts/demo.sh
 scripts/demo.sh --dps   # the device named by the local DPS stand-in (individual, cached, group, X.509)
+scripts/demo.sh --outbox   # hub-telemetry killed with messages unacknowledged, restarted over its IOTHUB_OUTBOX_FILE
 
 echo "== memory-limit harness (heap budget, clean out-of-memory, flat allocations)"; scripts/memory-harness.sh
 echo "== device profile (fully static musl, custom mbedTLS) against the local stand-in"; scripts/device-profile.sh
