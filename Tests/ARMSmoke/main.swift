@@ -2,7 +2,7 @@
 // and aarch64 together with the library modules and run under qemu-user. Also builds for the
 // host. Checks the MQTT codec, a SAS token vector, topic building and the TLS client setup;
 // prints "N passed, 0 failed" and exits non-zero on any failure. Other files of this folder hold
-// checks of one part each (Outbox.swift, Provisioning.swift), called from here.
+// checks of one part each (Outbox.swift, Provisioning.swift, WebSocket.swift), called from here.
 //
 // No `String ==` (it pulls in Unicode tables, tagged soft-float on armv7): bytes are compared
 // against StaticStrings.
@@ -206,6 +206,10 @@ outboxSmoke(check)
 // MARK: - Provisioning (Provisioning.swift)
 
 provisioningSmoke(check)
+
+// MARK: - WebSocket framing and transport (WebSocket.swift)
+
+webSocketSmoke(check)
 
 Console.write(int: Int64(passed))
 Console.write(" passed, ")
