@@ -165,7 +165,8 @@ import TinyTLS
         #expect(error.isAuthenticationFailure)
         #expect(dps.connects.map { $0.string("reason") } == ["unknown-scope", "unknown-scope"])
         #expect(dps.httpRequests.count == 1)
-        #expect(device.client.connectionAttempts <= 3)
+        #expect(device.client.connectionAttempts == 2)
+        #expect(try dps.stats()["connections"] == 3, "two MQTT connections and one HTTPS request")
     }
 
     @Test func throttlingIsWaitedOutThenTheRegistrationSucceeds() throws {
