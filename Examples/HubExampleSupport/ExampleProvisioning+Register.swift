@@ -78,7 +78,9 @@ extension ExampleProvisioning {
         Console.write("provisioning failed: ", to: .err)
         switch error {
         case .timedOut:
-            Console.write("DPS did not assign the device within 90 s", to: .err)
+            Console.write("DPS did not assign the device within ", to: .err)
+            Console.write(int: Int64(ProvisioningOptions().registrationTimeoutMs / 1_000), to: .err)
+            Console.write(" s", to: .err)
         case .connectionFailed:
             Console.write("cannot reach DPS: ", to: .err)
             Console.write(error.summary, to: .err)
