@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 modules=("$@")
-[ ${#modules[@]} -gt 0 ] || modules=(TinyHub TinyMQTT TinyHTTP TinyTLS TinyPlatform TinyProvisioning)
+[ ${#modules[@]} -gt 0 ] || modules=(TinyHub TinyMQTT TinyHTTP TinyTLS TinyPlatform TinyProvisioning TinyWebSocket)
 
 docc=$(command -v docc || true)
 [ -n "$docc" ] || docc="$(dirname "$(readlink -f "$(command -v swift)")")/docc"

@@ -70,7 +70,10 @@ public struct WebSocketFrameDecoder {
     public var controlPayload: ArraySlice<UInt8> { control[0..<controlCount] }
 
     /// Copies the payload of the control frame the last event reported into `out` (as much as
-    /// fits; 125 bytes always do) and returns the count. No allocation, unlike `controlPayload`.
+    /// fits; 125 bytes always do). No allocation, unlike `controlPayload`.
+    ///
+    /// - Parameter out: Where the payload goes.
+    /// - Returns: The number of bytes copied.
     public func copyControlPayload(into out: UnsafeMutableRawBufferPointer) -> Int {
         let count = min(controlCount, out.count)
         var i = 0
