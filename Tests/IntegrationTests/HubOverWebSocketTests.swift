@@ -238,6 +238,21 @@ import TinyWebSocket
         #expect(upgrade.string("query") == "" && upgrade.string("reason") == "client-certificate", "\(upgrade)")
     }
 
+    @Test func anX509UpgradeWithItsCertificateIsAccepted() throws {
+        let gate = try IoTHubGate()
+        let bridge = try WebSocketBridge(gate: gate, requireClientCertificate: true)
+        let pki = gate.broker.pki
+        let transport = try bridge.transport(clientCertificate: true,
+                                             identity: .files(certificate: pki.client.certificatePath, key: pki.client.keyPath))
+        try transport.open(timeoutMs: 10_000)
+        #expect(transport.isOpen)
+        transport.close()
+        let upgrade = try #require(bridge.upgrades.first)
+        #expect(upgrade.bool("accepted") == true && upgrade.string("query") == "", "no SAS query for X.509: \(upgrade)")
+        try waitFor("the close handshake") { bridge.closes.contains { $0.string("initiator") == "device" } }
+        #expect(bridge.closes.first?.int("status") == 1000)
+    }
+
     @Test func sasRenewalReconnectsOverWebSockets() throws {
         let gate = try IoTHubGate()
         let bridge = try WebSocketBridge(gate: gate)
