@@ -4,27 +4,29 @@ import TinyTLS
 import TinyWebSocket
 
 /// IoT Hub's MQTT-over-WebSockets endpoint (`Tests/Fixtures/websocket_bridge.py`) in front of an
-/// `IoTHubGate`: TLS with the gate's `localhost` certificate on a free port, the upgrade checked
-/// as IoT Hub checks it, device frames checked (masked...), MQTT bytes relayed to the gate over
-/// TLS, framing towards the device configurable (`configure`), and a record of upgrades, frames,
-/// pongs, violations and closes.
+/// MQTT server over TLS (the `IoTHubGate`, or the DPS stand-in): TLS with the PKI's `localhost`
+/// certificate on a free port, the upgrade checked as IoT Hub checks it, device frames checked
+/// (masked...), MQTT bytes relayed to the target over TLS, framing towards the device configurable
+/// (`configure`), and a record of upgrades, frames, pongs, violations and closes.
 final class WebSocketBridge: @unchecked Sendable {
-    let gate: IoTHubGate
     let port: UInt16
     let controlPort: UInt16
     let logPath: String
+    /// The CA file devices trust.
+    let trust: String
     private let directory: String
     private var process: ChildProcess?
 
-    /// - Parameter config: the framing towards the device (`frame_size`, `coalesce_ms`,
-    ///   `fragmented`, `pings`, `write_size`; see the script).
-    init(gate: IoTHubGate, config: [String: Any] = [:], requireClientCertificate: Bool = false) throws {
-        self.gate = gate
+    /// - Parameters:
+    ///   - targetPort: the TLS port of the MQTT server on 127.0.0.1 (certificate for `localhost` from `pki`).
+    ///   - config: the framing towards the device (`frame_size`, `coalesce_ms`, `fragmented`, `pings`,
+    ///     `write_size`; see the script).
+    init(targetPort: UInt16, pki: TestPKI, config: [String: Any] = [:], requireClientCertificate: Bool = false) throws {
         directory = try makeTemporaryDirectory(prefix: "tinyhub-ws")
         logPath = directory + "/ws.jsonl"
-        let pki = gate.broker.pki
+        trust = pki.caCertificatePath
         var arguments = ["--cert", pki.server.certificatePath, "--key", pki.server.keyPath, "--host", "localhost",
-                         "--target-port", String(gate.port), "--target-ca", pki.caCertificatePath, "--log", logPath,
+                         "--target-port", String(targetPort), "--target-ca", pki.caCertificatePath, "--log", logPath,
                          "--config", String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self),
                          "--exit-with-parent"]
         if requireClientCertificate { arguments += ["--client-ca", pki.caCertificatePath] }
@@ -32,6 +34,11 @@ final class WebSocketBridge: @unchecked Sendable {
         process = child
         port = ports[0]
         controlPort = ports[1]
+    }
+
+    /// The endpoint in front of the IoT Hub gate.
+    convenience init(gate: IoTHubGate, config: [String: Any] = [:], requireClientCertificate: Bool = false) throws {
+        try self.init(targetPort: gate.port, pki: gate.broker.pki, config: config, requireClientCertificate: requireClientCertificate)
     }
 
     deinit {
@@ -57,7 +64,7 @@ final class WebSocketBridge: @unchecked Sendable {
     /// A WebSocket transport over real TLS to this endpoint (not opened).
     func transport(clientCertificate: Bool = false, identity: ClientIdentity? = nil,
                    frameBuffer: Int = 2_048, receiveBuffer: Int = 2_048) throws -> WebSocketTransport<TLSTransport> {
-        let tls = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(gate.trust),
+        let tls = try TLSTransport(TLSConfiguration(host: "localhost", port: port, trustAnchors: .file(trust),
                                                     clientIdentity: identity))
         return try WebSocketTransport(over: tls, configuration: WebSocketConfiguration(
             host: "localhost", clientCertificate: clientCertificate, frameBufferBytes: frameBuffer, receiveBufferBytes: receiveBuffer))
