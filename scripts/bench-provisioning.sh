@@ -12,7 +12,7 @@
 #      --count 1, named by a connection string (scripts/local-hub.sh) and through the local DPS stand-in
 #      (scripts/local-dps.sh: one registration, one "assigning" answer, then the assigned hub); from the
 #      DPS run's snapshots, the provisioning client's one block (attributed to ProvisioningStorage.init)
-#      and the peak while it lives (the snapshots before the first detailed one without that block).
+#      and the peak while provisioning (up to the trough where the client and its TLS session are freed).
 # Usage: flock /tmp/swiftbuild.lock scripts/bench-provisioning.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,19 +113,17 @@ echo "| named by IOTHUB_DEVICE_CONNECTION_STRING | $a B |"
 printf '| provisioned through DPS first (`%s`) | %s B (%+d B) |\n' "$(grep '^provisioned ' "$OUT/massif-dps.log")" "$b" "$((b - a))"
 python3 - "$OUT/massif-dps.out" <<'PY'
 import re, sys
+# The provisioning phase ends at the lowest heap between the last detailed snapshot that holds the
+# client's block and the first detailed one that no longer does (the client and its TLS session freed).
 snapshots = open(sys.argv[1]).read().split("snapshot=")[1:]
-block, phase, done = None, 0, False
-for s in snapshots:
-    heap = int(re.search(r"mem_heap_B=(\d+)", s).group(1))
-    detailed = "heap_tree=empty" not in s
-    holds = re.search(r"n\d+: (\d+) \S+ \$e16TinyProvisioning0B7StorageV", s)
-    if detailed and not holds:
-        done = done or block is not None
-    if holds and block is None:
-        block = int(holds.group(1))
-    if not done:
-        phase = max(phase, heap)
-print(f"| while provisioning (DPS client + its TLS session, before the hub) | {phase} B |")
+heaps = [int(re.search(r"mem_heap_B=(\d+)", s).group(1)) for s in snapshots]
+holds = [re.search(r"n\d+: (\d+) \S+ \$e16TinyProvisioning0B7StorageV", s) for s in snapshots]
+detailed = ["heap_tree=empty" not in s for s in snapshots]
+last = max(i for i, h in enumerate(holds) if h)
+first_free = next(i for i in range(last + 1, len(snapshots)) if detailed[i] and not holds[i])
+trough = min(range(last, first_free + 1), key=lambda i: heaps[i])
+block = int(next(h for h in holds if h).group(1))
+print(f"| while provisioning (DPS client + its TLS session, before the hub) | {max(heaps[:trough + 1])} B |")
 print()
 print(f"The provisioning client's memory: one block of {block} B (ProvisioningStorage, allocated by ProvisioningClient.init).")
 PY
