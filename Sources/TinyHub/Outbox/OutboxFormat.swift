@@ -67,6 +67,7 @@ struct OutboxCheckpoint {
     }
 
     /// The checkpoint in `bytes` (36 of them), or nil when they are not one (torn, never written).
+    /// Generation and sequence may be any value: the log counts on from them modulo 2^64.
     static func decode(_ bytes: UnsafeRawBufferPointer) -> OutboxCheckpoint? {
         guard bytes.loadLE(at: 0, bytes: 4) == UInt64(OutboxFormat.magic), bytes[4] == OutboxFormat.version,
               bytes[5] == 0, bytes[6] == 0, bytes[7] == 0,

@@ -50,12 +50,12 @@ struct OutboxLog<S: OutboxStorage> {
     private(set) var recovered = 0
 
     /// Records not yet acknowledged.
-    var count: Int { Int(headSequence - tailSequence) }
+    var count: Int { Int(truncatingIfNeeded: headSequence &- tailSequence) }
 
     /// Opens the log in `storage`: reads the newer valid checkpoint and follows the chain from it
     /// to the first position that does not hold the next record intact (the end, or a torn
-    /// write); a store without a valid checkpoint is formatted empty. `staging` must hold the
-    /// largest record.
+    /// write); a store without a valid checkpoint is formatted empty (its record area zeroed).
+    /// `staging` must hold the largest record.
     init(storage: S, staging: UnsafeMutableRawBufferPointer, syncs: Bool) throws(OutboxError) {
         self.storage = storage
         self.capacity = storage.capacity
@@ -67,7 +67,8 @@ struct OutboxLog<S: OutboxStorage> {
             let bytes = UnsafeMutableRawBufferPointer(rebasing: staging[0..<OutboxFormat.checkpointBytes])
             do { try storage.read(at: slot * OutboxFormat.slotSize, into: bytes) } catch { throw .storage(error) }
             guard let checkpoint = OutboxCheckpoint.decode(UnsafeRawBufferPointer(bytes)) else { continue }
-            if newest == nil || checkpoint.generation > newest!.generation { newest = checkpoint }
+            // Serial-number order (RFC 1982): generations and sequences count on through UInt64.max.
+            if newest == nil || Int64(bitPattern: checkpoint.generation &- newest!.generation) > 0 { newest = checkpoint }
         }
         if let newest, newest.capacity != capacity { throw .capacityMismatch(stored: newest.capacity, configured: capacity) }
         var start = -1
@@ -80,8 +81,11 @@ struct OutboxLog<S: OutboxStorage> {
         headSequence = tailSequence
         generation = newest?.generation ?? 0
         guard start >= 0 else {
-            // Both slots, so one damaged slot later still leaves the other pointing at the chain.
+            // Records of an earlier life of the store (both checkpoints lost) must not pass for the
+            // new chain's: its sequences start again. Then both slots, so one damaged slot later
+            // still leaves the other pointing at the chain.
             do throws(StorageError) {
+                try eraseRecords(staging)
                 try writeCheckpoint()
                 try writeCheckpoint()
             } catch {
@@ -98,8 +102,23 @@ struct OutboxLog<S: OutboxStorage> {
                 break
             }
             head = record.end
-            headSequence += 1
+            headSequence &+= 1
             recovered += 1
+        }
+    }
+
+    /// Zeros the record area through `staging`, a piece at a time, writing only the pieces that
+    /// are not zero already (a fresh store costs reads only). Synced with the checkpoint after it.
+    private func eraseRecords(_ staging: UnsafeMutableRawBufferPointer) throws(StorageError) {
+        var at = OutboxFormat.dataStart
+        while at < capacity {
+            let piece = UnsafeMutableRawBufferPointer(rebasing: staging[0..<min(staging.count, capacity - at)])
+            try storage.read(at: at, into: piece)
+            if piece.contains(where: { $0 != 0 }) {
+                piece.initializeMemory(as: UInt8.self, repeating: 0)
+                try storage.write(at: at, UnsafeRawBufferPointer(piece))
+            }
+            at += piece.count
         }
     }
 
@@ -203,7 +222,7 @@ struct OutboxLog<S: OutboxStorage> {
         guard total <= limit, bag.count <= Int(UInt16.max), UInt64(payload.count) <= UInt64(UInt32.max) else {
             throw .messageTooLarge(size: total, limit: limit)
         }
-        var place = placement(total, from: durableTail, live: Int(headSequence - durableSequence))
+        var place = placement(total, from: durableTail, live: Int(truncatingIfNeeded: headSequence &- durableSequence))
         if place == nil {
             // An empty ring starts over at the front; space behind the tail is free once a
             // checkpoint says so. Either way the checkpoint goes first.
@@ -240,7 +259,7 @@ struct OutboxLog<S: OutboxStorage> {
         let appended = OutboxRecord(sequence: headSequence, start: at, end: normalized(at + total),
                                     bagLength: bag.count, payloadLength: payload.count)
         head = appended.end
-        headSequence += 1
+        headSequence &+= 1
         return appended
     }
 
@@ -249,7 +268,7 @@ struct OutboxLog<S: OutboxStorage> {
     mutating func releaseOldest(end: Int) {
         guard count > 0 else { return }
         tail = end
-        tailSequence += 1
+        tailSequence &+= 1
     }
 
     /// Whether the tail moved since the newest checkpoint.
@@ -257,7 +276,7 @@ struct OutboxLog<S: OutboxStorage> {
 
     /// Writes the tail as the newest checkpoint (the older slot) and syncs.
     mutating func writeCheckpoint() throws(StorageError) {
-        let next = OutboxCheckpoint(generation: generation + 1, capacity: capacity, tail: tail, sequence: tailSequence)
+        let next = OutboxCheckpoint(generation: generation &+ 1, capacity: capacity, tail: tail, sequence: tailSequence)
         var bytes: (UInt64, UInt64, UInt64, UInt64, UInt32) = (0, 0, 0, 0, 0)
         try withUnsafeMutableBytes(of: &bytes) { (raw) throws(StorageError) in
             let slot = UnsafeMutableRawBufferPointer(rebasing: raw[0..<OutboxFormat.checkpointBytes])

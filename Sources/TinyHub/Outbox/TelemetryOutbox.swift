@@ -56,7 +56,7 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     public var pendingCount: Int { log.count }
 
     /// Recovered messages not yet acknowledged.
-    public var recoveredPendingCount: Int { log.tailSequence < recoveredEnd ? Int(recoveredEnd - log.tailSequence) : 0 }
+    public var recoveredPendingCount: Int { max(0, Int(truncatingIfNeeded: Int64(bitPattern: recoveredEnd &- log.tailSequence))) }
 
     /// Every message with a smaller sequence number (as `send` returned it) is acknowledged.
     public var acknowledgedThrough: UInt64 { log.tailSequence }
@@ -151,7 +151,7 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     /// Hands stored messages to the session, oldest first, until the window or the table of
     /// messages in flight is full.
     private func publishStored<T, P>(_ client: HubClient<T, P>) throws(OutboxError) {
-        while frontierSequence < log.headSequence, inflightCount < inflight.count {
+        while frontierSequence != log.headSequence, inflightCount < inflight.count {
             let record: OutboxRecord
             if let staged, staged.sequence == frontierSequence {
                 record = staged
@@ -189,7 +189,7 @@ public final class TelemetryOutbox<S: OutboxStorage> {
             inflight[slot].end = UInt32(record.end)
             inflightCount += 1
             frontier = record.end
-            frontierSequence += 1
+            frontierSequence &+= 1
         }
     }
 

@@ -146,6 +146,54 @@ import TinyPlatform
         #expect(try openLog(storage, large).contents(staging: large).map(\.message) == messages + [big])
     }
 
+    @Test func generationsAndSequencesCountOnThroughUInt64Max() throws {
+        // A checkpoint may carry any generation and sequence (found by Fuzz/outbox-recovery:
+        // generation + 1 trapped at UInt64.max). Both count on modulo 2^64, and the newer slot is
+        // chosen in serial-number order, so a log started just below the top wraps without a trap,
+        // a lost message or an old slot taken for the newer one.
+        for (generation, sequence) in [(UInt64.max - 1, UInt64.max - 1), (UInt64.max, 5), (7, UInt64.max)] {
+            let storage = TestStorage(capacity: 512)
+            storage.bytes.withUnsafeMutableBytes { raw in
+                let slot = UnsafeMutableRawBufferPointer(rebasing: raw[0..<OutboxFormat.checkpointBytes])
+                OutboxCheckpoint(generation: generation, capacity: 512, tail: 128, sequence: sequence).encode(into: slot)
+            }
+            let staging = Staging()
+            var log = try openLog(storage, staging)
+            let messages = (1...3).map { StoredMessage.text("%24.mid=w-\($0)", "{}") }
+            var ends: [Int] = []
+            for message in messages { ends.append(try log.append(message, staging: staging).end) }
+            let context = "generation \(generation), sequence \(sequence)"
+            #expect(try openLog(storage, staging).contents(staging: staging).map(\.message) == messages, "all three stored: \(context)")
+            for acknowledged in 1...3 {
+                log.releaseOldest(end: ends[acknowledged - 1])
+                try log.writeCheckpoint()
+                let reopened = try openLog(storage, staging)
+                #expect(try reopened.contents(staging: staging).map(\.message) == Array(messages[acknowledged...]), "\(context), \(acknowledged) acknowledged")
+                #expect(reopened.count == 3 - acknowledged)
+            }
+        }
+    }
+
+    @Test func aStoreThatLostBothCheckpointsNeverResendsItsOldRecords() throws {
+        // Intact records 1-3, both checkpoint slots destroyed: the store is formatted again and its
+        // sequences start at 1 again. Found by Fuzz/outbox-recovery: a new record a byte shorter than
+        // the old first one left the old second one (sequence 2) exactly where the chain goes on.
+        let old = (1...3).map { StoredMessage.text("%24.mid=old-\($0)", "{\"n\":\($0)}") }
+        let storage = TestStorage(capacity: 1_024)
+        let staging = Staging()
+        var log = try openLog(storage, staging)
+        for message in old { try log.append(message, staging: staging) }
+        for i in 0..<128 { storage.bytes[i] = 0xEE }
+        log = try openLog(storage, staging)
+        #expect(log.recovered == 0)
+        #expect(storage.bytes[128...].allSatisfy { $0 == 0 }, "the old records are gone")
+        let new = StoredMessage.text("%24.mid=new", "{}")
+        let record = try log.append(new, staging: staging)
+        log.releaseOldest(end: record.end)
+        try log.writeCheckpoint()
+        #expect(try openLog(storage, staging).contents(staging: staging).isEmpty)
+    }
+
     @Test func aFlippedByteAnywhereNeverYieldsAMessageThatWasNotWritten() throws {
         for setup in Self.scenarios {
             let scenario = try Self.scenario(seed: setup.seed, capacity: setup.capacity, steps: setup.steps)

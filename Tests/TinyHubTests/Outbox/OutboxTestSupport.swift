@@ -74,7 +74,7 @@ extension OutboxLog {
         var result: [(StoredMessage, Int)] = []
         var position = tail
         var sequence = tailSequence
-        while sequence < headSequence {
+        while sequence != headSequence {
             guard case .record(let record) = try read(at: position, sequence: sequence, into: staging.buffer) else {
                 throw OutboxTestFailure("record \(sequence) at \(position) does not read back")
             }
@@ -82,7 +82,7 @@ extension OutboxLog {
             let payload = Array(UnsafeRawBufferPointer(rebasing: staging.buffer[(16 + record.bagLength)..<(16 + record.bagLength + record.payloadLength)]))
             result.append((StoredMessage(bag: bag, payload: payload), record.end))
             position = record.end
-            sequence += 1
+            sequence &+= 1
         }
         return result
     }
