@@ -26,12 +26,31 @@ extension ExampleEnvironment {
             }
         }
         guard refused else { return client }
-        ExampleOutput.note("the hub refused the cached identity: provisioning again")
         client.disconnect()
         var fresh = self
-        ExampleProvisioning.cacheInUse = nil
-        fresh.connectionString = provisioning.register(self)
-        fresh.provisioning?.fromCache = false
+        fresh.reprovision()
         return fresh.connectMQTT(buffers: buffers, options: options)
+    }
+
+    /// Over HTTPS, after `client` failed with `error`: when that is the hub refusing an identity
+    /// from the cache (after its clock check), closes `client`, registers with DPS once (the
+    /// `provisioned` line, the cache rewritten) and returns a new client with the new identity
+    /// on the same buffers, to repeat the request with. Nil for any other failure, and for a
+    /// refused identity that DPS gave in this run: the caller handles those as before.
+    package mutating func reprovisionedHTTPS(after error: HubHTTPSError, replacing client: HubHTTPSClient<TLSTransport, SystemPlatform>,
+                                             buffers: HubHTTPSBuffers, options: HubHTTPSOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform>? {
+        guard error.isAuthenticationFailure, let provisioning, provisioning.fromCache else { return nil }
+        client.close()
+        reprovision()
+        return makeHTTPS(buffers: buffers, options: options)
+    }
+
+    /// The hub refused the identity from the cache: one registration with DPS (exits when it
+    /// fails), whose identity replaces it.
+    private mutating func reprovision() {
+        guard let provisioning else { return }
+        ExampleOutput.note("the hub refused the cached identity: provisioning again")
+        connectionString = provisioning.register(self)
+        self.provisioning?.fromCache = false
     }
 }

@@ -150,7 +150,6 @@ extension ExampleEnvironment {
 /// Exits with one clear stderr line for an HTTPS failure (code 2 for authentication failures).
 public func failHTTPS(_ prefix: StaticString, _ error: HubHTTPSError) -> Never {
     if case .transport(let transport) = error { ExampleProxy.exitIfProxyFailure(transport) }
-    if error.isAuthenticationFailure { ExampleProvisioning.forgetCachedIdentity() }
     ExampleOutput.fail(prefix, error.summary, code: error.isAuthenticationFailure ? 2 : 1)
 }
 

@@ -34,16 +34,6 @@ struct ExampleProvisioning {
     let cache: ExampleProvisioningCache?
     /// Whether the identity in use came from the cache (not from DPS in this run).
     var fromCache = false
-    /// The cache the identity in use came from, for `forgetCachedIdentity`.
-    nonisolated(unsafe) static var cacheInUse: ExampleProvisioningCache? = nil
-
-    /// Over HTTPS, where the example cannot swap its client: after the hub refused an identity
-    /// from the cache, clears the cache (so the next run registers with DPS) and says so.
-    static func forgetCachedIdentity() {
-        guard let cache = cacheInUse else { return }
-        cache.clear()
-        Console.write("the hub refused the cached DPS assignment: IOTHUB_DPS_CACHE_FILE was cleared, the next run registers again\n", to: .err)
-    }
 
     /// The DPS settings, or nil without `IOTHUB_DPS_ID_SCOPE`. Exits 1 with one line when they are
     /// incomplete or contradictory (two credentials, none).
@@ -111,7 +101,6 @@ struct ExampleProvisioning {
     mutating func connectionString(_ environment: ExampleEnvironment) -> String {
         if let cache, let cached = cache.read(idScope: idScope.bytes, registrationID: registrationID.bytes) {
             fromCache = true
-            Self.cacheInUse = cache
             return Self.connectionString(hub: cached.hub.bytes, deviceID: cached.deviceID.bytes, key: deviceKey?.bytes)
         }
         fromCache = false

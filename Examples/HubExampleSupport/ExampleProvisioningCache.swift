@@ -84,14 +84,6 @@ final class ExampleProvisioningCache {
         store(sink.overflowed ? nil : UnsafeRawBufferPointer(buffer), failure: "IOTHUB_DPS_CACHE_FILE: the assignment was not kept: ")
     }
 
-    /// Zeroes the file (it then reads as no cache); a failure is reported on stderr.
-    func clear() {
-        let zeros = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.size, alignment: 1)
-        zeros.initializeMemory(as: UInt8.self, repeating: 0)
-        defer { zeros.deallocate() }
-        store(UnsafeRawBufferPointer(zeros), failure: "IOTHUB_DPS_CACHE_FILE could not be cleared: ")
-    }
-
     /// Writes `content` (all `size` bytes; nil: it did not fit) and syncs; on failure, one stderr line.
     private func store(_ content: UnsafeRawBufferPointer?, failure: StaticString) {
         do throws(StorageError) {

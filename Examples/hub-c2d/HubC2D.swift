@@ -104,13 +104,15 @@ struct HubC2D {
     }
 
     /// HTTPS: receives and completes messages, one GET at a time, when the polling policy
-    /// allows; sleeps in between. Returns the number received.
+    /// allows; sleeps in between. Returns the number received. The hub refusing an identity from
+    /// `IOTHUB_DPS_CACHE_FILE` leads to one DPS registration and a new client (`reprovisionedHTTPS`).
     static func receiveOverHTTPS(count: UInt64, deadline: UInt64, devInterval: UInt64?, environment: ExampleEnvironment,
                                  platform: SystemPlatform) -> UInt64 {
+        var environment = environment
         var options = HubHTTPSOptions()
         if let devInterval { options.polling = .development(intervalSeconds: UInt32(devInterval)) }
         let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 2_048, body: maxMessage, identity: 1_024)
-        let client = environment.makeHTTPS(buffers: buffers, options: options)
+        var client = environment.makeHTTPS(buffers: buffers, options: options)
         var received: UInt64 = 0
         var announced = false
         var retry = HTTPSRetry()
@@ -139,6 +141,10 @@ struct HubC2D {
                 retry.succeeded()
             } catch {
                 if case .pollTooSoon = error { continue }
+                if let fresh = environment.reprovisionedHTTPS(after: error, replacing: client, buffers: buffers, options: options) {
+                    client = fresh
+                    continue
+                }
                 Console.write("hub-c2d: ", to: .err)
                 Console.write(error.summary, to: .err)
                 switch error {

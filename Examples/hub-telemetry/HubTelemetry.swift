@@ -123,10 +123,13 @@ struct HubTelemetry {
     /// HTTPS: one POST per message, each answered 204 before the next. Transient failures
     /// (network, timeouts, 429, 5xx) are retried with the same message id after the backoff or
     /// the hub's Retry-After (`HTTPSRetry`), until a streak of failures has lasted
-    /// `IOTHUB_CONNECT_RETRY_S`; an authentication failure ends the program at once (exit 2).
+    /// `IOTHUB_CONNECT_RETRY_S`; an authentication failure ends the program at once (exit 2),
+    /// unless it refused an identity from `IOTHUB_DPS_CACHE_FILE`: then the device registers with
+    /// DPS once and the message is sent again with the new identity (`reprovisionedHTTPS`).
     static func sendOverHTTPS(_ plan: Plan, environment: ExampleEnvironment, platform: SystemPlatform) {
+        var environment = environment
         let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 1_024, identity: 1_024)
-        let client = environment.makeHTTPS(buffers: buffers, options: HubHTTPSOptions())
+        var client = environment.makeHTTPS(buffers: buffers, options: HubHTTPSOptions())
         var sequence: UInt64 = 1
         var retry = HTTPSRetry()
         while sequence <= plan.count {
@@ -138,6 +141,11 @@ struct HubTelemetry {
                 sequence += 1
                 if sequence <= plan.count, plan.intervalMs > 0 { platform.sleep(ms: UInt32(clamping: plan.intervalMs)) }
             } catch {
+                if let fresh = environment.reprovisionedHTTPS(after: error, replacing: client, buffers: buffers,
+                                                              options: HubHTTPSOptions()) {
+                    client = fresh
+                    continue
+                }
                 let waitMs = retry.failed(error, startedMs: startedMs, prefix: "send failed: ")
                 Console.write("send failed (", to: .err)
                 Console.write(error.summary, to: .err)

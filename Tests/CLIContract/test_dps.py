@@ -22,7 +22,7 @@ import unittest
 import urllib.parse
 
 from support import (CA, CONNECTION_STRING, HUB_DIR, SERVICE_MQTT, WRONG_KEY, ContractTest, Running, Watch,
-                     free_port, hub_env, make_leaf, run, temporary_directory)
+                     free_port, header, hub_env, make_leaf, run, temporary_directory)
 from test_proxy import Proxy
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures")
@@ -105,17 +105,27 @@ class Fixtures:
         assert reply.get("ok", True), reply
         return reply
 
-    def https_config(self, **config):
-        """POST /_fixture/config to the assigned hub's HTTPS fixture."""
+    def https_fixture(self, method, path, body=None):
+        """Calls a control endpoint of the assigned hub's HTTPS fixture; returns its JSON answer."""
         conn = http.client.HTTPSConnection("localhost", int(self.https_port), timeout=10,
                                            context=ssl.create_default_context(cafile=CA))
         try:
-            conn.request("POST", "/_fixture/config", json.dumps(config), {"Content-Type": "application/json"})
+            conn.request(method, path, json.dumps(body) if body is not None else None,
+                         {"Content-Type": "application/json"} if body is not None else {})
             response = conn.getresponse()
-            assert response.status == 200, response.status
-            response.read()
+            data = response.read()
+            assert response.status == 200, (path, response.status, data)
+            return json.loads(data)
         finally:
             conn.close()
+
+    def https_config(self, **config):
+        """POST /_fixture/config to the assigned hub's HTTPS fixture."""
+        self.https_fixture("POST", "/_fixture/config", config)
+
+    def https_requests(self):
+        """The device requests the assigned hub's HTTPS fixture has seen."""
+        return self.https_fixture("GET", "/_fixture/requests")
 
     def dps_stats(self):
         return self.control(self.dps_control, {"stats": True})
@@ -306,19 +316,64 @@ class OverHTTPS(DPSTest):
         self.assertEqual(result.out_lines, ["provisioned %s %s" % (HUB, DEVICE), "sent and acknowledged: 1"], result)
         self.assertRegistered(DEVICE, DEVICE)
 
-    def test_a_refused_cached_identity_clears_the_cache(self):
+    def https_run(self, program, cache, *args):
+        return run(program, "--transport", "https", *args, env=dps_env(IOTHUB_DPS_CACHE_FILE=cache))
+
+    def cached(self):
+        """A cache file written by a run that registered, and its content."""
         cache = self.cache_file()
-        self.assertEqual(run("hub-telemetry", "--transport", "https", "--count", "1",
-                             env=dps_env(IOTHUB_DPS_CACHE_FILE=cache)).rc, 0)
-        # 401 twice: the first leads to the clock check (its Date), the second is final.
+        self.assertEqual(self.https_run("hub-telemetry", cache, "--count", "1").rc, 0)
+        with open(cache, "rb") as f:
+            return cache, f.read()
+
+    def test_a_refused_cached_identity_provisions_once_more(self):
+        cache, written = self.cached()
+        # A mark past the assignment: the reader ignores it, a rewrite of the whole file clears it.
+        with open(cache, "r+b") as f:
+            f.seek(len(written) - 8)
+            f.write(b"stale!!\n")
+        registers = FIXTURE.dps_stats()["registers"]
+        seen = len(FIXTURE.https_requests())
+        # The hub refuses the cached identity: a 401 that leads to its clock check (the Date), then a final one.
         FIXTURE.https_config(statusNext=[401, 401])
-        result = run("hub-telemetry", "--transport", "https", "--count", "1", env=dps_env(IOTHUB_DPS_CACHE_FILE=cache))
+        result = self.https_run("hub-telemetry", cache, "--count", "2")
+        self.assertEqual(result.rc, 0, result)
+        self.assertEqual(result.out_lines, ["provisioned %s %s" % (HUB, DEVICE), "sent and acknowledged: 2"], result)
+        self.assertIn(b"the hub refused the cached identity: provisioning again", result.err, result)
+        self.assertEqual(FIXTURE.dps_stats()["registers"], registers + 1)
+        # The refused message went again with the new identity (same id), then the second one: each accepted once.
+        ids = [header(r, "iothub-messageid") for r in FIXTURE.https_requests()[seen:]]
+        self.assertEqual(len(ids), 4, ids)
+        self.assertEqual(ids[:3], [ids[0]] * 3, "the refused message is the one sent again")
+        self.assertNotEqual(ids[3], ids[0], ids)
+        with open(cache, "rb") as f:
+            self.assertEqual(f.read(), written, "IOTHUB_DPS_CACHE_FILE was not rewritten")
+        # The next run uses the rewritten cache.
+        before = FIXTURE.dps_stats()["connections"]
+        result = self.https_run("hub-telemetry", cache, "--count", "1")
+        self.assertEqual(result.out_lines, ["sent and acknowledged: 1"], result)
+        self.assertEqual(FIXTURE.dps_stats()["connections"], before)
+
+    def test_c2d_provisions_once_more_too(self):
+        cache, _ = self.cached()
+        registers = FIXTURE.dps_stats()["registers"]
+        FIXTURE.https_fixture("POST", "/_fixture/c2d", {"body": "after-dps"})
+        FIXTURE.https_config(statusNext=[401, 401])
+        result = self.https_run("hub-c2d", cache, "--count", "1", "--dev-poll-interval-s", "1", "--timeout-s", "30")
+        self.assertEqual(result.rc, 0, result)
+        self.assertEqual(result.out_lines, ["provisioned %s %s" % (HUB, DEVICE), "c2d after-dps"], result)
+        self.assertEqual(FIXTURE.dps_stats()["registers"], registers + 1)
+        self.assertEqual(FIXTURE.https_fixture("GET", "/_fixture/stats")["queue"], 0)
+
+    def test_a_refused_fresh_identity_exits_2(self):
+        cache, _ = self.cached()
+        registers = FIXTURE.dps_stats()["registers"]
+        # The cached identity refused (after the clock check), then the one DPS gave in this run.
+        FIXTURE.https_config(statusNext=[401, 401, 401, 401])
+        result = self.https_run("hub-telemetry", cache, "--count", "1")
         self.assertFailure(result, 2)
-        self.assertEqual(result.out, b"", result)
-        self.assertIn(b"IOTHUB_DPS_CACHE_FILE was cleared", result.err, result)
-        # The next run registers again (and caches the assignment anew).
-        result = run("hub-telemetry", "--transport", "https", "--count", "1", env=dps_env(IOTHUB_DPS_CACHE_FILE=cache))
-        self.assertEqual(result.out_lines, ["provisioned %s %s" % (HUB, DEVICE), "sent and acknowledged: 1"], result)
+        self.assertEqual(result.out_lines, ["provisioned %s %s" % (HUB, DEVICE)], result)
+        self.assertEqual(FIXTURE.dps_stats()["registers"], registers + 1)
 
 
 class Refusals(DPSTest):
