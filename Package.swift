@@ -68,7 +68,7 @@ let package = Package(
                 swiftSettings: embedded),
 
         example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),
-        .target(name: "HubExampleSupport", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform", "TinyProvisioning"],
+        .target(name: "HubExampleSupport", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform", "TinyProvisioning", "TinyWebSocket"],
                 path: "Examples/HubExampleSupport", swiftSettings: embedded),
         example("hub-telemetry", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),
         example("hub-c2d", ["HubExampleSupport", "TinyHub", "TinyMQTT", "TinyTLS", "TinyPlatform"]),

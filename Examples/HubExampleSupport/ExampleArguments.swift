@@ -51,11 +51,14 @@ public enum ExampleTransport: UInt8 { // raw values: no Hashable witness in Embe
     case mqtt
     /// HTTPS, port 443.
     case https
+    /// MQTT over WebSockets over TLS, on the HTTPS port (443); DPS too.
+    case mqttWebSocket
 
-    /// Parses exactly `mqtt` or `https` (whole words, byte for byte).
-    public static func parse(_ text: String, usage: StaticString) -> ExampleTransport {
-        if textEquals(text, "https") { return .https }
+    /// Parses exactly `mqtt`, `mqtt-ws` or (when `https` is true) `https`: whole words, byte for byte.
+    public static func parse(_ text: String, usage: StaticString, https: Bool = true) -> ExampleTransport {
+        if https, textEquals(text, "https") { return .https }
         if textEquals(text, "mqtt") { return .mqtt }
+        if textEquals(text, "mqtt-ws") { return .mqttWebSocket }
         ExampleArguments.fail("bad value for ", "--transport", usage)
     }
 }

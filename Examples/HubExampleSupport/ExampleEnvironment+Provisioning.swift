@@ -15,8 +15,8 @@ extension ExampleEnvironment {
     /// verdict: accepted, `client` goes on; refused (after the hub's clock check), the device
     /// registers with DPS once, rewrites the cache and a new client with the new identity
     /// starts on the same buffers.
-    func confirmProvisioned(_ client: HubClient<TLSTransport, SystemPlatform>, buffers: HubBuffers,
-                            options: HubOptions) -> HubClient<TLSTransport, SystemPlatform> {
+    func confirmProvisioned(_ client: ExampleHubClient, buffers: HubBuffers,
+                            options: HubOptions) -> ExampleHubClient {
         guard let provisioning, provisioning.fromCache else { return client }
         var connected = false, refused = false
         while !connected, !refused {

@@ -10,6 +10,7 @@ import TinyTLS
 /// failed connection attempts may last before the example gives up, default 60). Optional X.509 device identity:
 /// `IOTHUB_DEVICE_CERT_FILE` + `IOTHUB_DEVICE_KEY_FILE` (with `x509=true` in the connection string).
 /// An HTTP proxy for every connection: `IOTHUB_PROXY` and its credentials (`ExampleProxy`).
+/// With `--transport mqtt-ws`, MQTT (to the hub and to DPS) goes over WebSockets on the HTTPS port.
 public struct ExampleEnvironment {
     /// The device connection string.
     public var connectionString: String
@@ -25,9 +26,15 @@ public struct ExampleEnvironment {
     public var clientIdentity: ClientIdentity?
     /// How the device was named through DPS, when it was (no connection string).
     var provisioning: ExampleProvisioning? = nil
+    /// Whether MQTT (hub and DPS) goes over WebSockets on the HTTPS ports (`--transport mqtt-ws`).
+    public var webSockets = false
 
     /// Reads the environment; exits with a clear message when something is missing or malformed.
-    public static func read() -> ExampleEnvironment {
+    /// Names the device through DPS first when the DPS settings are there (over WebSockets with
+    /// `.mqttWebSocket`).
+    ///
+    /// - Parameter transport: The example's `--transport` (default `mqtt`).
+    public static func read(transport: ExampleTransport = .mqtt) -> ExampleEnvironment {
         let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING")
         if connectionString == nil, ProcessEnvironment.value("IOTHUB_DPS_ID_SCOPE") == nil {
             ExampleOutput.fail("IOTHUB_DEVICE_CONNECTION_STRING is not set (nor IOTHUB_DPS_ID_SCOPE, to provision through DPS)")
@@ -62,22 +69,26 @@ public struct ExampleEnvironment {
         var environment = ExampleEnvironment(connectionString: connectionString ?? "", trustAnchors: anchors,
                                              mqttPort: port("IOTHUB_MQTT_PORT", 8883), httpsPort: port("IOTHUB_HTTPS_PORT", 443),
                                              sasLifetime: ttl, clientIdentity: identity)
+        environment.webSockets = transport == .mqttWebSocket
         if connectionString == nil { environment.provision(port: port) }
         return environment
     }
 
-    /// Builds an MQTT hub client over TLS with these settings and starts connecting: the
+    /// Builds an MQTT hub client over TLS (or WebSockets, `webSockets`) with these settings and starts connecting: the
     /// connection is made by the example's `pollOrExit` loop, so a hub that is busy or out
     /// of reach at first is retried with the library's backoff (see `pollOrExit`).
-    public func connectMQTT(buffers: HubBuffers, options: HubOptions) -> HubClient<TLSTransport, SystemPlatform> {
+    public func connectMQTT(buffers: HubBuffers, options: HubOptions) -> ExampleHubClient {
         var options = options
         options.sasLifetimeSeconds = sasLifetime
         let text = StableBytes(connectionString)
-        let transport = makeTransport(text, port: mqttPort)
-        let client: HubClient<TLSTransport, SystemPlatform>
+        let parsed = parse(text)
+        let transport = ExampleLink.make(host: String(decoding: parsed.connectHostName, as: UTF8.self), port: mqttPort,
+                                         webSocketPort: httpsPort, webSockets: webSockets, trustAnchors: trustAnchors,
+                                         clientIdentity: clientIdentity, clientCertificate: parsed.usesX509, failure: "TLS setup failed: ")
+        let client: ExampleHubClient
         // Embedded Swift traps when a class instance cannot be allocated: the client and its
         // session (each under 1 KB) and the SAS signature's digest context must fit.
-        guard Heap.canAllocate(2 * MQTTSession<TLSTransport, SystemPlatform>.objectBytes) else {
+        guard Heap.canAllocate(2 * MQTTSession<ExampleLink, SystemPlatform>.objectBytes) else {
             ExampleOutput.fail("out of memory: no room for the hub client")
         }
         do throws(HubError) {
@@ -102,10 +113,13 @@ public struct ExampleEnvironment {
     }
 }
 
+/// The MQTT hub client of every example: over TLS or over WebSockets (`ExampleLink`).
+public typealias ExampleHubClient = HubClient<ExampleLink, SystemPlatform>
+
 extension ExampleEnvironment {
-    /// A TLS transport to the connection string's `GatewayHostName` (or `HostName`) on `port`.
-    /// Exits with one clear stderr line when the string is malformed or TLS cannot be set up.
-    func makeTransport(_ text: StableBytes, port: UInt16) -> TLSTransport {
+    /// The connection string in `text`, checked for what the examples need. Exits with one clear
+    /// stderr line when it is malformed or asks for X.509 without a certificate.
+    func parse(_ text: StableBytes) -> ConnectionString {
         let parsed: ConnectionString
         do throws(ConnectionStringError) {
             parsed = try ConnectionString.parse(text.bytes)
@@ -115,6 +129,13 @@ extension ExampleEnvironment {
         if parsed.usesX509, clientIdentity == nil {
             ExampleOutput.fail("x509=true needs IOTHUB_DEVICE_CERT_FILE and IOTHUB_DEVICE_KEY_FILE")
         }
+        return parsed
+    }
+
+    /// A TLS transport to the connection string's `GatewayHostName` (or `HostName`) on `port`.
+    /// Exits with one clear stderr line when the string is malformed or TLS cannot be set up.
+    func makeTransport(_ text: StableBytes, port: UInt16) -> TLSTransport {
+        let parsed = parse(text)
         do throws(TransportError) {
             return try TLSTransport(TLSConfiguration(host: String(decoding: parsed.connectHostName, as: UTF8.self),
                                                      port: port, trustAnchors: trustAnchors, clientIdentity: clientIdentity,
@@ -194,12 +215,12 @@ public func reportConnectionEvent(_ event: HubEvent) -> Bool {
 /// (exit 2 for authentication), a failure no retry can mend (certificate, out of memory:
 /// exit 1 at once), or a streak of failed connection attempts that has lasted
 /// `IOTHUB_CONNECT_RETRY_S` seconds since the start of its first attempt (exit 1).
-public func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) {
+public func pollOrExit(_ client: ExampleHubClient, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) {
     pollOrExit(client, timeoutMs: timeoutMs, refused: nil, handler)
 }
 
 /// `pollOrExit`; an authentication refusal calls `refused` (when given) instead of exiting.
-func pollOrExit(_ client: HubClient<TLSTransport, SystemPlatform>, timeoutMs: UInt32, refused: (() -> Void)?,
+func pollOrExit(_ client: ExampleHubClient, timeoutMs: UInt32, refused: (() -> Void)?,
                 _ handler: (HubEvent) -> Void) {
     do throws(HubError) {
         try client.poll(timeoutMs: timeoutMs) { event in
@@ -246,8 +267,8 @@ enum ConnectionBudget {
     static func isPermanent(_ error: TransportError) -> Bool {
         switch error {
         case .untrustedCertificate, .hostnameMismatch, .certificateExpired, .outOfMemory, .invalidConfiguration,
-             .proxyRefused, .proxyInvalidResponse: return true
-        default: return false
+             .proxyRefused, .proxyInvalidResponse, .webSocketUpgradeInvalid: return true
+        default: return error.isRefusal // a WebSocket upgrade refused with a 4xx
         }
     }
 }

@@ -4,7 +4,7 @@ import TinyMQTT
 import TinyPlatform
 import TinyTLS
 
-/// hub-c2d [--count N] [--transport mqtt|https] [--timeout-s S] [--dev-poll-interval-s S]
+/// hub-c2d [--count N] [--transport mqtt|mqtt-ws|https] [--timeout-s S] [--dev-poll-interval-s S]
 ///
 /// Receives cloud-to-device messages and prints each as exactly one stdout line
 /// `c2d <payload>` (payload bytes as received); everything else goes to stderr. Exits 0
@@ -12,6 +12,7 @@ import TinyTLS
 ///
 /// - MQTT: subscribes to the device's C2D topic (QoS 1); the PUBACK that completes a
 ///   message at the hub goes out after its line is printed.
+/// - `mqtt-ws`: the same over WebSockets on the HTTPS port (`IOTHUB_HTTPS_PORT`, default 443).
 /// - HTTPS: polls `GET …/messages/deviceBound`, prints each message, then completes it
 ///   (`DELETE …/{lock}`). Polling honours the 25-minute production floor: the first poll
 ///   is at once, the next cycle 25 minutes after it. `--dev-poll-interval-s S` switches to
@@ -19,7 +20,7 @@ import TinyTLS
 @main
 struct HubC2D {
     static let usage: StaticString =
-        "usage: hub-c2d [--count N] [--transport mqtt|https] [--timeout-s S] [--dev-poll-interval-s S]"
+        "usage: hub-c2d [--count N] [--transport mqtt|mqtt-ws|https] [--timeout-s S] [--dev-poll-interval-s S]"
 
     /// Largest payload printed (bigger ones are dropped over MQTT, rejected over HTTPS, with a stderr line).
     static let maxMessage = 16_384
@@ -45,16 +46,16 @@ struct HubC2D {
             }
             arguments.unknown(usage)
         }
-        if devInterval != nil, case .mqtt = transport {
+        if devInterval != nil, transport != .https {
             ExampleOutput.fail("hub-c2d: --dev-poll-interval-s needs --transport https (MQTT is push, not polled)")
         }
 
-        let environment = ExampleEnvironment.read()
+        let environment = ExampleEnvironment.read(transport: transport)
         let platform = SystemPlatform()
         let deadline: UInt64 = timeoutS > 0 ? platform.monotonicMs() + timeoutS * 1_000 : UInt64.max
         let received: UInt64
         switch transport {
-        case .mqtt: received = receiveOverMQTT(count: count, deadline: deadline, environment: environment, platform: platform)
+        case .mqtt, .mqttWebSocket: received = receiveOverMQTT(count: count, deadline: deadline, environment: environment, platform: platform)
         case .https:
             received = receiveOverHTTPS(count: count, deadline: deadline, devInterval: devInterval,
                                         environment: environment, platform: platform)

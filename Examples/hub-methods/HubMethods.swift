@@ -4,27 +4,33 @@ import TinyMQTT
 import TinyPlatform
 import TinyTLS
 
-/// hub-methods [--count N]
+/// hub-methods [--transport mqtt|mqtt-ws] [--count N]
 ///
 /// Over MQTT: answers each direct method with status 200 and the request payload echoed
 /// byte for byte, printing `method <name> <payload>` on stdout for each. Exits 0 after N
 /// calls (default 1). Requests larger than 16 KB are dropped by the client (stderr line);
-/// the caller then sees the hub's method timeout.
+/// the caller then sees the hub's method timeout. `--transport mqtt-ws`: MQTT over WebSockets on
+/// the HTTPS port (`IOTHUB_HTTPS_PORT`, default 443).
 @main
 struct HubMethods {
-    static let usage: StaticString = "usage: hub-methods [--count N]"
+    static let usage: StaticString = "usage: hub-methods [--transport mqtt|mqtt-ws] [--count N]"
 
     /// Largest request payload answered (the echo must fit the transmit buffer too).
     static let maxPayload = 16_384
 
     static func main() {
         var count: UInt64 = 1
+        var transport = ExampleTransport.mqtt
         var arguments = ExampleArguments()
         while arguments.hasMore {
+            if let t = arguments.value(for: "--transport", usage: usage) {
+                transport = ExampleTransport.parse(t, usage: usage, https: false)
+                continue
+            }
             if let n = arguments.number(for: "--count", limit: 100_000_000, usage: usage) { count = n; continue }
             arguments.unknown(usage)
         }
-        let environment = ExampleEnvironment.read()
+        let environment = ExampleEnvironment.read(transport: transport)
 
         var options = HubOptions()
         options.features = [.methods]

@@ -58,7 +58,7 @@ struct ExampleOutbox {
 /// Like `pollOrExit`, through `outbox`: notes the acknowledgements of its messages, writes the
 /// acknowledged-up-to marker when they moved it and keeps the session's window filled with
 /// stored messages. Exits 1 with one stderr line when the store fails.
-func pollOrExit(_ outbox: TelemetryOutbox<StorageFile>, _ client: HubClient<TLSTransport, SystemPlatform>,
+func pollOrExit(_ outbox: TelemetryOutbox<StorageFile>, _ client: ExampleHubClient,
                        timeoutMs: UInt32, _ handler: (HubEvent) -> Void) {
     updateOrExit(outbox, client)
     pollOrExit(client, timeoutMs: timeoutMs) { event in
@@ -68,6 +68,6 @@ func pollOrExit(_ outbox: TelemetryOutbox<StorageFile>, _ client: HubClient<TLST
     updateOrExit(outbox, client)
 }
 
-private func updateOrExit(_ outbox: TelemetryOutbox<StorageFile>, _ client: HubClient<TLSTransport, SystemPlatform>) {
+private func updateOrExit(_ outbox: TelemetryOutbox<StorageFile>, _ client: ExampleHubClient) {
     do throws(OutboxError) { try outbox.update(client) } catch { ExampleOutput.fail("outbox failed: ", error.summary) }
 }

@@ -4,7 +4,7 @@ import TinyMQTT
 import TinyPlatform
 import TinyTLS
 
-/// hub-telemetry [--count N] [--interval-ms MS] [--qos 0|1] [--transport mqtt|https]
+/// hub-telemetry [--count N] [--interval-ms MS] [--qos 0|1] [--transport mqtt|mqtt-ws|https]
 ///               [--property k=v]... [--content-type T]
 ///
 /// Sends N JSON messages (`{"seq":i,"time":unix-seconds}`), each with a unique message id
@@ -12,12 +12,14 @@ import TinyTLS
 /// MQTT QoS 1 (across reconnects and SAS renewals), HTTP 204 for each POST over HTTPS.
 /// `--qos` only means something over MQTT; over HTTPS it is accepted and ignored (every
 /// HTTPS message is acknowledged by its 204). Prints `sent and acknowledged: N` on stdout.
+/// `mqtt-ws` is MQTT over WebSockets on the HTTPS port (`IOTHUB_HTTPS_PORT`, default 443), for
+/// networks that only let 443 through.
 /// With `IOTHUB_OUTBOX_FILE` (MQTT, QoS 1) messages are kept in that file until acknowledged and
 /// survive a crash: see `sendThroughOutbox`.
 @main
 struct HubTelemetry {
     static let usage: StaticString =
-        "usage: hub-telemetry [--count N] [--interval-ms MS] [--qos 0|1] [--transport mqtt|https] [--property k=v]... [--content-type T]"
+        "usage: hub-telemetry [--count N] [--interval-ms MS] [--qos 0|1] [--transport mqtt|mqtt-ws|https] [--property k=v]... [--content-type T]"
 
     /// What every message needs, set up once before the first one.
     struct Plan {
@@ -63,7 +65,7 @@ struct HubTelemetry {
             ExampleOutput.fail("IOTHUB_OUTBOX_FILE needs --transport mqtt (over HTTPS each message is acknowledged before the next)")
         }
         if store != nil, qos == .atMostOnce { ExampleOutput.fail("IOTHUB_OUTBOX_FILE needs --qos 1 (QoS 0 is never acknowledged)") }
-        let environment = ExampleEnvironment.read()
+        let environment = ExampleEnvironment.read(transport: transport)
         // All memory is set up here, before the first message.
         let platform = SystemPlatform()
         let plan = Plan(count: count, intervalMs: intervalMs, properties: PropertyStorage(propertyTexts, flag: "--property", usage: usage),
@@ -71,7 +73,7 @@ struct HubTelemetry {
                         messageID: .allocate(byteCount: 32, alignment: 1), payload: .allocate(byteCount: 96, alignment: 1),
                         runID: platform.random32())
         switch transport {
-        case .mqtt:
+        case .mqtt, .mqttWebSocket:
             if let store {
                 sendThroughOutbox(plan, store: store, environment: environment, platform: platform)
             } else {

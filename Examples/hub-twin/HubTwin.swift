@@ -4,7 +4,7 @@ import TinyMQTT
 import TinyPlatform
 import TinyTLS
 
-/// hub-twin [--report k=v]... [--await-desired N]
+/// hub-twin [--transport mqtt|mqtt-ws] [--report k=v]... [--await-desired N]
 ///
 /// Over MQTT: GETs the device twin and prints it as one stdout line `twin <json>`; sends
 /// every `--report k=v` (split at the first `=`; the last of repeated keys wins) as ONE
@@ -12,9 +12,10 @@ import TinyTLS
 /// prints `reported version <v>` when the hub answers 204; prints each desired-properties
 /// patch as `desired <json>`. Exits 0 once the twin was printed, the report (if any) was
 /// acknowledged and N desired patches (default 0) were printed. Diagnostics go to stderr.
+/// `--transport mqtt-ws`: MQTT over WebSockets on the HTTPS port (`IOTHUB_HTTPS_PORT`, default 443).
 @main
 struct HubTwin {
-    static let usage: StaticString = "usage: hub-twin [--report k=v]... [--await-desired N]"
+    static let usage: StaticString = "usage: hub-twin [--transport mqtt|mqtt-ws] [--report k=v]... [--await-desired N]"
 
     /// Largest twin document / desired patch accepted (IoT Hub's limit is larger; a bigger
     /// message ends the program with a clear line rather than a silent wait).
@@ -23,13 +24,18 @@ struct HubTwin {
     static func main() {
         var reports: [String] = []
         var awaitDesired: UInt64 = 0
+        var transport = ExampleTransport.mqtt
         var arguments = ExampleArguments()
         while arguments.hasMore {
+            if let t = arguments.value(for: "--transport", usage: usage) {
+                transport = ExampleTransport.parse(t, usage: usage, https: false)
+                continue
+            }
             if let r = arguments.value(for: "--report", usage: usage) { reports.append(r); continue }
             if let n = arguments.number(for: "--await-desired", limit: 100_000_000, usage: usage) { awaitDesired = n; continue }
             arguments.unknown(usage)
         }
-        let environment = ExampleEnvironment.read()
+        let environment = ExampleEnvironment.read(transport: transport)
 
         // All memory is set up here: the patch is built once, before connecting.
         let pairs = PropertyStorage(reports, flag: "--report", usage: usage)
