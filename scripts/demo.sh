@@ -5,7 +5,8 @@
 #   Azure roots unless IOTHUB_TRUSTED_CA_FILE says otherwise).
 # - Not set: a local stand-in (scripts/local-hub.sh: TLS mosquitto + twin responder + HTTPS
 #   fixture) it starts itself: mqtt-demo, telemetry seen at the "service" side, two C2D
-#   messages, a reported-properties patch, a direct method, then telemetry and C2D over HTTPS.
+#   messages, a reported-properties patch, a direct method, then telemetry and C2D over HTTPS and
+#   telemetry over MQTT over WebSockets (the stand-in's HTTPS port, as IoT Hub's 443).
 #   With --proxy, every hub example connects through a local CONNECT proxy (scripts/local-proxy.sh).
 #   With --dps, the device is named by a local Device Provisioning Service stand-in instead of a
 #   connection string, then sends telemetry to the hub it was assigned (scripts/demo-dps.sh).
@@ -159,17 +160,30 @@ echo "    $https_c2d"
 https_completed=$(( $(https_requests DELETE "") - deletes_before ))
 [ "$https_completed" -eq 1 ] || mismatch "$https_completed C2D messages completed over HTTPS, 1 was received"
 
+echo "== over WebSockets on the HTTPS port: hub-telemetry --transport mqtt-ws --count 2"
+hub_watch "$HUB_DIR/ws-events.out" "devices/$HUB_DEVICE/messages/events/#"
+upgrades_before=$(grep -c '"event": "upgrade", "accepted": true' "$HUB_WS_LOG" 2>/dev/null || true)
+ws_out=$(env "${HUB_ENV[@]}" "$bin/hub-telemetry" --transport mqtt-ws --count 2 --property source=demo-ws)
+echo "    $ws_out"
+[ "$ws_out" = "sent and acknowledged: 2" ] || mismatch "hub-telemetry over WebSockets printed '$ws_out'"
+ws_seen=$(wait_lines "$HUB_DIR/ws-events.out" 2)
+[ "$ws_seen" -eq 2 ] || mismatch "the service side saw $ws_seen telemetry messages over WebSockets, 2 were sent"
+grep -v tinyhub-probe "$HUB_DIR/ws-events.out" | grep -q 'source=demo-ws' || mismatch "telemetry over WebSockets lacks source=demo-ws"
+ws_upgrades=$(( $(grep -c '"event": "upgrade", "accepted": true' "$HUB_WS_LOG" || true) - ${upgrades_before:-0} ))
+[ "$ws_upgrades" -eq 1 ] || mismatch "$ws_upgrades WebSocket upgrades on the HTTPS port, 1 expected"
+
 echo "== summary (every line below was checked against what the service side saw)"
 echo "  mqtt-demo: $count published, acknowledged and received back"
 echo "  telemetry: 5 sent over MQTT, $telemetry_seen seen by the service with seq 1..5 and their properties;" \
-     "2 sent over HTTPS, $https_seen accepted by the fixture"
+     "2 sent over HTTPS, $https_seen accepted by the fixture; 2 over MQTT over WebSockets (port $HUB_HTTPS_PORT)," \
+     "$ws_seen seen by the service"
 echo "  C2D: ${#c2d_sent[@]} sent over MQTT and printed as sent; 1 over HTTPS printed and completed ($https_completed DELETE)"
 echo "  twin: read (reported version $twin_version), reported firmware=1.0, acknowledged as version $((twin_version + 1))"
 echo "  direct method: answered with status 200 and its payload echoed ($method_payload)"
 if [ "$use_proxy" = 1 ]; then
   tunnels=$(grep -c '"status": 200' "$PROXY_LOG" || true)
-  # 4 MQTT runs and 2 HTTPS runs above: at least one tunnel each.
-  [ "$tunnels" -ge 6 ] || mismatch "the proxy opened $tunnels tunnels, fewer than the 6 example runs"
+  # 4 MQTT runs, 2 HTTPS runs and 1 WebSocket run above: at least one tunnel each.
+  [ "$tunnels" -ge 7 ] || mismatch "the proxy opened $tunnels tunnels, fewer than the 7 example runs"
   refused=$(grep -vc '"status": 200' "$PROXY_LOG" || true)
   [ "$refused" -eq 0 ] || mismatch "the proxy refused $refused requests"
   echo "  proxy: $tunnels CONNECT tunnels opened with credentials, none refused"
