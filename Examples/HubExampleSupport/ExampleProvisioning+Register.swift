@@ -4,7 +4,7 @@ import TinyPlatform
 import TinyProvisioning
 import TinyTLS
 
-// Registering with DPS: the TLS transport and clock check, the `provisioned` line, the
+// Registering with DPS: the transport (TLS, or WebSockets over TLS) and clock check, the `provisioned` line, the
 // connection string for the hub, and the one line a failure ends with.
 extension ExampleProvisioning {
     /// One registration with DPS: prints `provisioned <hub> <device>`, writes the cache and
@@ -14,14 +14,12 @@ extension ExampleProvisioning {
         defer { ExampleProxy.forDPS = false }
         var identity: ClientIdentity? = nil
         if case .x509 = credential { identity = environment.clientIdentity }
-        let transport: TLSTransport
-        do throws(TransportError) {
-            transport = try TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: environment.trustAnchors,
-                                                          clientIdentity: identity, proxy: ExampleProxy.configuration()))
-        } catch {
-            ExampleOutput.fail("TLS setup for DPS failed: ", error.summary)
-        }
-        guard Heap.canAllocate(2 * MQTTSession<TLSTransport, SystemPlatform>.objectBytes),
+        // MQTT to IOTHUB_DPS_PORT, or with --transport mqtt-ws over WebSockets on IOTHUB_DPS_HTTPS_PORT
+        // (DPS serves both on 443: its HTTPS API and MQTT over WebSockets).
+        let transport = ExampleLink.make(host: host, port: port, webSocketPort: httpsPort, webSockets: environment.webSockets,
+                                         trustAnchors: environment.trustAnchors, clientIdentity: identity,
+                                         clientCertificate: identity != nil, failure: "TLS setup for DPS failed: ")
+        guard Heap.canAllocate(2 * MQTTSession<ExampleLink, SystemPlatform>.objectBytes),
               let client = ProvisioningClient(transport: transport, platform: SystemPlatform()) else {
             ExampleOutput.fail("out of memory: no room for the provisioning client")
         }

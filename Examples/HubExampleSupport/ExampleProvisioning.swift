@@ -12,7 +12,7 @@ import TinyTLS
 /// `IOTHUB_DPS_SYMMETRIC_KEY` (individual enrollment), `IOTHUB_DPS_GROUP_KEY` (enrollment group:
 /// the device key is derived from it) or `IOTHUB_DEVICE_CERT_FILE` + `IOTHUB_DEVICE_KEY_FILE`
 /// (X.509); `IOTHUB_DPS_HOST` / `IOTHUB_DPS_PORT` (default global.azure-devices-provisioning.net:8883),
-/// `IOTHUB_DPS_HTTPS_PORT` (DPS's clock, default 443), `IOTHUB_DPS_CACHE_FILE` (the assignment,
+/// `IOTHUB_DPS_HTTPS_PORT` (DPS's clock, and MQTT over WebSockets with `--transport mqtt-ws`; default 443), `IOTHUB_DPS_CACHE_FILE` (the assignment,
 /// kept between runs: `ExampleProvisioningCache`). A registration prints one stdout line
 /// `provisioned <assignedHub> <deviceId>`; DPS's refusal of the credentials exits 2, any other
 /// failure 1, each with one stderr line.

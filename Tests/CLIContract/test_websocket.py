@@ -3,13 +3,17 @@ IOTHUB_HTTPS_PORT, through IOTHUB_PROXY when set. The stand-in serves IoT Hub's 
 endpoint on its HTTPS port (`GET /$iothub/websocket`, checked by Tests/Fixtures/websocket_bridge.py
 as IoT Hub checks it, then bridged to the IoT Hub gate); its record (HUB_WS_LOG) shows what
 crossed as WebSockets, so a run that went to the MQTT port instead would show no upgrade."""
+import base64
 import json
 import os
+import subprocess
 import unittest
 
-from support import DEVICE, HTTPS_PORT, SERVICE_MQTT, ContractTest, Running, Watch, events_watch, fixture_reset, hub_env, publish, run
+from support import (CA, DEVICE, HTTPS_PORT, HUB_DIR, SERVICE_MQTT, ContractTest, Running, Watch, events_watch, fixture_reset,
+                     free_port, hub_env, publish, run, temporary_directory)
 from test_proxy import Proxy
 
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures")
 HUB_EXAMPLES = ("hub-telemetry", "hub-c2d", "hub-twin", "hub-methods")
 
 
@@ -170,6 +174,92 @@ class TransportUsage(ContractTest):
     def test_dev_poll_interval_needs_https(self):
         self.assertUsageError(run("hub-c2d", "--transport", "mqtt-ws", "--dev-poll-interval-s", "5"), "--dev-poll-interval-s")
 
+
+
+
+class ProvisioningOverWebSockets(ContractTest):
+    """`--transport mqtt-ws` applies to the DPS step too: the device registers over WebSockets on
+    IOTHUB_DPS_HTTPS_PORT (the DPS fixture serves MQTT, HTTPS and WebSockets on one TLS port, as DPS
+    does on 443) and then connects to the assigned hub over WebSockets on its IOTHUB_HTTPS_PORT."""
+
+    SCOPE, DEVICE = "0ne00AB5E75", "dps-ws-device"
+    KEY = base64.b64encode(b"tinyhub CLI contract DPS over WebSockets key").decode()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = temporary_directory()
+        cls.processes = []
+        config = os.path.join(cls.directory, "dps.json")
+        with open(config, "w") as f:
+            json.dump({"idScope": cls.SCOPE, "enrollments": [
+                {"registrationId": cls.DEVICE, "attestation": "symmetricKey", "primaryKey": cls.KEY, "assignedHub": "localhost",
+                 "deviceId": cls.DEVICE, "assigningPolls": 1, "retryAfter": 1}]}, f)
+        server = (os.path.join(HUB_DIR, "server.pem"), os.path.join(HUB_DIR, "server.key"))
+        cls.dps_log = os.path.join(cls.directory, "dps.jsonl")
+        cls.dps_port, _ = cls.start("dps_fixture.py", "--cert", server[0], "--key", server[1], "--client-ca", CA,
+                                    "--config", config, "--log", cls.dps_log)
+        cls.gate_log = os.path.join(cls.directory, "gate.jsonl")
+        cls.gate_port, _ = cls.start("iothub_mqtt_gate.py", "--cert", server[0], "--key", server[1], "--client-ca", CA,
+                                     "--host", "localhost", "--broker-port", os.environ["BROKER_PLAIN_PORT"],
+                                     "--device", "%s=%s" % (cls.DEVICE, cls.KEY), "--log", cls.gate_log)
+        cls.ws_log = os.path.join(cls.directory, "websocket.jsonl")
+        cls.https_port, = cls.start("iothub_https_fixture.py", "--cert", server[0], "--key", server[1], "--host", "localhost",
+                                    "--device", cls.DEVICE, "--device-key", cls.KEY, "--websocket-target-port", cls.gate_port,
+                                    "--websocket-target-ca", CA, "--websocket-log", cls.ws_log, lines=1)
+
+    @classmethod
+    def start(cls, script, *args, lines=2):
+        process = subprocess.Popen(["python3", os.path.join(FIXTURES, script), *args], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        cls.processes.append(process)
+        ports = [process.stdout.readline().decode().strip() for _ in range(lines)]
+        if not all(p.isdigit() for p in ports):
+            cls.tearDownClass()
+            raise RuntimeError("%s did not start" % script)
+        return ports
+
+    @classmethod
+    def tearDownClass(cls):
+        for process in cls.processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait()
+            process.stdout.close()
+
+    def records(self, path, event):
+        with open(path) as f:
+            return [r for r in (json.loads(line) for line in f if line.strip()) if r.get("event") == event]
+
+    def test_registers_and_sends_over_websockets(self):
+        # IOTHUB_DPS_PORT and IOTHUB_MQTT_PORT name ports where nothing listens: a run that used
+        # MQTT over TLS there instead of WebSockets could not succeed.
+        env = hub_env(IOTHUB_DEVICE_CONNECTION_STRING=None, IOTHUB_DPS_ID_SCOPE=self.SCOPE,
+                      IOTHUB_DPS_REGISTRATION_ID=self.DEVICE, IOTHUB_DPS_SYMMETRIC_KEY=self.KEY, IOTHUB_DPS_HOST="localhost",
+                      IOTHUB_DPS_PORT=free_port(), IOTHUB_DPS_HTTPS_PORT=self.dps_port, IOTHUB_MQTT_PORT=free_port(),
+                      IOTHUB_HTTPS_PORT=self.https_port, IOTHUB_CONNECT_RETRY_S="20")
+        base = "devices/%s/messages/events/" % self.DEVICE
+        watch = Watch(base + "#", base + "tinyhub-probe", SERVICE_MQTT)
+        self.addCleanup(watch.stop)
+        result = run("hub-telemetry", "--transport", "mqtt-ws", "--count", "2", env=env)
+        self.assertEqual((result.rc, result.out_lines), (0, ["provisioned localhost %s" % self.DEVICE, "sent and acknowledged: 2"]),
+                         result)
+        self.assertEqual(len(watch.wait_count(2)), 2)
+        # DPS: one WebSocket upgrade as IoT Hub's endpoints want it from a key-based device, one
+        # accepted MQTT CONNECT for the registration over it, the register and status requests
+        # (the enrollment answers "assigning" once), and the device's close handshake.
+        upgrades = self.records(self.dps_log, "websocket-upgrade")
+        self.assertEqual([(u["accepted"], u["path"], u["query"], u["protocols"]) for u in upgrades],
+                         [(True, "/$iothub/websocket", "iothub-no-client-cert=true", "mqtt")], upgrades)
+        connects = self.records(self.dps_log, "connect")
+        self.assertEqual([(c["client_id"], c["accepted"]) for c in connects], [(self.DEVICE, True)], connects)
+        self.assertEqual([r["kind"] for r in self.records(self.dps_log, "request")], ["register", "status", "status"])
+        self.assertEqual(self.records(self.dps_log, "violation"), [])
+        self.assertEqual([c["status"] for c in self.records(self.dps_log, "websocket-close")], [1000])
+        # The assigned hub: over its WebSocket endpoint.
+        hub_upgrades = self.records(self.ws_log, "upgrade")
+        self.assertEqual([(u["accepted"], u["query"]) for u in hub_upgrades], [(True, "iothub-no-client-cert=true")])
+        gate_connects = self.records(self.gate_log, "connect")
+        self.assertEqual([(c["client_id"], c["accepted"]) for c in gate_connects], [(self.DEVICE, True)], gate_connects)
 
 
 if __name__ == "__main__":

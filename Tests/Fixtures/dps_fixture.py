@@ -46,8 +46,16 @@ After CONNECT:
     arrives earlier, on any connection, is recorded with "early": true and counted (a protocol
     violation the tests assert on); it is still answered.
 
+WebSockets (DPS serves MQTT over WebSockets on 443, where it serves HTTPS): an HTTP request
+`GET /$iothub/websocket` is checked as IoT Hub's endpoint checks it (websocket_bridge.check_upgrade:
+`?iothub-no-client-cert=true` for keys, no query and a verified client certificate for X.509, subprotocol
+`mqtt`, version 13, key) and recorded (event "websocket-upgrade"); once answered 101 the connection is an
+MQTT session as above, its bytes in WebSocket frames (device frames checked by websocket_bridge.FrameReader:
+a violation is recorded and answered with close 1002; pings answered; a close answered with its status,
+recorded as "websocket-close"); answers go in one binary frame per packet.
+
 Clock: the first byte a client sends after the TLS handshake tells MQTT (0x10, CONNECT) from HTTP (an
-ASCII letter). Any HTTP request is answered `401 Unauthorized` with a `Date` header from the fixture's
+ASCII letter). Any other HTTP request is answered `401 Unauthorized` with a `Date` header from the fixture's
 clock (real + offset) and a DPS-style JSON error body, then the connection is closed: that is how a
 device reads DPS's time to check its own clock before minting a token again.
 
@@ -104,6 +112,7 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websocket_bridge  # noqa: E402  (MQTT over WebSockets on the same port)
 from iothub_mqtt_gate import (Connection as GateConnection, PacketReader, Refusal, Violation,  # noqa: E402
                               exit_with_parent, open_listeners, read_binary, read_text, read_u16, server_context)
 
@@ -144,7 +153,7 @@ class DPS:
         self.operations = {}   # operationId -> {"registration_id", "enrollment", "polls_left", "created"}
         self.due = {}          # registration id -> monotonic time before which no request may come
         self.throttled = {}    # enrollment key -> 429s given
-        self.counts = dict(connections=0, mqtt=0, http=0, accepted=0, refused=0, registers=0, status_requests=0,
+        self.counts = dict(connections=0, mqtt=0, http=0, websocket=0, accepted=0, refused=0, registers=0, status_requests=0,
                            early=0, wrong_operation=0)
 
     def now(self):
@@ -363,10 +372,20 @@ class Session:
             self.record("close", reason="client-closed")
             return
         if chr(first[0]).isalpha():
-            self.dps.count("http")
-            return self.http(first)
+            if first.startswith(b"GET /$iothub/websocket"):
+                first = self.websocket(first)
+                if first is None:
+                    return
+            else:
+                self.dps.count("http")
+                return self.http(first)
         self.dps.count("mqtt")
         self.tls.settimeout(None)
+        self.mqtt(first)
+        if isinstance(self.tls, WebSocketStream):
+            self.tls.finish()
+
+    def mqtt(self, first):
         data = first
         try:
             while data:
@@ -385,6 +404,37 @@ class Session:
             self.record("close", reason="violation")
         except (ssl.SSLError, OSError) as error:
             self.record("close", reason="client-closed", detail=str(error))
+
+    # -- MQTT over WebSockets ------------------------------------------------------------------------
+
+    def websocket(self, data):
+        """Checks and answers an upgrade request; returns the first MQTT bytes (maybe empty) with
+        `self.tls` replaced by the framed stream, or None when the upgrade was refused."""
+        while b"\r\n\r\n" not in data and len(data) < websocket_bridge.HEAD_LIMIT:
+            more = self.tls.recv(4096)
+            if not more:
+                self.record("close", reason="client-closed")
+                return None
+            data += more
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ")
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if len(parts) != 3:
+            parts = ["GET", "/", "HTTP/1.0"]
+        status, reason, details = websocket_bridge.check_upgrade(
+            parts[0], parts[1], parts[2], headers, self.tls.getpeercert() is not None, bool(self.dps.args.client_ca))
+        self.dps.count("websocket")
+        self.record("websocket-upgrade", accepted=status == 101, status=status, reason=reason, **details)
+        self.tls.sendall(websocket_bridge.upgrade_answer(status, headers.get("sec-websocket-key", "")))
+        if status != 101:
+            self.record("close", reason="websocket-refused")
+            return None
+        self.tls = WebSocketStream(self.tls, self)
+        return self.tls.unframe(rest) if rest else self.tls.recv(65536)
 
     # -- HTTP: the clock check ----------------------------------------------------------------------
 
@@ -565,6 +615,74 @@ class Session:
             if not remaining:
                 break
         self.send(bytes([0x30 | (self.granted << 1)]) + bytes(length) + variable + payload)
+
+
+class WebSocketStream:
+    """The socket interface the MQTT session uses (recv, sendall, shutdown, ...) over WebSocket frames."""
+
+    def __init__(self, tls, session):
+        self.tls, self.session = tls, session
+        self.reader = websocket_bridge.FrameReader()
+        self.closed = False
+
+    def unframe(self, data):
+        """The data bytes in `data` (b"" once the stream is over); control frames handled."""
+        try:
+            frames = self.reader.feed(data)
+        except websocket_bridge.Violation as violation:
+            self.session.record("violation", reason="websocket-" + violation.reason, detail=violation.detail)
+            self.tls.sendall(websocket_bridge.encode_frame(0x8, (1002).to_bytes(2, "big")))
+            self.closed = True
+            return b""
+        out = bytearray()
+        for _, opcode, _, payload in frames:
+            if opcode in (0x0, 0x2):
+                out += payload
+            elif opcode == 0x9:
+                self.tls.sendall(websocket_bridge.encode_frame(0xA, payload))
+            elif opcode == 0x8:
+                self.tls.sendall(websocket_bridge.encode_frame(0x8, payload[:2]))
+                self.session.record("websocket-close", status=int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None)
+                self.closed = True
+                break
+        return bytes(out)
+
+    def recv(self, size):
+        while not self.closed:
+            data = self.tls.recv(size)
+            if not data:
+                return b""
+            out = self.unframe(data)
+            if out or self.closed:
+                return out
+        return b""
+
+    def sendall(self, data):
+        self.tls.sendall(websocket_bridge.encode_frame(0x2, data))
+
+    def finish(self):
+        """After the MQTT session: waits (at most 2 s) for the device's close frame and answers it."""
+        try:
+            self.tls.settimeout(2)
+            while not self.closed and self.recv(4096) != b"":
+                pass
+        except (socket.timeout, ssl.SSLError, OSError):
+            pass
+
+    def settimeout(self, value):
+        self.tls.settimeout(value)
+
+    def shutdown(self, how):
+        self.tls.shutdown(how)
+
+    def fileno(self):
+        return self.tls.fileno()
+
+    def getpeercert(self):
+        return self.tls.getpeercert()
+
+    def close(self):
+        self.tls.close()
 
 
 def control_server(dps, listener):
