@@ -422,5 +422,7 @@ class GateLog:
     def since(self, event=None):
         with open(self.path, "rb") as f:
             f.seek(self.offset)
-            records = [json.loads(line) for line in f.read().splitlines() if line.strip()]
+            data = f.read()
+        # The gate may be writing a line right now: only whole lines count.
+        records = [json.loads(line) for line in data[:data.rfind(b"\n") + 1].splitlines() if line.strip()]
         return [r for r in records if event is None or r.get("event") == event]
