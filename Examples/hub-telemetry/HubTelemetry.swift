@@ -62,7 +62,7 @@ struct HubTelemetry {
 
         let store = ExampleOutbox.read()
         if store != nil, transport == .https {
-            ExampleOutput.fail("IOTHUB_OUTBOX_FILE needs --transport mqtt (over HTTPS each message is acknowledged before the next)")
+            ExampleOutput.fail("IOTHUB_OUTBOX_FILE needs --transport mqtt or mqtt-ws (over HTTPS each message is acknowledged before the next)")
         }
         if store != nil, qos == .atMostOnce { ExampleOutput.fail("IOTHUB_OUTBOX_FILE needs --qos 1 (QoS 0 is never acknowledged)") }
         let environment = ExampleEnvironment.read(transport: transport)
