@@ -114,7 +114,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import websocket_bridge  # noqa: E402  (MQTT over WebSockets on the same port)
 from iothub_mqtt_gate import (Connection as GateConnection, PacketReader, Refusal, Violation,  # noqa: E402
-                              exit_with_parent, open_listeners, read_binary, read_text, read_u16, server_context)
+                              exit_with_parent, open_listeners, read_binary, read_text, read_u16, serve_control,
+                              server_context)
 
 API_VERSION = "2019-03-31"
 RESPONSE_FILTER = "$dps/registrations/res/#"
@@ -417,12 +418,7 @@ class Session:
                 return None
             data += more
         head, _, rest = data.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ")
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+        parts, headers = websocket_bridge.parse_head(head.decode("latin-1"))
         if len(parts) != 3:
             parts = ["GET", "/", "HTTP/1.0"]
         status, reason, details = websocket_bridge.check_upgrade(
@@ -686,25 +682,15 @@ class WebSocketStream:
 
 
 def control_server(dps, listener):
-    def handle(conn):
-        with conn, conn.makefile("rwb") as stream:
-            for line in stream:
-                try:
-                    command = json.loads(line)
-                    with dps.lock:
-                        if "clock_offset_s" in command:
-                            dps.clock_offset = float(command["clock_offset_s"])
-                        if command.get("reset"):
-                            dps.reset()
-                        reply = dict(ok=True, **dps.counts)
-                except (ValueError, TypeError, KeyError) as error:
-                    reply = {"ok": False, "error": str(error)}
-                stream.write((json.dumps(reply) + "\n").encode())
-                stream.flush()
+    def apply(command):
+        with dps.lock:
+            if "clock_offset_s" in command:
+                dps.clock_offset = float(command["clock_offset_s"])
+            if command.get("reset"):
+                dps.reset()
+            return dict(ok=True, **dps.counts)
 
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+    serve_control(listener, apply)
 
 
 def main():

@@ -806,25 +806,35 @@ class Connection:
 
 
 def control_server(hub, listener):
+    def apply(command):
+        reply = {"ok": True}
+        with hub.lock:
+            if "refuse" in command:
+                hub.refuse_left = int(command["refuse"])
+                hub.refuse_code = int(command.get("code", 3))
+            if "clock_offset_s" in command:
+                hub.clock_offset = float(command["clock_offset_s"])
+            if "hold_acks" in command:
+                hub.hold_acks = bool(command["hold_acks"])
+            if command.get("kick"):
+                for connection in hub.active:
+                    connection.kicked = True
+            reply.update(connections=hub.connections, accepted=hub.accepted, refused=hub.refused,
+                         active=len(hub.active))
+        return reply
+
+    serve_control(listener, apply)
+
+
+def serve_control(listener, apply):
+    """The control port of a loopback fixture: one JSON command per line on each connection,
+    answered by one JSON line, `apply(command)`'s reply or {"ok": false, "error": ...} for a bad
+    command. Never returns. Shared with dps_fixture.py and websocket_bridge.py."""
     def handle(conn):
         with conn, conn.makefile("rwb") as stream:
             for line in stream:
                 try:
-                    command = json.loads(line)
-                    reply = {"ok": True}
-                    with hub.lock:
-                        if "refuse" in command:
-                            hub.refuse_left = int(command["refuse"])
-                            hub.refuse_code = int(command.get("code", 3))
-                        if "clock_offset_s" in command:
-                            hub.clock_offset = float(command["clock_offset_s"])
-                        if "hold_acks" in command:
-                            hub.hold_acks = bool(command["hold_acks"])
-                        if command.get("kick"):
-                            for connection in hub.active:
-                                connection.kicked = True
-                        reply.update(connections=hub.connections, accepted=hub.accepted, refused=hub.refused,
-                                     active=len(hub.active))
+                    reply = apply(json.loads(line))
                 except (ValueError, TypeError, KeyError) as error:
                     reply = {"ok": False, "error": str(error)}
                 stream.write((json.dumps(reply) + "\n").encode())

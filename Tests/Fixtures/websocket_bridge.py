@@ -57,7 +57,7 @@ Record (--log FILE), one JSON object per line: every record has `conn` and `even
 import argparse, base64, hashlib, json, os, select, socket, ssl, sys, threading, time, urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from iothub_mqtt_gate import exit_with_parent, open_listeners, server_context  # noqa: E402
+from iothub_mqtt_gate import exit_with_parent, open_listeners, serve_control, server_context  # noqa: E402
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 HEAD_LIMIT = 16384
@@ -434,6 +434,16 @@ def read_head(sock):
     return head.decode("latin-1"), rest
 
 
+def parse_head(head):
+    """The request line split at spaces, and the headers by lowercased name (the last one wins)."""
+    lines = head.split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return lines[0].split(" "), headers
+
+
 def serve_upgrade(endpoint, sock, number, method, target, version, headers, has_certificate, require_certificate, host=None):
     """Checks an upgrade request, answers it, and bridges until the connection ends. `sock` is
     the device's (TLS) socket, positioned right after the request head."""
@@ -458,15 +468,10 @@ def handle(endpoint, args, raw, number):
         head, _ = read_head(sock)
         if head is None:
             return
-        lines = head.split("\r\n")
-        parts = lines[0].split(" ")
+        parts, headers = parse_head(head)
         if len(parts) != 3:
             sock.sendall(upgrade_answer(400, ""))
             return
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
         serve_upgrade(endpoint, sock, number, parts[0], parts[1], parts[2], headers, sock.getpeercert() is not None,
                       bool(args.client_ca), args.host)
     except (OSError, ssl.SSLError):
@@ -476,22 +481,6 @@ def handle(endpoint, args, raw, number):
             raw.close()
         except OSError:
             pass
-
-
-def control_server(endpoint, listener):
-    def serve(conn):
-        with conn, conn.makefile("rwb") as stream:
-            for line in stream:
-                try:
-                    reply = endpoint.control(json.loads(line))
-                except (ValueError, TypeError, KeyError) as error:
-                    reply = {"ok": False, "error": str(error)}
-                stream.write((json.dumps(reply) + "\n").encode())
-                stream.flush()
-
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
 def main():
@@ -513,7 +502,7 @@ def main():
     print(listener.getsockname()[1])
     print(control.getsockname()[1])
     sys.stdout.flush()
-    threading.Thread(target=control_server, args=(endpoint, control), daemon=True).start()
+    threading.Thread(target=serve_control, args=(control, endpoint.control), daemon=True).start()
     if args.exit_with_parent:
         exit_with_parent()
     while True:
