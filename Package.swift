@@ -2,7 +2,7 @@
 // TinyHub: an Azure IoT Hub device SDK (MQTT 3.1.1 and HTTPS over mbedTLS) that also builds
 // as Embedded Swift. Default build: normal Swift, dynamic mbedTLS (what `swift test` uses).
 // Device build: `TINYHUB_EMBEDDED=1 swift build -c release --traits StaticMbedTLS -Xswiftc -Osize`
-// (see scripts/build-embedded.sh).
+// (see scripts/build/embedded.sh).
 import PackageDescription
 
 /// `TINYHUB_EMBEDDED=1` in the environment builds every Swift target as Embedded Swift.

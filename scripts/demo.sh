@@ -3,25 +3,25 @@
 # against a hub.
 # - IOTHUB_DEVICE_CONNECTION_STRING set: hub-telemetry --count 5 against that hub (built-in
 #   Azure roots unless IOTHUB_TRUSTED_CA_FILE says otherwise).
-# - Not set: a local stand-in (scripts/local-hub.sh: TLS mosquitto + twin responder + HTTPS
+# - Not set: a local stand-in (scripts/standin/hub.sh: TLS mosquitto + twin responder + HTTPS
 #   fixture) it starts itself: mqtt-demo, telemetry seen at the "service" side, two C2D
 #   messages, a reported-properties patch, a direct method, then telemetry and C2D over HTTPS and
 #   telemetry over MQTT over WebSockets (the stand-in's HTTPS port, as IoT Hub's 443).
-#   With --proxy, every hub example connects through a local CONNECT proxy (scripts/local-proxy.sh).
+#   With --proxy, every hub example connects through a local CONNECT proxy (scripts/standin/proxy.sh).
 #   With --dps, the device is named by a local Device Provisioning Service stand-in instead of a
-#   connection string, then sends telemetry to the hub it was assigned (scripts/demo-dps.sh).
+#   connection string, then sends telemetry to the hub it was assigned (scripts/demo/dps.sh).
 #   With --outbox, hub-telemetry is killed with messages unacknowledged and restarted over the same
-#   IOTHUB_OUTBOX_FILE: they go out again first, with their ids (scripts/demo-outbox.sh).
+#   IOTHUB_OUTBOX_FILE: they go out again first, with their ids (scripts/demo/outbox.sh).
+# First installs the Debian packages it needs (install_deps).
 set -euo pipefail
 use_proxy=0 use_dps=0 use_outbox=0
 [ "${1:-}" = "--proxy" ] && use_proxy=1
 [ "${1:-}" = "--dps" ] && use_dps=1
 [ "${1:-}" = "--outbox" ] && use_outbox=1
-cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-source scripts/embedded-flags.sh
-TINYHUB_EMBEDDED=1 swift build -c release --scratch-path .build-embedded-static --traits StaticMbedTLS "${EMBEDDED_FLAGS[@]}" \
-  >/tmp/tinyhub-demo-build.log 2>&1 || { cat /tmp/tinyhub-demo-build.log; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$TINYHUB_ROOT"
+install_deps
+build_embedded static .build-embedded-static /tmp/tinyhub-demo-build.log
 bin=.build-embedded-static/release
 
 if [ -n "${IOTHUB_DEVICE_CONNECTION_STRING:-}" ]; then
@@ -30,10 +30,10 @@ if [ -n "${IOTHUB_DEVICE_CONNECTION_STRING:-}" ]; then
   exit 0
 fi
 
-source scripts/local-hub.sh
-trap stop_hub EXIT
+source scripts/standin/hub.sh
+at_exit stop_hub
 if [ "$use_proxy" = 1 ]; then
-  source scripts/local-proxy.sh
+  source scripts/standin/proxy.sh
   echo "local CONNECT proxy: 127.0.0.1:$PROXY_PORT (Basic credentials); every hub example goes through it"
 fi
 echo "local IoT Hub stand-in: MQTT localhost:$HUB_MQTT_PORT, HTTPS localhost:$HUB_HTTPS_PORT (CA $HUB_CA)"
@@ -43,7 +43,7 @@ echo "local IoT Hub stand-in: MQTT localhost:$HUB_MQTT_PORT, HTTPS localhost:$HU
 mismatch() { echo "demo: MISMATCH: $*" >&2; exit 1; }
 # Waits until FILE has a line matching PATTERN (at most 10 s).
 wait_for() {
-  for _ in $(seq 1 100); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+  retry 100 0.1 grep -q -- "$2" "$1" 2>/dev/null && return 0
   echo "demo: timed out waiting for '$2' in $1" >&2
   return 1
 }
@@ -72,8 +72,8 @@ print(sum(1 for r in json.loads(response.read()) if r["method"] == method and r[
 PY
 }
 
-if [ "$use_dps" = 1 ]; then source scripts/demo-dps.sh; exit 0; fi
-if [ "$use_outbox" = 1 ]; then source scripts/demo-outbox.sh; exit 0; fi
+if [ "$use_dps" = 1 ]; then source scripts/demo/dps.sh; exit 0; fi
+if [ "$use_outbox" = 1 ]; then source scripts/demo/outbox.sh; exit 0; fi
 
 count=${COUNT:-5}
 echo "== mqtt-demo --count $count (plain MQTT over TLS)"
@@ -189,6 +189,6 @@ if [ "$use_proxy" = 1 ]; then
   echo "  proxy: $tunnels CONNECT tunnels opened with credentials, none refused"
 fi
 for e in hub-telemetry hub-c2d hub-twin hub-methods; do
-  strip -o "$HUB_DIR/$e.stripped" "$bin/$e"
-  printf '  %-14s %7d bytes stripped (Embedded Swift, static mbedTLS)\n' "$e" "$(stat -c %s "$HUB_DIR/$e.stripped")"
+  stripped=$(stripped_size "$bin/$e" "$HUB_DIR/$e.stripped")
+  printf '  %-14s %7d bytes stripped (Embedded Swift, static mbedTLS)\n' "$e" "$stripped"
 done

@@ -1,5 +1,5 @@
 // libFuzzer entry for the MQTT 3.1.1 codec (Sources/TinyMQTT/Codec). Compiled into the same
-// module as the codec sources by scripts/fuzz.sh, so internal types (PacketReader) are visible.
+// module as the codec sources by scripts/check/fuzz.sh, so internal types (PacketReader) are visible.
 //
 // Two parts per input:
 //  1. Decode: the whole input is treated as a byte stream from the broker; packets are decoded

@@ -1,5 +1,5 @@
 // libFuzzer entry for the WebSocket frame decoder and encoder (Sources/TinyWebSocket), compiled
-// into one module with them by scripts/fuzz.sh.
+// into one module with them by scripts/check/fuzz.sh.
 //
 // Input: byte 0 picks the frame-length limit, byte 1 the feed and output sizes, the rest is a
 // stream of server frames. Oracle:

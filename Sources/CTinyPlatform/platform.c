@@ -123,7 +123,7 @@ static int connect_one(const struct addrinfo *ai, uint64_t deadline_ms, int32_t 
 }
 
 /// Heap tp_tcp_connect asks to be free before a lookup. Measured under a heap budget
-/// (scripts/memory-harness.sh's shim): getaddrinfo of a name in /etc/hosts peaks at 8.7 KB and
+/// (scripts/check/memory-harness.sh's shim): getaddrinfo of a name in /etc/hosts peaks at 8.7 KB and
 /// crashes when only 4 KB are free, not from 8 KB on; a DNS lookup peaks at 68 KB (its 64 KB
 /// answer buffer) and fails cleanly (EAI_MEMORY) when 9 KB were free. 9 KB keeps a reconnect
 /// (54.8 KB live after a session) under the documented 64 KB budget (docs/memory.md).

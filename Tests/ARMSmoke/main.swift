@@ -1,4 +1,4 @@
-// ARM smoke test: Embedded Swift, no Foundation. Built by scripts/cross-arm.sh for armv7 (armhf)
+// ARM smoke test: Embedded Swift, no Foundation. Built by scripts/build/cross-arm.sh for armv7 (armhf)
 // and aarch64 together with the library modules and run under qemu-user. Also builds for the
 // host. Checks the MQTT codec, a SAS token vector, topic building and the TLS client setup;
 // prints "N passed, 0 failed" and exits non-zero on any failure. Other files of this folder hold

@@ -1,7 +1,7 @@
 """Shared pieces of the examples' CLI contract tests (README: "The examples (a CLI contract
 other tools rely on)"). Python 3 standard library only.
 
-Run through scripts/cli-contract.sh, which starts the local stand-in (scripts/local-hub.sh)
+Run through scripts/check/cli-contract.sh, which starts the local stand-in (scripts/standin/hub.sh)
 and exports what is read here:
   CLI_CONTRACT_BIN        folder with the Embedded example binaries
   HUB_CONNECTION_STRING   HUB_CA  HUB_MQTT_PORT  HUB_HTTPS_PORT  HUB_DEVICE  HUB_DIR

@@ -293,7 +293,7 @@ class UnsetClock(ContractTest):
 
     def setUp(self):
         if shutil.which("faketime") is None:
-            self.skipTest("faketime is not installed (scripts/install-deps.sh installs it)")
+            self.skipTest("faketime is not installed (scripts/setup/install-deps.sh installs it)")
         fixture_reset()
 
     def test_a_clock_at_2020_still_connects(self):

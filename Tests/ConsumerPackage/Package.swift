@@ -1,6 +1,6 @@
 // swift-tools-version:6.2
 // A package that depends on TinyHub by path, as a device maker's firmware would, and uses
-// every library product. Built and run by scripts/check-consumer.sh, which also checks that
+// every library product. Built and run by scripts/check/consumer.sh, which also checks that
 // the README's code snippets are the text of ReadmeMQTT.swift and ReadmeHub.swift.
 import PackageDescription
 

@@ -57,7 +57,7 @@ final class HTTPSTestClock: Platform {
 }
 
 /// A test CA and a `localhost` server certificate, made once per test process with openssl
-/// (the same commands as scripts/local-broker.sh).
+/// (the same commands as scripts/standin/broker.sh).
 enum FixtureCertificates {
     static let directory: URL = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tinyhub-https-\(getpid())")

@@ -8,7 +8,7 @@ import TinyTLS
 /// sets up a TLS client, builds the README's hub client (connection string parsed, SAS token
 /// signed, no connection opened) and sees a malformed string refused with its typed error,
 /// writes an HTTP request and parses a response. The README's network code (ReadmeMQTT.swift,
-/// ReadmeHub.swift, kept identical to the README by scripts/check-consumer.sh) is compiled,
+/// ReadmeHub.swift, kept identical to the README by scripts/check/consumer.sh) is compiled,
 /// not run. Prints one line per check; exits non-zero if any fails.
 @main
 struct Consumer {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The service side of the local IoT Hub stand-in (started by scripts/local-hub.sh): answers
+# The service side of the local IoT Hub stand-in (started by scripts/standin/hub.sh): answers
 # device twin requests that arrive at the local TLS mosquitto, as IoT Hub would.
 #   $iothub/twin/GET/?$rid=R                       -> $iothub/twin/res/200/?$rid=R  with the twin document
 #   $iothub/twin/PATCH/properties/reported/?$rid=R -> $iothub/twin/res/204/?$rid=R&$version=N (N counts patches)
 # The twin document is {"desired":{"$version":1},"reported":{"$version":N}}. Topics containing
-# `tinyhub-probe` are logged but not answered (local-hub.sh uses them to see it is subscribed).
-# Usage: scripts/hub-service-standin.sh HOST PORT CAFILE [LOGFILE]   (runs until SIGTERM)
+# `tinyhub-probe` are logged but not answered (hub.sh uses them to see it is subscribed).
+# Usage: scripts/standin/hub-service.sh HOST PORT CAFILE [LOGFILE]   (runs until SIGTERM)
 set -uo pipefail
 host=$1 port=$2 ca=$3 log=${4:-/dev/null}
 mqtt=(-h "$host" -p "$port" --cafile "$ca")

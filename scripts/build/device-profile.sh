@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # The 1 MB device profile (docs/device-profile.md): hub-minimal and hub-telemetry as Embedded
 # Swift, linked fully static against musl with an mbedTLS 2.28 built from Debian's own source
-# package under TinyHub's configuration (scripts/device-profile/mbedtls_config.h), and a heap
-# budget allocator linked in (scripts/device-profile/budget_alloc.c).
+# package under TinyHub's configuration (scripts/build/device-profile/mbedtls_config.h), and a heap
+# budget allocator linked in (scripts/build/device-profile/budget_alloc.c).
 #
-#   scripts/device-profile.sh           build, run both programs against the local stand-in
-#                                       (scripts/local-hub.sh), report sizes, heap and RSS
-#   scripts/device-profile.sh --sweep   build, then run hub-minimal at every heap budget from 0 to
-#                                       4,096 bytes and every 256 bytes up to its peak (hub-telemetry
-#                                       every 512 bytes): each must complete or exit 1 with one
-#                                       "out of memory" line; run by scripts/memory-harness.sh
+#   scripts/build/device-profile.sh           build, run both programs against the local stand-in
+#                                             (scripts/standin/hub.sh), report sizes, heap and RSS
+#   scripts/build/device-profile.sh --sweep   build, then run hub-minimal at every heap budget from 0 to
+#                                             4,096 bytes and every 256 bytes up to its peak (hub-telemetry
+#                                             every 512 bytes): each must complete or exit 1 with one
+#                                             "out of memory" line; run by scripts/check/memory-harness.sh
 #
 # Steps (a second run skips what is already there):
 #   1. musl-tools (musl-gcc), installed if missing.
@@ -18,36 +18,32 @@
 #      refreshed; the configuration header replaces include/mbedtls/config.h and the three
 #      libraries are built with musl-gcc -Os and one section per function. The archives and
 #      headers are cached in .build-device-profile/mbedtls-<hash of the header>/ (~1 min once).
-#   3. The Swift objects: TINYHUB_EMBEDDED=1 swift build -c release -Osize (scripts/embedded-flags.sh)
+#   3. The Swift objects: TINYHUB_EMBEDDED=1 swift build -c release -Osize (build_embedded of scripts/lib)
 #      against those headers (-Xcc -I), so both sides agree on mbedTLS's struct layouts, into
 #      .build-device-profile/swift.
-#   4. Per program: the C shim compiled with musl-gcc (scripts/device-profile/entry.c adds the
+#   4. Per program: the C shim compiled with musl-gcc (scripts/build/device-profile/entry.c adds the
 #      main() musl needs), linked `musl-gcc -static --gc-sections` with
 #      --wrap=malloc,calloc,realloc,free,posix_memalign,aligned_alloc,memalign; no glibc object
 #      and no compatibility shim is linked (checked). Output: .build-device-profile/bin/<program>
 # Logs and the report: .build-device-profile/
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 mode=run
 case "${1:-}" in
   "") ;;
   --sweep) mode=sweep ;;
-  *) echo "usage: scripts/device-profile.sh [--sweep]" >&2; exit 2 ;;
+  *) echo "usage: scripts/build/device-profile.sh [--sweep]" >&2; exit 2 ;;
 esac
 ROOT=$PWD
 OUT=$ROOT/.build-device-profile
-DP=$ROOT/scripts/device-profile
+DP=$ROOT/scripts/build/device-profile
 PROGRAMS=(hub-minimal hub-telemetry)
 mkdir -p "$OUT/bin"
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 start=$SECONDS
 
 # --- 1. musl-gcc ------------------------------------------------------------------------------
-if ! command -v musl-gcc >/dev/null; then
-  echo "-- installing musl-tools"
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq musl-tools >/dev/null
-fi
+install_packages musl-tools
 
 # --- 2. mbedTLS from Debian's source package, built with musl-gcc ---------------------------
 MBED_CFLAGS="-Os -ffunction-sections -fdata-sections"
@@ -58,19 +54,10 @@ if [ ! -f "$MBED/lib/libmbedcrypto.a" ]; then
   t0=$SECONDS
   src=$OUT/mbedtls-src
   rm -rf "$src" "$MBED"; mkdir -p "$src"
-  list=/etc/apt/sources.list.d/tinyhub-device-profile-src.sources
   suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  cleanup_list() {
-    if [ -f "$list" ]; then $SUDO rm -f "$list"; $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || true; fi
-  }
-  trap cleanup_list EXIT
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    "$suite" | $SUDO tee "$list" >/dev/null
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-  (cd "$src" && apt-get -o APT::Sandbox::User=root source mbedtls >"$src/apt-source.log" 2>&1) \
-    || { cat "$src/apt-source.log"; echo "FAIL: apt-get source mbedtls" >&2; exit 1; }
-  cleanup_list
-  trap - EXIT
+  fetch_source() { (cd "$src" && apt-get -o APT::Sandbox::User=root source mbedtls >"$src/apt-source.log" 2>&1); }
+  with_apt_source tinyhub-device-profile-src.sources "$(printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg' "$suite")" \
+    fetch_source || { cat "$src/apt-source.log"; echo "FAIL: apt-get source mbedtls" >&2; exit 1; }
   tree=$(find "$src" -mindepth 1 -maxdepth 1 -type d -name 'mbedtls-*' | head -n 1)
   version=${tree##*/mbedtls-}
   case "$version" in 2.28.*) ;; *) echo "FAIL: expected mbedTLS 2.28.x, got '$version'" >&2; exit 1 ;; esac
@@ -87,16 +74,13 @@ fi
 echo "mbedTLS $(cat "$MBED/version") (Debian source package, $DP/mbedtls_config.h): $MBED"
 
 # --- 3. Embedded Swift objects against the profile's mbedTLS headers -----------------------
-source scripts/embedded-flags.sh
 SCRATCH=$OUT/swift
 for p in "${PROGRAMS[@]}"; do
   # -Xlinker -L: SwiftPM's own (glibc, dynamic) link of the program picks the profile's archives
   # too, so no binary in the scratch folder mixes two mbedTLS configurations.
-  TINYHUB_EMBEDDED=1 swift build -c release --scratch-path "$SCRATCH" --traits StaticMbedTLS "${EMBEDDED_FLAGS[@]}" \
-    -Xcc -I"$MBED/include" -Xlinker -L"$MBED/lib" --product "$p" >"$OUT/swift-build-$p.log" 2>&1 \
-    || { tail -n 60 "$OUT/swift-build-$p.log"; echo "FAIL: Embedded build of $p" >&2; exit 1; }
+  build_embedded static "$SCRATCH" "$OUT/swift-build-$p.log" -Xcc -I"$MBED/include" -Xlinker -L"$MBED/lib" --product "$p" \
+    || { echo "FAIL: Embedded build of $p" >&2; exit 1; }
 done
-OBJ=$SCRATCH/x86_64-unknown-linux-gnu/release
 
 # --- 4. fully static musl links ------------------------------------------------------------
 musl-gcc -Os -Wall -Wextra -Werror -ffunction-sections -fdata-sections -c "$DP/budget_alloc.c" -o "$OUT/budget_alloc.o"
@@ -106,12 +90,12 @@ for p in "${PROGRAMS[@]}"; do
   musl-gcc -Os -ffunction-sections -fdata-sections -I"$ROOT/Sources/CTinyPlatform/include" -DTINYHUB_ENTRY="$entry" \
     -c "$DP/entry.c" -o "$OUT/$p-entry.o"
   # The SwiftPM object list without its (glibc-compiled) C shim.
-  grep -v "/CTinyPlatform.build/" "$OBJ/$p.product/Objects.LinkFileList" >"$OUT/$p.objects"
+  example_objects "$SCRATCH" "$p" | grep -v "/CTinyPlatform.build/" >"$OUT/$p.objects"
   musl-gcc -static -Wl,--gc-sections "$WRAP" -Wl,-Map,"$OUT/$p.map" -o "$OUT/bin/$p" \
     "$OUT/$p-entry.o" "$OUT/budget_alloc.o" $(cat "$OUT/$p.objects") \
     "$MBED/lib/libmbedtls.a" "$MBED/lib/libmbedx509.a" "$MBED/lib/libmbedcrypto.a" 2>"$OUT/link-$p.log" \
     || { cat "$OUT/link-$p.log"; echo "FAIL: static musl link of $p" >&2; exit 1; }
-  strip -o "$OUT/bin/$p.stripped" "$OUT/bin/$p"
+  stripped_size "$OUT/bin/$p" >/dev/null
   # Fully static, musl only: no program interpreter, no glibc symbol versions, no _FORTIFY_SOURCE
   # entry points (__memcpy_chk ...; musl's own __stack_chk_fail is fine).
   if readelf -l "$OUT/bin/$p" | grep -q INTERP || readelf -d "$OUT/bin/$p" 2>/dev/null | grep -q NEEDED; then
@@ -122,38 +106,22 @@ for p in "${PROGRAMS[@]}"; do
   fi
 done
 
-bytes() { stat -c %s "$1"; }
-kb() { awk -v b="$1" 'BEGIN {printf "%.1f KB", b / 1024}'; }
-
 # --- sweep: every budget ends cleanly --------------------------------------------------------
 if [ "$mode" = sweep ]; then
-  source scripts/local-hub.sh
-  trap stop_hub EXIT
+  source scripts/standin/hub.sh
+  at_exit stop_hub
   SWEEP=$OUT/sweep
   rm -rf "$SWEEP"; mkdir -p "$SWEEP"
-  # sweep_run <program> <budget>: prints "<budget> ok|FAIL <detail>". Allowed: completes (exit 0 and
-  # its summary line), or exit 1 with a report from the allocator (exit() ran), at least one refused
-  # allocation and exactly one stderr line saying "out of memory".
+  # sweep_run <program> <budget>: prints "<budget> ok|FAIL <detail>" (budget_outcome of scripts/lib).
   sweep_run() {
-    local p=$1 b=$2 dir=$SWEEP/$1 rc report lines last
+    local p=$1 b=$2 dir=$SWEEP/$1 rc
     # shellcheck disable=SC2086  # HUB_ENV_LINE: the stand-in's settings, none with a space
     timeout 60 env $HUB_ENV_LINE MALLOC_BUDGET_BYTES="$b" MALLOC_BUDGET_REPORT="$dir/$b.report" \
       "$OUT/bin/$p" --count 5 >"$dir/$b.out" 2>"$dir/$b.err"
     rc=$?
-    report=$(cat "$dir/$b.report" 2>/dev/null || true)
-    lines=$(wc -l <"$dir/$b.err")
-    last=$(tail -n 1 "$dir/$b.err")
-    if [ "$rc" -eq 0 ] && grep -q "^sent and acknowledged: 5$" "$dir/$b.out"; then echo "$b ok completed"
-    elif [ "$rc" -eq 124 ]; then echo "$b FAIL hung (timeout 60 s); last stderr line: $last"
-    elif [ "$rc" -gt 128 ]; then echo "$b FAIL killed by signal $((rc - 128)); last stderr line: $last"
-    elif [ "$rc" -ne 1 ]; then echo "$b FAIL exit $rc: $last"
-    elif [ -z "$report" ]; then echo "$b FAIL exit 1 without the allocator's report (exit() did not run)"
-    elif ! grep -q 'out of memory' <<<"$last"; then echo "$b FAIL exit 1 without an out-of-memory message: $last"
-    elif [ "$lines" -ne 1 ]; then echo "$b FAIL $lines stderr lines: $(tr '\n' '|' <"$dir/$b.err")"
-    elif grep -q 'refused=0 ' <<<"$report"; then echo "$b FAIL out of memory reported, but nothing was refused"
-    else echo "$b ok $last"; fi
+    budget_outcome "$b" "$rc" "$dir/$b.out" "^sent and acknowledged: 5$" "$dir/$b.err" "$dir/$b.report" 60
   }
-  export -f sweep_run
+  export -f sweep_run budget_outcome
   # The stand-in's settings for the runs, as one word list (an array does not survive into bash -c).
   HUB_ENV_LINE="${HUB_ENV[*]}"
   export HUB_ENV_LINE SWEEP OUT
@@ -183,8 +151,8 @@ if [ "$mode" = sweep ]; then
 fi
 
 # --- run against the local stand-in, measure -------------------------------------------------
-source scripts/local-hub.sh
-trap stop_hub EXIT
+source scripts/standin/hub.sh
+at_exit stop_hub
 COUNT=20
 # measure <program> <tag> args…: runs it under /usr/bin/time (peak RSS, KB) with the allocator's report.
 measure() {
@@ -203,7 +171,7 @@ report=$OUT/report.txt
     grep -q "^sent and acknowledged: $COUNT$" "$OUT/$p.out" || { cat "$OUT/$p.out" "$OUT/$p.err"; echo "FAIL: $p did not finish" >&2; exit 1; }
     read -r text data bss _ <<<"$(size "$OUT/bin/$p" | awk 'NR == 2 {print $1, $2, $3}')"
     heap=$(sed -n 's/.*peak=\([0-9]*\).*/\1/p' "$OUT/$p.heap")
-    printf '%-14s %10d %10d %8d %8d %10d %7d KB\n' "$p" "$(bytes "$OUT/bin/$p.stripped")" "$text" "$data" "$bss" "$heap" "$(cat "$OUT/$p.rss")"
+    printf '%-14s %10d %10d %8d %8d %10d %7d KB\n' "$p" "$(file_size "$OUT/bin/$p.stripped")" "$text" "$data" "$bss" "$heap" "$(cat "$OUT/$p.rss")"
   done
 } | tee "$report"
 
@@ -221,7 +189,7 @@ echo "hub-minimal --size 10000: 3 messages of 10,000 bytes through 4 KB records,
 for p in "${PROGRAMS[@]}"; do
   python3 - "$OUT/$p.map" "$p" <<'PY' >>"$report"
 import re, sys
-sys.path.insert(0, "scripts")
+sys.path.insert(0, "scripts/lib")
 from linkmap_text import text_sections
 groups = {"Swift (TinyHub modules, stdlib, the program)": 0, "C shim + allocator": 0, "mbedTLS": 0, "musl libc": 0, "other": 0}
 for path, n in text_sections(sys.argv[1]):

@@ -1,5 +1,5 @@
 /*
- * mbedTLS 2.28 configuration of TinyHub's 1 MB device profile (scripts/device-profile.sh,
+ * mbedTLS 2.28 configuration of TinyHub's 1 MB device profile (scripts/build/device-profile.sh,
  * docs/device-profile.md). It replaces include/mbedtls/config.h of Debian's mbedtls source
  * package before the library is built with musl-gcc, and the Swift objects are compiled
  * against the same headers, so both sides agree on every struct layout.

@@ -7,9 +7,10 @@
 #      (Sources/<Module>/<Module>.docc) and its symbol graphs, into .build-docs/docs/<Module>.doccarchive;
 #   3. a documentation-coverage summary per module (docc's --experimental-documentation-coverage).
 # Fails on any DocC warning (an unresolved symbol link, a missing catalog, ...).
-# Usage: scripts/docs.sh [Module ...]   (default: every module below)
+# Usage: scripts/build/docs.sh [Module ...]   (default: every module below)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 
 modules=("$@")
 [ ${#modules[@]} -gt 0 ] || modules=(TinyHub TinyMQTT TinyHTTP TinyTLS TinyPlatform TinyProvisioning TinyWebSocket)

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # The examples' CLI contract (README: "The examples (a CLI contract other tools rely on)") as
 # executable tests: Tests/CLIContract (Python unittest, standard library) drives the Embedded
-# example binaries against the local IoT Hub stand-in (scripts/local-hub.sh), which this script
-# starts and stops. Needs the binaries of scripts/build-embedded.sh (or scripts/demo.sh's build)
+# example binaries against the local IoT Hub stand-in (scripts/standin/hub.sh), which this script
+# starts and stops. Needs the binaries of scripts/build/embedded.sh (or scripts/demo.sh's build)
 # in .build-embedded-static/release (CLI_CONTRACT_BIN to use another folder).
-# Usage: scripts/cli-contract.sh [unittest arguments, e.g. -k c2d]
+# Usage: scripts/check/cli-contract.sh [unittest arguments, e.g. -k c2d]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 CLI_CONTRACT_BIN=$(cd "${CLI_CONTRACT_BIN:-.build-embedded-static/release}" && pwd)
 for e in hub-telemetry hub-c2d hub-twin hub-methods mqtt-demo; do
-  [ -x "$CLI_CONTRACT_BIN/$e" ] || { echo "cli-contract: missing $CLI_CONTRACT_BIN/$e (run scripts/build-embedded.sh)" >&2; exit 1; }
+  [ -x "$CLI_CONTRACT_BIN/$e" ] || { echo "cli-contract: missing $CLI_CONTRACT_BIN/$e (run scripts/build/embedded.sh)" >&2; exit 1; }
 done
 
-source scripts/local-hub.sh
-trap stop_hub EXIT
-# The service side's mosquitto_pub/sub arguments (one per line), as local-hub.sh's helpers use them.
+source scripts/standin/hub.sh
+at_exit stop_hub
+# The service side's mosquitto_pub/sub arguments (one per line), as hub.sh's helpers use them.
 if [ -n "${HUB_MQTT+set}" ]; then
   CLI_SERVICE_MQTT=$(printf '%s\n' "${HUB_MQTT[@]}")
 else

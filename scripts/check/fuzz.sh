@@ -18,7 +18,8 @@
 # crashing inputs are copied to Fuzz/<name>/crashes/.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+ROOT=$TINYHUB_ROOT
 cd "$ROOT"
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
@@ -153,7 +154,7 @@ for dir in Fuzz/*/; do
         continue
     fi
 
-    work="$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$name.XXXXXX")"
+    make_temp_dir work "fuzz-$name"
     mkdir -p "$work/corpus" "$work/artifacts"
     if [[ -d "$dir/corpus" ]]; then cp -R "$dir/corpus/." "$work/corpus/"; fi
     log="$work/fuzz.log"

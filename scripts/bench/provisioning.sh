@@ -1,75 +1,52 @@
 #!/usr/bin/env bash
 # What provisioning through DPS (TinyProvisioning + the examples' DPS path) adds to hub-telemetry:
 # code and heap. Prints the tables of docs/benchmarks.md ("Provisioning"); raw logs in .build-bench-dps/.
-#   1. Code: hub-telemetry built as Embedded Swift -Osize with static mbedTLS (scripts/embedded-flags.sh,
-#      as scripts/build-embedded.sh builds it) twice: as it is, and from a copy of the package whose
+#   1. Code: hub-telemetry built as Embedded Swift -Osize with static mbedTLS (build_embedded of
+#      scripts/lib, as scripts/build/embedded.sh builds it) twice: as it is, and from a copy of the package whose
 #      HubExampleSupport has no DPS path (ExampleProvisioning*.swift and ExampleEnvironment+Provisioning.swift
 #      replaced by a stub with the same entry points doing nothing), so --gc-sections drops every byte
 #      of TinyProvisioning. `size -A` of both binaries and their stripped sizes; `size -A` .text of the
 #      TinyProvisioning module objects (before linking); the added .text by owner (`nm -S`, symbols
 #      only in the DPS build).
-#   2. Heap: valgrind massif (peak, as scripts/bench.sh measures it) of the same binary, hub-telemetry
-#      --count 1, named by a connection string (scripts/local-hub.sh) and through the local DPS stand-in
-#      (scripts/local-dps.sh: one registration, one "assigning" answer, then the assigned hub); from the
+#   2. Heap: valgrind massif (peak, as scripts/bench/mqtt-demo.sh measures it) of the same binary, hub-telemetry
+#      --count 1, named by a connection string (scripts/standin/hub.sh) and through the local DPS stand-in
+#      (scripts/standin/dps.sh: one registration, one "assigning" answer, then the assigned hub); from the
 #      DPS run's snapshots, the provisioning client's one block (attributed to ProvisioningStorage.init)
 #      and the peak while provisioning (up to the trough where the client and its TLS session are freed).
-# Usage: flock /tmp/swiftbuild.lock scripts/bench-provisioning.sh
+# Usage: flock /tmp/swiftbuild.lock scripts/bench/provisioning.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 ROOT=$PWD
 OUT=$ROOT/.build-bench-dps
-mkdir -p "$OUT"
-source scripts/embedded-flags.sh
-
-build() { # <package dir> <scratch>
-  (cd "$1" && TINYHUB_EMBEDDED=1 swift build -c release --scratch-path "$2" --traits StaticMbedTLS "${EMBEDDED_FLAGS[@]}" \
-    --product hub-telemetry >"$OUT/build-$(basename "$2").log" 2>&1) || { cat "$OUT/build-$(basename "$2").log"; exit 1; }
-}
 
 # ---- 1. code --------------------------------------------------------------------------------------
-build "$ROOT" "$ROOT/.build-embedded-static"
-WITH=$ROOT/.build-embedded-static/release/hub-telemetry
-COPY=$OUT/no-dps
-rm -rf "$COPY"; mkdir -p "$COPY"
-cp -r Package.swift Sources Examples Tests "$COPY/"
+feature_with "$OUT" no-dps
 rm -f "$COPY"/Examples/HubExampleSupport/ExampleProvisioning*.swift "$COPY/Examples/HubExampleSupport/ExampleEnvironment+Provisioning.swift"
 cat >"$COPY/Examples/HubExampleSupport/ExampleProvisioningStub.swift" <<'SWIFT'
 import TinyHub
 import TinyPlatform
 import TinyTLS
 
-// bench-provisioning.sh: the examples' DPS entry points, doing nothing (no TinyProvisioning code is reachable).
-struct ExampleProvisioning {
-    static func forgetCachedIdentity() {}
-}
+// scripts/bench/provisioning.sh: the examples' DPS entry points, doing nothing (no TinyProvisioning code is reachable).
+struct ExampleProvisioning {}
 
 extension ExampleEnvironment {
     mutating func provision(port: (StaticString, UInt16) -> UInt16) {}
-    func confirmProvisioned(_ client: HubClient<TLSTransport, SystemPlatform>, buffers: HubBuffers,
-                            options: HubOptions) -> HubClient<TLSTransport, SystemPlatform> { client }
+    func confirmProvisioned(_ client: ExampleHubClient, buffers: HubBuffers, options: HubOptions) -> ExampleHubClient { client }
+    package mutating func reprovisionedHTTPS(after error: HubHTTPSError, replacing client: HubHTTPSClient<TLSTransport, SystemPlatform>,
+                                             buffers: HubHTTPSBuffers, options: HubHTTPSOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform>? { nil }
 }
 SWIFT
-build "$COPY" "$OUT/.build-no-dps" || { echo "bench-provisioning: the stub no longer matches HubExampleSupport; update it" >&2; exit 1; }
-WITHOUT=$OUT/.build-no-dps/release/hub-telemetry
-if nm "$WITHOUT" | grep -q 'TinyProvisioning'; then echo "bench-provisioning: the build without DPS still links TinyProvisioning" >&2; exit 1; fi
-section() { size -A "$1" | awk -v s="$2" '$1 == s {print $2 + 0; f = 1} END {if (!f) print 0}'; }
-text_of() { size -A "$1" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}'; }
-strip -o "$OUT/with.stripped" "$WITH"
-strip -o "$OUT/without.stripped" "$WITHOUT"
+feature_without "$OUT" no-dps || { echo "bench/provisioning.sh: the stub no longer matches HubExampleSupport; update it" >&2; exit 1; }
+if nm "$WITHOUT" | grep -q 'TinyProvisioning'; then echo "bench/provisioning.sh: the build without DPS still links TinyProvisioning" >&2; exit 1; fi
 OBJ=$ROOT/.build-embedded-static/x86_64-unknown-linux-gnu/release
-objects_text=0; objects=0
-for o in "$OBJ"/TinyProvisioning.build/*.o; do objects_text=$((objects_text + $(text_of "$o"))); objects=$((objects + 1)); done
+objects=("$OBJ"/TinyProvisioning.build/*.o)
+objects_text=$(objects_text_size "${objects[@]}")
 
-echo "| hub-telemetry (Embedded -Osize, static mbedTLS) | without DPS | with DPS | added |"
-echo "|---|---:|---:|---:|"
-for s in .text .rodata .data .bss; do
-  a=$(section "$WITHOUT" "$s"); b=$(section "$WITH" "$s")
-  echo "| \`size -A\` $s | $a | $b | $((b - a)) |"
-done
-a=$(stat -c %s "$OUT/without.stripped"); b=$(stat -c %s "$OUT/with.stripped")
-echo "| stripped file | $a | $b | $((b - a)) |"
+size_comparison "hub-telemetry (Embedded -Osize, static mbedTLS)" "without DPS" "with DPS" "$WITHOUT" "$WITH" "$OUT"
 echo
-echo "TinyProvisioning objects (.text, size -A, before linking): $objects_text bytes in $objects objects"
+echo "TinyProvisioning objects (.text, size -A, before linking): $objects_text bytes in ${#objects[@]} objects"
 echo
 # Symbols (text, with a size) that only the DPS build has, by owner.
 nm -S --defined-only "$WITHOUT" | awk 'NF == 4 && $3 ~ /^[tTwW]$/ {print $4}' | sort -u >"$OUT/without.syms"
@@ -96,15 +73,12 @@ print(f"| **total** | **{sum(groups.values()):,}** |")
 PY
 
 # ---- 2. heap against the local stand-ins -------------------------------------------------------------
-source scripts/local-dps.sh 2>"$OUT/local-dps.log"
-trap stop_hub EXIT
-massif_peak() { grep '^mem_heap_B=' "$1" | cut -d= -f2 | sort -n | tail -n 1; }
-env "${HUB_ENV[@]}" valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-plain.out" \
-  "$WITH" --count 1 >"$OUT/massif-plain.log" 2>&1
-env "${DPS_ENV[@]}" valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-dps.out" \
-  "$WITH" --count 1 >"$OUT/massif-dps.log" 2>&1
+source scripts/standin/dps.sh 2>"$OUT/local-dps.log"
+at_exit stop_hub
+env "${HUB_ENV[@]}" "${MASSIF[@]}" --massif-out-file="$OUT/massif-plain.out" "$WITH" --count 1 >"$OUT/massif-plain.log" 2>&1
+env "${DPS_ENV[@]}" "${MASSIF[@]}" --massif-out-file="$OUT/massif-dps.out" "$WITH" --count 1 >"$OUT/massif-dps.log" 2>&1
 grep -q "sent and acknowledged: 1" "$OUT/massif-plain.log" && grep -q "sent and acknowledged: 1" "$OUT/massif-dps.log" \
-  && grep -q "^provisioned " "$OUT/massif-dps.log" || { cat "$OUT"/massif-*.log; echo "bench-provisioning: a massif run failed" >&2; exit 1; }
+  && grep -q "^provisioned " "$OUT/massif-dps.log" || { cat "$OUT"/massif-*.log; echo "bench/provisioning.sh: a massif run failed" >&2; exit 1; }
 a=$(massif_peak "$OUT/massif-plain.out"); b=$(massif_peak "$OUT/massif-dps.out")
 echo
 echo "| hub-telemetry --count 1 | heap peak (massif) |"

@@ -1,6 +1,6 @@
 /*
  * The C shim (Sources/CTinyPlatform/platform.c) compiled against musl for the device profile,
- * with the program's entry point (scripts/device-profile.sh compiles this once per program,
+ * with the program's entry point (scripts/build/device-profile.sh compiles this once per program,
  * -DTINYHUB_ENTRY=<program>_main: SwiftPM renames each executable's main to that).
  *
  * The shim captures argc/argv from .init_array, which glibc calls with (argc, argv, envp).

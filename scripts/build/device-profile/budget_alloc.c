@@ -1,5 +1,5 @@
 /*
- * Heap budget for the fully static device-profile binaries (scripts/device-profile.sh).
+ * Heap budget for the fully static device-profile binaries (scripts/build/device-profile.sh).
  *
  * An LD_PRELOAD shim (Tests/MemoryHarness/malloc_budget.c) cannot reach a static binary, so
  * this file is linked in and every allocation of the program -- Swift, mbedTLS, musl's own

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A local stand-in for the Azure IoT Hub Device Provisioning Service (DPS), beside the local hub.
-# Source it (it sources scripts/local-hub.sh first unless that is already done; stop with stop_hub):
-#   source scripts/local-dps.sh; trap stop_hub EXIT
+# Source it (it sources scripts/standin/hub.sh first unless that is already done; stop with stop_hub):
+#   source scripts/standin/dps.sh; trap stop_hub EXIT
 #   env "${DPS_ENV[@]}" .build-embedded-static/release/hub-telemetry --count 1   # prints `provisioned localhost dps-demo-device`
 # It starts
 #   - DPS: Tests/Fixtures/dps_fixture.py on a free port (MQTT and, on the same port, the HTTPS 401 +
@@ -12,7 +12,7 @@
 #     each assigned to the hub `localhost` after one "assigning" status answer (retry-after 1 s);
 #   - that assigned hub: a second IoT Hub gate (`--host localhost`, every device above registered with
 #     its key, the group device with the key derived from the group key) in front of the same mosquitto,
-#     so the service-side helpers of local-hub.sh see its devices, and a second HTTPS fixture for
+#     so the service-side helpers of hub.sh see its devices, and a second HTTPS fixture for
 #     DPS_DEVICE_ID (its clock check and the HTTPS transport).
 # and sets
 #   DPS_ENV            the settings of the examples for the individual enrollment: env "${DPS_ENV[@]}" hub-…
@@ -24,8 +24,7 @@
 # and prints the IOTHUB_DPS_* lines to use from another shell (on stderr).
 set -euo pipefail
 DPS_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-[ -n "${HUB_DIR:-}" ] || source "$DPS_SCRIPTS/local-hub.sh"
-source "$DPS_SCRIPTS/standin-lib.sh"
+[ -n "${HUB_DIR:-}" ] || source "$DPS_SCRIPTS/hub.sh"
 
 DPS_ID_SCOPE=0ne00DE5A17
 DPS_HUB_HOST=localhost

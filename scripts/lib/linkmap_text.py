@@ -1,6 +1,6 @@
 """Reads a GNU ld map file (-Wl,-Map) and yields the .text input sections kept in the link
-(after --gc-sections) as (input file, size in bytes). Shared by scripts/bench.sh and
-scripts/cross-arm.sh, which group the sizes by owner."""
+(after --gc-sections) as (input file, size in bytes). Shared by scripts/bench/mqtt-demo.sh,
+scripts/build/cross-arm.sh and scripts/build/device-profile.sh, which group the sizes by owner."""
 import re
 
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The Device Provisioning Service part of the demo (scripts/demo.sh --dps), sourced by demo.sh once
 # the local hub stand-in runs and its helpers (mismatch, wait_lines, show) exist. It starts the local
-# DPS stand-in (scripts/local-dps.sh) and names the device through it instead of a connection string:
+# DPS stand-in (scripts/standin/dps.sh) and names the device through it instead of a connection string:
 #   1. hub-telemetry with an individual enrollment: prints `provisioned localhost dps-demo-device`,
 #      its telemetry reaches the assigned hub's service side, the assignment goes to a cache file;
 #   2. the same again: served from the cache, no `provisioned` line and no DPS connection;
 #   3. a device of an enrollment group (its key derived from the group key), and an X.509 device.
 # Every step is checked against what DPS and the hub's service side saw; a mismatch exits 1.
-source scripts/local-dps.sh 2>/dev/null
+source scripts/standin/dps.sh 2>/dev/null
 echo "local DPS stand-in: localhost:$DPS_PORT (ID scope $DPS_ID_SCOPE), assigning devices to the hub $DPS_HUB_HOST:$DPS_HUB_MQTT_PORT"
 # DPS_ENV without its key: the base of the group and X.509 runs.
 dps_base=()

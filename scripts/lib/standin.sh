@@ -1,8 +1,7 @@
-#!/usr/bin/env bash
-# Shell pieces shared by the local stand-ins (scripts/local-hub.sh, scripts/local-dps.sh). Sourced by
-# them after scripts/local-broker.sh, with HUB_DIR (the throw-away folder: ca.pem/ca.key/server.pem/
-# server.key), HUB_CA and the HUB_PIDS array set.
-STANDIN_FIXTURES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../Tests/Fixtures" && pwd)
+# The launcher of the local stand-ins (part of scripts/lib, sourced by common.sh). Used by
+# scripts/standin/hub.sh, dps.sh and proxy.sh once scripts/standin/broker.sh runs, with HUB_DIR (the
+# throw-away folder: ca.pem/ca.key/server.pem/server.key), HUB_CA and the HUB_PIDS array set.
+STANDIN_FIXTURES=$TINYHUB_ROOT/Tests/Fixtures
 
 # standin_launch NAME LINES COMMAND...: starts COMMAND in the background (stdout in $HUB_DIR/NAME.out,
 # stderr in $HUB_DIR/NAME.err), adds it to HUB_PIDS and waits (at most 5 s) until it has printed LINES
@@ -12,16 +11,16 @@ standin_launch() {
   shift 2
   "$@" >"$HUB_DIR/$name.out" 2>"$HUB_DIR/$name.err" </dev/null &
   HUB_PIDS+=($!)
-  for _ in $(seq 1 100); do
-    [ "$(wc -l <"$HUB_DIR/$name.out")" -ge "$lines" ] && return 0
-    sleep 0.05
-  done
+  retry 100 0.05 standin_has_lines "$name" "$lines" && return 0
   echo "local stand-in: $name did not start" >&2
   cat "$HUB_DIR/$name.err" >&2
   exit 1
 }
 
 standin_line() { sed -n "$2p" "$HUB_DIR/$1.out"; }
+
+# standin_has_lines NAME LINES: whether NAME has printed LINES lines.
+standin_has_lines() { [ "$(wc -l <"$HUB_DIR/$1.out")" -ge "$2" ]; }
 
 # standin_gate NAME HOST GATE-ARGS...: an IoT Hub gate (Tests/Fixtures/iothub_mqtt_gate.py) for the hub
 # named HOST in front of the stand-in's mosquitto; device port: standin_line NAME 1, control: line 2.

@@ -16,16 +16,17 @@
 #   (d) every budget ends cleanly: each byte from 0 to 4,096 and every 512 bytes from there
 #       up to the documented budget either completes or exits 1 with one "out of memory" line
 #       (no signal, no hang, no retry); see sweep_run below. Runs two at a time.
-#   (e) the same for the fully static device-profile binaries (scripts/device-profile.sh --sweep),
+#   (e) the same for the fully static device-profile binaries (scripts/build/device-profile.sh --sweep),
 #       whose heap an LD_PRELOAD shim cannot reach: they link a budget allocator instead.
 # Options: --profile  also runs valgrind massif (where the bytes go) and /usr/bin/time -v
 #                     (peak RSS) for the dynamic-libc build and a fully static hand link.
 # Output and logs: .build-memory/
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 profile=0
 [ "${1:-}" = "--profile" ] && profile=1
-scripts/install-deps.sh
+install_deps
 
 OUT=.build-memory
 mkdir -p "$OUT"
@@ -34,9 +35,7 @@ DOC=docs/memory.md
 BIN=.build-embedded-static/release/mqtt-demo
 
 echo "-- building the Embedded mqtt-demo (static mbedTLS, -Osize)"
-source scripts/embedded-flags.sh
-TINYHUB_EMBEDDED=1 swift build -c release --scratch-path .build-embedded-static --traits StaticMbedTLS \
-  "${EMBEDDED_FLAGS[@]}" --product mqtt-demo >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+build_embedded static .build-embedded-static "$OUT/build.log" --product mqtt-demo
 # LD_PRELOAD needs a dynamic libc; mbedTLS must be inside the binary (its calloc calls are ours too).
 ldd "$BIN" | grep -q 'libc\.so\.6' || { echo "FAIL: $BIN does not link libc dynamically (LD_PRELOAD needs it)" >&2; exit 1; }
 if ldd "$BIN" | grep -q mbed; then echo "FAIL: $BIN links mbedTLS dynamically" >&2; exit 1; fi
@@ -44,8 +43,8 @@ if ldd "$BIN" | grep -q mbed; then echo "FAIL: $BIN links mbedTLS dynamically" >
 gcc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$OUT/malloc_budget.so" Tests/MemoryHarness/malloc_budget.c
 SHIM="$PWD/$OUT/malloc_budget.so"
 
-source scripts/local-broker.sh
-trap stop_broker EXIT
+source scripts/standin/broker.sh
+at_exit stop_broker
 export MQTT_HOST=localhost MQTT_PORT="$BROKER_PORT" MQTT_CA_FILE="$BROKER_CA"
 
 # run <budget|""> <count> <tag>: sets RC, REPORT (shim line, empty if the process died by a signal).
@@ -132,32 +131,18 @@ else
 fi
 
 # (d) every budget ends cleanly. One run per budget, two at a time (each has its own client id:
-# the broker would otherwise drop the older of two sessions with the same id). Allowed outcomes:
-#   - it completes (exit 0 and the summary line), or
-#   - a clean out-of-memory exit: exit 1, a shim report (exit() ran), the shim refused something,
-#     exactly one stderr line and it says "out of memory", no reconnect was tried.
-# Anything else fails: a signal (a trap is SIGILL, a NULL dereference SIGSEGV), a hang (timeout),
-# another exit code or message, a retry.
+# the broker would otherwise drop the older of two sessions with the same id). Allowed outcomes
+# (budget_outcome of scripts/lib): it completes, or a clean out-of-memory exit with one stderr
+# line, no reconnect tried. Anything else fails.
 sweep_run() { # <budget>: prints "<budget> ok|FAIL <detail>"
-  local b=$1 dir=$OUT/sweep rc lines last report
+  local b=$1 dir=$OUT/sweep rc
   timeout 30 env MQTT_CLIENT_ID="oom-$b" MALLOC_BUDGET_BYTES="$b" MALLOC_BUDGET_REPORT="$dir/$b.report" \
     LD_PRELOAD="$SHIM" "$BIN" --count "$COUNT" >"$dir/$b.out" 2>"$dir/$b.err"
   rc=$?
-  report=$(cat "$dir/$b.report" 2>/dev/null || true)
-  lines=$(wc -l <"$dir/$b.err")
-  last=$(tail -n 1 "$dir/$b.err")
-  if [ "$rc" -eq 0 ] && grep -q "^published $COUNT, acknowledged $COUNT, received back $COUNT$" "$dir/$b.out"; then
-    echo "$b ok completed"
-  elif [ "$rc" -eq 124 ]; then echo "$b FAIL hung (timeout 30 s); last stderr line: $last"
-  elif [ "$rc" -gt 128 ]; then echo "$b FAIL killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null || echo ?)); last stderr line: $last"
-  elif [ "$rc" -ne 1 ]; then echo "$b FAIL exit $rc: $last"
-  elif [ -z "$report" ]; then echo "$b FAIL exit 1 without the shim's report (exit() did not run)"
-  elif ! grep -q 'out of memory' <<<"$last"; then echo "$b FAIL exit 1 without an out-of-memory message: $last"
-  elif [ "$lines" -ne 1 ]; then echo "$b FAIL $lines stderr lines (one clear line wanted): $(tr '\n' '|' <"$dir/$b.err")"
-  elif grep -q 'refused=0 ' <<<"$report"; then echo "$b FAIL out of memory reported, but the shim refused nothing"
-  else echo "$b ok $last"; fi
+  budget_outcome "$b" "$rc" "$dir/$b.out" "^published $COUNT, acknowledged $COUNT, received back $COUNT$" \
+    "$dir/$b.err" "$dir/$b.report" 30
 }
-export -f sweep_run
+export -f sweep_run budget_outcome
 export OUT SHIM BIN COUNT
 echo "-- (d) every budget ends cleanly: each byte from 0 to 4,096, then every 512 bytes up to $documented"
 rm -rf "$OUT/sweep"; mkdir -p "$OUT/sweep"
@@ -188,8 +173,7 @@ if [ "$profile" -eq 1 ]; then
   echo "stack peak (massif --stacks=yes): $(grep '^mem_stacks_B=' "$OUT/massif-stacks.out" | cut -d= -f2 | sort -n | tail -n 1) bytes"
   echo "-- peak RSS (/usr/bin/time -v), mqtt-demo --count $COUNT"
   gcc -static -Wl,--defsym,main=mqtt_demo_main -o "$OUT/mqtt-demo-fullstatic" \
-    $(cat .build-embedded-static/x86_64-unknown-linux-gnu/release/mqtt-demo.product/Objects.LinkFileList) \
-    -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a 2>"$OUT/fullstatic-link.log"
+    $(example_objects .build-embedded-static mqtt-demo) "${MBEDTLS_STATIC[@]}" 2>"$OUT/fullstatic-link.log"
   for bin in "$BIN" "$OUT/mqtt-demo-fullstatic"; do
     /usr/bin/time -v "$bin" --count $COUNT >/dev/null 2>"$OUT/time.log"
     printf '%-50s %6s KB max RSS  (%s)\n' "$bin" "$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$OUT/time.log")" \
@@ -198,7 +182,7 @@ if [ "$profile" -eq 1 ]; then
 fi
 
 echo "-- (e) the device profile (fully static musl build, linked budget allocator): every budget ends cleanly"
-scripts/device-profile.sh --sweep || status=1
+scripts/build/device-profile.sh --sweep || status=1
 
 [ "$status" -eq 0 ] && echo "memory harness passed" || echo "memory harness FAILED" >&2
 exit "$status"

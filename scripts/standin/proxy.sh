@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A CONNECT proxy on loopback in front of the local stand-in, for demos. Source it after
-# scripts/local-hub.sh (stop_hub stops it too):
-#   source scripts/local-hub.sh; trap stop_hub EXIT; source scripts/local-proxy.sh
+# scripts/standin/hub.sh (stop_hub stops it too):
+#   source scripts/standin/hub.sh; trap stop_hub EXIT; source scripts/standin/proxy.sh
 # It starts Tests/Fixtures/connect_proxy.py (Basic credentials required) and sets
 #   PROXY_PORT PROXY_USER PROXY_PASSWORD
 #   PROXY_LOG   one JSON object per CONNECT the proxy answered

@@ -15,23 +15,15 @@
 #   5. a size table per architecture: .text of each TinyHub module object vs mbedTLS in the binary
 # Output: .build-cross/<arch>/ (objects, modules, arm-smoke binary, size.txt)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 ROOT=$PWD
 OUT=$ROOT/.build-cross
 mkdir -p "$OUT"
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 start=$(date +%s)
 
 # --- 1. cross toolchains and qemu -------------------------------------------------------------
-need=()
-for p in crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "-- installing ${need[*]}"
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}" >/dev/null
-fi
+install_packages crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user
 
 # --- 2. mbedTLS for the targets ---------------------------------------------------------------
 have_sysroots() {
@@ -40,21 +32,13 @@ have_sysroots() {
 }
 if ! have_sysroots; then
   echo "-- fetching Debian's libmbedtls-dev for armhf and arm64"
-  list=/etc/apt/sources.list.d/tinyhub-cross-arm.list
   suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  cleanup_list() {
-    if [ -f "$list" ]; then $SUDO rm -f "$list"; $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || true; fi
-  }
-  trap cleanup_list EXIT
-  echo "deb [arch=armhf,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
-    | $SUDO tee "$list" >/dev/null
-  # The entry's arch= list brings in the armhf/arm64 indices of this one source; dpkg's
-  # architectures stay as they are.
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   mkdir -p "$OUT/debs"
-  (cd "$OUT/debs" && apt-get -o APT::Sandbox::User=root download libmbedtls-dev:armhf libmbedtls-dev:arm64 >/dev/null)
-  cleanup_list
-  trap - EXIT
+  download_mbedtls() { (cd "$OUT/debs" && apt-get -o APT::Sandbox::User=root download libmbedtls-dev:armhf libmbedtls-dev:arm64 >/dev/null); }
+  # The entry's arch= list brings in the armhf/arm64 indices of this one source.
+  with_apt_source tinyhub-cross-arm.list \
+    "deb [arch=armhf,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+    download_mbedtls
   for deb in "$OUT"/debs/libmbedtls-dev_*_armhf.deb; do dpkg -x "$deb" "$OUT/sysroot-armhf"; done
   for deb in "$OUT"/debs/libmbedtls-dev_*_arm64.deb; do dpkg -x "$deb" "$OUT/sysroot-arm64"; done
   have_sysroots || { echo "FAIL: mbedTLS archives missing after dpkg -x" >&2; exit 1; }
@@ -128,17 +112,17 @@ size_table() {
     printf '%-26s %10s\n' "object" "text"
     local sum=0
     for m in "${modules[@]}" ; do
-      local t; t=$("$prefix-size" -A "$dir/$m.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}')
+      local t; t=$(text_size "$dir/$m.o" "$prefix-size")
       sum=$((sum + t)); printf '%-26s %10d\n' "$m.o" "$t"
     done
-    local tp; tp=$("$prefix-size" -A "$dir/platform.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}')
+    local tp; tp=$(text_size "$dir/platform.o" "$prefix-size")
     printf '%-26s %10d\n' "platform.o (C shim)" "$tp"
     printf '%-26s %10d\n' "TinyHub total (objects)" "$((sum + tp))"
-    printf '%-26s %10d\n' "ARMSmoke.o (test program)" "$("$prefix-size" -A "$dir/ARMSmoke.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}')"
+    printf '%-26s %10d\n' "ARMSmoke.o (test program)" "$(text_size "$dir/ARMSmoke.o" "$prefix-size")"
     echo "-- linked arm-smoke (from the linker map, .text input sections kept after --gc-sections)"
     python3 - "$dir/arm-smoke.map" <<'PY'
 import re, sys
-sys.path.insert(0, "scripts")
+sys.path.insert(0, "scripts/lib")
 from linkmap_text import text_sections
 groups = {"TinyHub modules + shim": 0, "mbedTLS (libmbed*.a)": 0, "smoke test": 0, "libc / libgcc / crt": 0}
 for path, n in text_sections(sys.argv[1]):

@@ -3,10 +3,10 @@
 # objects of the Embedded device build. SwiftPM cannot do this link itself (gold: "-pie and
 # -static are incompatible"), so it is done by hand, replacing SwiftPM's renamed entry point.
 #
-#   scripts/build-static.sh          glibc:  .build-embedded-static/release/mqtt-demo-fully-static
-#   scripts/build-static.sh --musl   musl:   .build-embedded-static/release/mqtt-demo-musl-static
+#   scripts/build/static.sh          glibc:  .build-embedded-static/release/mqtt-demo-fully-static
+#   scripts/build/static.sh --musl   musl:   .build-embedded-static/release/mqtt-demo-musl-static
 #
-# Builds first with scripts/build-embedded.sh unless STATIC_SKIP_BUILD=1.
+# Builds first with scripts/build/embedded.sh unless STATIC_SKIP_BUILD=1.
 #
 # --musl is a measurement, not a supported device build: it needs `musl-tools`, recompiles the C
 # shim with musl-gcc, and links Debian's glibc-built mbedTLS archives, whose _FORTIFY_SOURCE
@@ -15,20 +15,19 @@
 # small main() captures them first. A real device build would compile mbedTLS against musl.
 # Peak RSS (docs/memory.md): glibc ~1.4 MB (static glibc alone is ~0.55 MB), musl ~0.6 MB.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 libc=glibc
 [ "${1:-}" = --musl ] && libc=musl
 if [ "${STATIC_SKIP_BUILD:-0}" != 1 ]; then
-  scripts/build-embedded.sh >/dev/null
+  scripts/build/embedded.sh >/dev/null
 fi
-OBJ=.build-embedded-static/x86_64-unknown-linux-gnu/release
-MBED=(-l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a)
 if [ "$libc" = glibc ]; then
   OUT=.build-embedded-static/release/mqtt-demo-fully-static
   # glibc's warning that a static getaddrinfo may load NSS modules at run time is expected:
   # since glibc 2.34 the "files" and "dns" services are built in, so nothing is loaded for them.
   gcc -static -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -o "$OUT" \
-    $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") "${MBED[@]}" \
+    $(example_objects .build-embedded-static mqtt-demo) "${MBEDTLS_STATIC[@]}" \
     2> >(grep -v "statically linked applications requires at runtime\|in function .tp_tcp_connect" >&2)
 else
   command -v musl-gcc >/dev/null || { echo "musl-gcc not found: apt-get install musl-tools" >&2; exit 1; }
@@ -60,8 +59,8 @@ C
   musl-gcc -Os -ffunction-sections -fdata-sections -ISources/CTinyPlatform/include -c "$W/platform-musl.c" -o "$W/platform-musl.o"
   musl-gcc -Os -c "$W/fortify.c" -o "$W/fortify.o"
   musl-gcc -static -Wl,--gc-sections -o "$OUT" "$W/platform-musl.o" "$W/fortify.o" \
-    $(grep -v "/CTinyPlatform.build/" "$OBJ/mqtt-demo.product/Objects.LinkFileList") \
+    $(example_objects .build-embedded-static mqtt-demo | grep -v "/CTinyPlatform.build/") \
     /usr/lib/x86_64-linux-gnu/libmbedtls.a /usr/lib/x86_64-linux-gnu/libmbedx509.a /usr/lib/x86_64-linux-gnu/libmbedcrypto.a
 fi
-strip -o "$OUT.stripped" "$OUT"
-printf 'fully static mqtt-demo (%s)  %8d bytes stripped  (%s)\n' "$libc" "$(stat -c %s "$OUT.stripped")" "$OUT"
+stripped=$(stripped_size "$OUT")
+printf 'fully static mqtt-demo (%s)  %8d bytes stripped  (%s)\n' "$libc" "$stripped" "$OUT"

@@ -12,8 +12,9 @@
 #     split by object: TinyHub (the mqtt-demo binary) / mbedTLS (.so) / libc; dynamic-mbedTLS
 #     build so the split is by shared object
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
+install_deps
 OUT=.build-bench
 mkdir -p "$OUT" docs
 N=10000
@@ -23,19 +24,16 @@ DOC=docs/benchmarks.md
 # BENCH_SKIP_BUILD=1 uses the binaries already in .build-embedded-static (e.g. while another
 # build runs); the dynamic-mbedTLS binary is then re-linked from the same objects (the
 # two variants differ only in linker settings).
-source scripts/embedded-flags.sh # the device build's flags
 for variant in static dynamic; do
   [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && break
-  if [ "$variant" = static ]; then traits=StaticMbedTLS; else traits=DynamicMbedTLS; fi
-  TINYHUB_EMBEDDED=1 swift build -c release --scratch-path ".build-embedded-$variant" --traits "$traits" "${EMBEDDED_FLAGS[@]}" \
-    >"$OUT/build-$variant.log" 2>&1 || { cat "$OUT/build-$variant.log"; exit 1; }
+  build_embedded "$variant" ".build-embedded-$variant" "$OUT/build-$variant.log"
 done
 S=.build-embedded-static/release/mqtt-demo
 D=.build-embedded-dynamic/release/mqtt-demo
 OBJ=.build-embedded-static/x86_64-unknown-linux-gnu/release
 if [ "${BENCH_SKIP_BUILD:-0}" = 1 ] && [ ! -x "$D" ]; then
   D=$OUT/mqtt-demo-dynamic-relinked
-  gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -o "$D" $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -lmbedtls -lmbedx509 -lmbedcrypto
+  gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -o "$D" $(example_objects .build-embedded-static mqtt-demo) -lmbedtls -lmbedx509 -lmbedcrypto
 fi
 PUB=$(command -v mosquitto_pub)
 
@@ -43,20 +41,18 @@ PUB=$(command -v mosquitto_pub)
 strip -o "$OUT/mqtt-demo-static.stripped" "$S"
 strip -o "$OUT/mqtt-demo-dynamic.stripped" "$D"
 strip -o "$OUT/mosquitto_pub.stripped" "$PUB"
-fsize() { stat -L -c %s "$1"; }
 lib() { ldconfig -p | awk -v n="$1" '$1 == n {print $NF; exit}'; }
-mbed_so=$(( $(fsize "$(lib libmbedtls.so.14)") + $(fsize "$(lib libmbedx509.so.1)") + $(fsize "$(lib libmbedcrypto.so.7)") ))
-mosq_so=$(fsize "$(lib libmosquitto.so.1)")
-ossl_so=$(( $(fsize "$(lib libssl.so.3)") + $(fsize "$(lib libcrypto.so.3)") ))
-text_of() { size -A "$1" | awk '$1 ~ /^\.text/ {s += $2} END {print s + 0}'; }
-module_text() { local s=0; for o in "$OBJ/$1.build"/*.o; do s=$((s + $(text_of "$o"))); done; echo $s; }
+mbed_so=$(( $(file_size "$(lib libmbedtls.so.14)") + $(file_size "$(lib libmbedx509.so.1)") + $(file_size "$(lib libmbedcrypto.so.7)") ))
+mosq_so=$(file_size "$(lib libmosquitto.so.1)")
+ossl_so=$(( $(file_size "$(lib libssl.so.3)") + $(file_size "$(lib libcrypto.so.3)") ))
+module_text() { objects_text_size "$OBJ/$1.build"/*.o; }
 
 # Re-link mqtt-demo from SwiftPM's objects (with --gc-sections, as SwiftPM links) with a map to split the binary's .text by input file.
 gcc -Wl,--gc-sections -Wl,--defsym,main=mqtt_demo_main -Wl,-Map,"$OUT/mqtt-demo.map" -o "$OUT/mqtt-demo-relinked" \
-  $(cat "$OBJ/mqtt-demo.product/Objects.LinkFileList") -l:libmbedtls.a -l:libmbedx509.a -l:libmbedcrypto.a
+  $(example_objects .build-embedded-static mqtt-demo) "${MBEDTLS_STATIC[@]}"
 map_split=$(python3 - "$OUT/mqtt-demo.map" <<'PY'
 import re, sys
-sys.path.insert(0, "scripts")
+sys.path.insert(0, "scripts/lib")
 from linkmap_text import text_sections
 groups = {"tinyhub": 0, "mbedtls": 0, "other": 0}
 for path, n in text_sections(sys.argv[1]):
@@ -90,24 +86,23 @@ print(f"| **sized Swift + C shim symbols** | **{sum(g.values()) / 1024:.1f} KB**
 ' >"$OUT/symbols.md"
 
 # ---- broker-backed runs ------------------------------------------------------------------------
-source scripts/local-broker.sh
-trap stop_broker EXIT
+source scripts/standin/broker.sh
+at_exit stop_broker
 export MQTT_HOST=localhost MQTT_PORT="$BROKER_PORT" MQTT_CA_FILE="$BROKER_CA"
 PUBARGS=(-h localhost -p "$BROKER_PORT" --cafile "$BROKER_CA" -i tinyhub-bench-pub -t tinyhub/bench -q 1)
 
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f MB", k / 1024}'; }
-massif_peak() { grep '^mem_heap_B=' "$1" | cut -d= -f2 | sort -n | tail -n 1; }
-valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-demo.out" "$S" --count 1 >"$OUT/massif-demo.log" 2>&1
-valgrind --tool=massif --pages-as-heap=no --peak-inaccuracy=0 --massif-out-file="$OUT/massif-pub.out" "$PUB" "${PUBARGS[@]}" -m '{"seq":1}' >"$OUT/massif-pub.log" 2>&1
+"${MASSIF[@]}" --massif-out-file="$OUT/massif-demo.out" "$S" --count 1 >"$OUT/massif-demo.log" 2>&1
+"${MASSIF[@]}" --massif-out-file="$OUT/massif-pub.out" "$PUB" "${PUBARGS[@]}" -m '{"seq":1}' >"$OUT/massif-pub.log" 2>&1
 heap_demo=$(massif_peak "$OUT/massif-demo.out"); heap_pub=$(massif_peak "$OUT/massif-pub.out")
 
 rss() { /usr/bin/time -f '%M' -o "$OUT/rss.txt" "$@" >/dev/null 2>&1; cat "$OUT/rss.txt"; }
 rss_demo=$(rss "$S" --count 1); rss_demo_dyn=$(rss "$D" --count 1); rss_pub=$(rss "$PUB" "${PUBARGS[@]}" -m '{"seq":1}')
-# Fully static links of the same objects (scripts/build-static.sh): glibc, and musl when musl-gcc exists.
-STATIC_SKIP_BUILD=1 scripts/build-static.sh >"$OUT/build-static.log" 2>&1
+# Fully static links of the same objects (scripts/build/static.sh): glibc, and musl when musl-gcc exists.
+STATIC_SKIP_BUILD=1 scripts/build/static.sh >"$OUT/build-static.log" 2>&1
 rss_glibc_static=$(rss .build-embedded-static/release/mqtt-demo-fully-static --count 1)
 rss_musl_static="–"
-if command -v musl-gcc >/dev/null && STATIC_SKIP_BUILD=1 scripts/build-static.sh --musl >>"$OUT/build-static.log" 2>&1; then
+if command -v musl-gcc >/dev/null && STATIC_SKIP_BUILD=1 scripts/build/static.sh --musl >>"$OUT/build-static.log" 2>&1; then
   rss_musl_static=$(mb "$(rss .build-embedded-static/release/mqtt-demo-musl-static --count 1)")
 fi
 
@@ -123,7 +118,6 @@ for _ in $(seq 1 $RUNS); do
   grep -q "^published $N, acknowledged $N, received back $N$" "$OUT/demo.out" || { echo "mqtt-demo did not finish" >&2; exit 1; }
   timed pub "$PUB" "${PUBARGS[@]}" -l <"$OUT/lines.txt"
 done
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 demo_wall=$(cut -d' ' -f1 "$OUT/demo.times" | median); demo_cpu=$(cut -d' ' -f2 "$OUT/demo.times" | median)
 pub_wall=$(cut -d' ' -f1 "$OUT/pub.times" | median); pub_cpu=$(cut -d' ' -f2 "$OUT/pub.times" | median)
 rate() { awk -v n="$N" -v w="$1" 'BEGIN {printf "%d", (w > 0 ? n / w : 0)}'; }
@@ -203,14 +197,13 @@ ipm_total=$((ipm_t + ipm_m + ipm_c + ipm_o))
 session_total=$((a_t + a_m + a_c + a_o - 100 * ipm_total))
 
 # ---- report ---------------------------------------------------------------------------------------
-kb() { awk -v b="$1" 'BEGIN {printf "%.1f KB", b / 1024}'; }
-MARKER='<!-- hand-written below: kept by scripts/bench.sh -->'
+MARKER='<!-- hand-written below: kept by scripts/bench/mqtt-demo.sh -->'
 KEEP=$( [ -f "$DOC" ] && awk -v m="$MARKER" 'f || $0 == m {f = 1; print}' "$DOC" || true)
 {
 cat <<EOF
 # Benchmarks
 
-Generated by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) ($(uname -m), $(nproc) cores shared with other jobs,
+Generated by \`scripts/bench/mqtt-demo.sh\` on $(date -u +%Y-%m-%d) ($(uname -m), $(nproc) cores shared with other jobs,
 Swift $(swift --version 2>/dev/null | sed -n 's/.*Swift version \([0-9.]*\).*/\1/p' | head -n 1), Debian mbedTLS 2.28, mosquitto $(mosquitto -h 2>/dev/null | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -n 1)).
 Both clients talk to the same local TLS mosquitto (RSA-2048 test CA, TLS 1.2, \`localhost\`).
 TinyHub = the Embedded \`-Osize\` \`mqtt-demo\`. C reference figures are quoted, not measured here.
@@ -222,9 +215,9 @@ This run used BENCH_SKIP_BUILD=1: the dynamic-mbedTLS binary was re-linked by ha
 
 | binary | stripped | needs at run time |
 |---|---:|---|
-| mqtt-demo, static mbedTLS | $(kb "$(fsize "$OUT/mqtt-demo-static.stripped")") | libc |
-| mqtt-demo, dynamic mbedTLS | $(kb "$(fsize "$OUT/mqtt-demo-dynamic.stripped")") | libc + libmbedtls/x509/crypto .so ($(kb "$mbed_so")) |
-| mosquitto_pub (Debian) | $(kb "$(fsize "$OUT/mosquitto_pub.stripped")") | libc + libmosquitto.so ($(kb "$mosq_so")) + OpenSSL 3 libssl/libcrypto ($(mb $((ossl_so / 1024)))) |
+| mqtt-demo, static mbedTLS | $(kb "$(file_size "$OUT/mqtt-demo-static.stripped")") | libc |
+| mqtt-demo, dynamic mbedTLS | $(kb "$(file_size "$OUT/mqtt-demo-dynamic.stripped")") | libc + libmbedtls/x509/crypto .so ($(kb "$mbed_so")) |
+| mosquitto_pub (Debian) | $(kb "$(file_size "$OUT/mosquitto_pub.stripped")") | libc + libmosquitto.so ($(kb "$mosq_so")) + OpenSSL 3 libssl/libcrypto ($(mb $((ossl_so / 1024)))) |
 
 \`.text\` of TinyHub's own code (\`size -A\` on the module objects in \`.build-embedded-static\`; Embedded Swift
 objects include the stdlib code each module specialises):
@@ -257,8 +250,8 @@ $(cat "$OUT/symbols.md")
 |---|---:|---:|
 | mqtt-demo --count 1, static mbedTLS | $(kb "$heap_demo") ($heap_demo B) | $(mb "$rss_demo") |
 | mqtt-demo --count 1, dynamic mbedTLS | (same code) | $(mb "$rss_demo_dyn") |
-| mqtt-demo --count 1, fully static, glibc (\`scripts/build-static.sh\`) | (same code) | $(mb "$rss_glibc_static") |
-| mqtt-demo --count 1, fully static, musl (\`scripts/build-static.sh --musl\`, experiment) | (same code) | $rss_musl_static |
+| mqtt-demo --count 1, fully static, glibc (\`scripts/build/static.sh\`) | (same code) | $(mb "$rss_glibc_static") |
+| mqtt-demo --count 1, fully static, musl (\`scripts/build/static.sh --musl\`, experiment) | (same code) | $rss_musl_static |
 | mosquitto_pub -q 1, one message | $(kb "$heap_pub") ($heap_pub B) | $(mb "$rss_pub") |
 | C reference: coreMQTT + Azure SDK for Embedded C (mbedTLS) | 47.8 KB | – |
 | C reference: mosquitto_pub | 411 KB | 6.9 MB |

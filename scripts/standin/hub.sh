@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # A local stand-in for Azure IoT Hub, for demos and tests without Azure. Source it:
-#   source scripts/local-hub.sh    (stop with stop_hub; e.g. `trap stop_hub EXIT`)
+#   source scripts/standin/hub.sh    (stop with stop_hub; e.g. `trap stop_hub EXIT`)
 # It starts
-#   - MQTT: the throw-away mosquitto of scripts/local-broker.sh behind the IoT Hub gate
+#   - MQTT: the throw-away mosquitto of scripts/standin/broker.sh behind the IoT Hub gate
 #     (Tests/Fixtures/iothub_mqtt_gate.py). Devices connect to the gate (HUB_MQTT_PORT, TLS): it
 #     checks client id, user name, SAS token or X.509 certificate, topics, QoS and property bags
 #     as IoT Hub does (CONNACK 5 / connection closed otherwise), records the wire in HUB_GATE_LOG
 #     (JSON lines) and forwards what it accepts to mosquitto's plain loopback listener. The
-#     service side (the helpers below, scripts/hub-service-standin.sh answering twin GET/PATCH)
+#     service side (the helpers below, scripts/standin/hub-service.sh answering twin GET/PATCH)
 #     talks to mosquitto's TLS listener (HUB_BROKER_PORT) directly;
 #   - HTTPS: Tests/Fixtures/iothub_https_fixture.py (the device REST API, SAS checked), same certificate;
 #     on the same port, as IoT Hub does on 443, MQTT over WebSockets (`GET /$iothub/websocket`, checked
@@ -33,8 +33,7 @@
 # start the receiver first and wait for it to subscribe.
 set -euo pipefail
 HUB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$HUB_SCRIPTS/local-broker.sh"
-source "$HUB_SCRIPTS/standin-lib.sh"
+source "$HUB_SCRIPTS/broker.sh"
 
 HUB_DIR=$BROKER_DIR
 HUB_DEVICE=demo-device
@@ -62,14 +61,15 @@ HUB_MQTT_PORT=$(standin_line gate 1)
 HUB_GATE_CONTROL_PORT=$(standin_line gate 2)
 
 # Twin responder.
-"$HUB_SCRIPTS/hub-service-standin.sh" localhost "$BROKER_PORT" "$BROKER_CA" "$HUB_DIR/standin.log" &
+"$HUB_SCRIPTS/hub-service.sh" localhost "$BROKER_PORT" "$BROKER_CA" "$HUB_DIR/standin.log" &
 HUB_PIDS+=($!)
-for _ in $(seq 1 100); do
-  mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t '$iothub/twin/GET/tinyhub-probe' -n 2>/dev/null || true
-  grep -q tinyhub-probe "$HUB_DIR/standin.log" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q tinyhub-probe "$HUB_DIR/standin.log" || { echo "local-hub: the twin responder did not start" >&2; exit 1; }
+# hub_probe FILE TOPIC: publishes a probe on TOPIC; whether a probe has reached FILE (a subscriber's log).
+hub_probe() {
+  mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t "$2" -n 2>/dev/null || true
+  grep -q tinyhub-probe "$1" 2>/dev/null
+}
+retry 100 0.1 hub_probe "$HUB_DIR/standin.log" '$iothub/twin/GET/tinyhub-probe' \
+  || { echo "local hub stand-in: the twin responder did not start" >&2; exit 1; }
 
 # HTTPS device API.
 HUB_WS_LOG=$HUB_DIR/websocket.jsonl
@@ -88,14 +88,9 @@ hub_watch() {
   stdbuf -oL mosquitto_sub "${HUB_MQTT[@]}" -q 1 -v -t "$filter" >"$file" 2>/dev/null &
   HUB_WATCH_PID=$!
   HUB_PIDS+=("$HUB_WATCH_PID")
-  for _ in $(seq 1 100); do
-    mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t "$probe" -n 2>/dev/null || true
-    grep -q tinyhub-probe "$file" && return 0
-    sleep 0.1
-  done
-  kill "$HUB_WATCH_PID" 2>/dev/null || true
-  wait "$HUB_WATCH_PID" 2>/dev/null || true
-  echo "local-hub: could not subscribe to $filter" >&2
+  retry 100 0.1 hub_probe "$file" "$probe" && return 0
+  stop_process "$HUB_WATCH_PID"
+  echo "local hub stand-in: could not subscribe to $filter" >&2
   return 1
 }
 
@@ -122,18 +117,12 @@ hub_invoke_method() {
   hub_watch "$file" '$iothub/methods/res/#' || return 1
   local watcher=$HUB_WATCH_PID
   mosquitto_pub "${HUB_MQTT[@]}" -q 0 -t "\$iothub/methods/POST/$name/?\$rid=$rid" -m "$payload"
-  for _ in $(seq 1 100); do
-    grep -q "rid=$rid" "$file" && break
-    sleep 0.1
-  done
-  kill "$watcher" 2>/dev/null || true
-  wait "$watcher" 2>/dev/null || true
-  grep "rid=$rid" "$file" || { echo "local-hub: no answer to method $name" >&2; return 1; }
+  retry 100 0.1 grep -q "rid=$rid" "$file" || true
+  stop_process "$watcher"
+  grep "rid=$rid" "$file" || { echo "local hub stand-in: no answer to method $name" >&2; return 1; }
 }
 
 stop_hub() {
-  local pid
-  for pid in "${HUB_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${HUB_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_process "${HUB_PIDS[@]}"
   stop_broker
 }

@@ -5,7 +5,8 @@
 # so the README's code is code that compiles. Then runs the consumer (no network needed) and
 # checks its output lines.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "$TINYHUB_ROOT"
 
 # --- README snippets == consumer sources -------------------------------------------------------
 fences=$(grep -c '^```swift$' README.md || true)
@@ -13,7 +14,7 @@ snippets=$(grep -c '^<!-- snippet: ' README.md || true)
 [ "$fences" -gt 0 ] || { echo "README.md has no swift snippet" >&2; exit 1; }
 [ "$fences" -eq "$snippets" ] \
   || { echo "README.md: $fences swift blocks but $snippets snippet markers: mark each block with <!-- snippet: PATH -->" >&2; exit 1; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+make_temp_dir tmp consumer
 # Writes the block after marker N (1-based) to $tmp/N and prints its PATH.
 extract() {
   awk -v want="$1" -v out="$tmp/$1" '
