@@ -80,11 +80,12 @@ public struct ExampleEnvironment {
     public func connectMQTT(buffers: HubBuffers, options: HubOptions) -> ExampleHubClient {
         var options = options
         options.sasLifetimeSeconds = sasLifetime
-        let text = StableBytes(connectionString)
-        let parsed = parse(text)
-        let transport = ExampleLink.make(host: String(decoding: parsed.connectHostName, as: UTF8.self), port: mqttPort,
+        // Parsed once, in the client's identity buffer: the client finds it there.
+        let configuration = configuration(storage: buffers.identity)
+        let transport = ExampleLink.make(host: configuration.connectHostText, port: mqttPort,
                                          webSocketPort: httpsPort, webSockets: webSockets, trustAnchors: trustAnchors,
-                                         clientIdentity: clientIdentity, clientCertificate: parsed.usesX509, failure: "TLS setup failed: ")
+                                         clientIdentity: clientIdentity, clientCertificate: configuration.usesX509,
+                                         failure: "TLS setup failed: ")
         let client: ExampleHubClient
         // Embedded Swift traps when a class instance cannot be allocated: the client and its
         // session (each under 1 KB) and the SAS signature's digest context must fit.
@@ -92,8 +93,7 @@ public struct ExampleEnvironment {
             ExampleOutput.fail("out of memory: no room for the hub client")
         }
         do throws(HubError) {
-            // The client copies the string into its own identity buffer.
-            client = try HubClient(connectionString: text.bytes, transport: transport, platform: SystemPlatform(),
+            client = try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
                                    buffers: buffers, options: options)
         } catch {
             ExampleOutput.fail("cannot start: ", error.summary)
@@ -117,32 +117,20 @@ public struct ExampleEnvironment {
 public typealias ExampleHubClient = HubClient<ExampleLink, SystemPlatform>
 
 extension ExampleEnvironment {
-    /// The connection string in `text`, checked for what the examples need. Exits with one clear
-    /// stderr line when it is malformed or asks for X.509 without a certificate.
-    func parse(_ text: StableBytes) -> ConnectionString {
-        let parsed: ConnectionString
-        do throws(ConnectionStringError) {
-            parsed = try ConnectionString.parse(text.bytes)
+    /// The device's configuration, parsed once from the connection string into `storage` (the
+    /// client's identity buffer) and checked for what the examples need. Exits with one clear
+    /// stderr line when the string is malformed or asks for X.509 without a certificate.
+    func configuration(storage: UnsafeMutableRawBufferPointer) -> HubConfiguration {
+        let configuration: HubConfiguration
+        do throws(HubError) {
+            configuration = try HubConfiguration(connectionString: connectionString, storage: storage)
         } catch {
-            ExampleOutput.fail("cannot start: ", HubError.connectionString(error).summary)
+            ExampleOutput.fail("cannot start: ", error.summary)
         }
-        if parsed.usesX509, clientIdentity == nil {
+        if configuration.usesX509, clientIdentity == nil {
             ExampleOutput.fail("x509=true needs IOTHUB_DEVICE_CERT_FILE and IOTHUB_DEVICE_KEY_FILE")
         }
-        return parsed
-    }
-
-    /// A TLS transport to the connection string's `GatewayHostName` (or `HostName`) on `port`.
-    /// Exits with one clear stderr line when the string is malformed or TLS cannot be set up.
-    func makeTransport(_ text: StableBytes, port: UInt16) -> TLSTransport {
-        let parsed = parse(text)
-        do throws(TransportError) {
-            return try TLSTransport(TLSConfiguration(host: String(decoding: parsed.connectHostName, as: UTF8.self),
-                                                     port: port, trustAnchors: trustAnchors, clientIdentity: clientIdentity,
-                                                     proxy: ExampleProxy.configuration()))
-        } catch {
-            ExampleOutput.fail("TLS setup failed: ", error.summary)
-        }
+        return configuration
     }
 
     /// Builds an HTTPS hub client over TLS (port `IOTHUB_HTTPS_PORT`, default 443) with these
@@ -152,11 +140,18 @@ extension ExampleEnvironment {
     public func makeHTTPS(buffers: HubHTTPSBuffers, options: HubHTTPSOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform> {
         var options = options
         options.sasLifetimeSeconds = sasLifetime
-        let text = StableBytes(connectionString)
-        let transport = makeTransport(text, port: httpsPort)
+        // Parsed once, in the client's identity buffer: the client finds it there.
+        let configuration = configuration(storage: buffers.identity)
+        let transport: TLSTransport
+        do throws(TransportError) {
+            transport = try TLSTransport(TLSConfiguration(host: configuration.connectHostText, port: httpsPort,
+                                                          trustAnchors: trustAnchors, clientIdentity: clientIdentity,
+                                                          proxy: ExampleProxy.configuration()))
+        } catch {
+            ExampleOutput.fail("TLS setup failed: ", error.summary)
+        }
         do throws(HubHTTPSError) {
-            // The client copies the string into its own identity buffer.
-            return try HubHTTPSClient(connectionString: text.bytes, transport: transport, platform: SystemPlatform(),
+            return try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
                                       buffers: buffers, options: options,
                                       log: { notice in
                                           Console.write(notice, to: .err)

@@ -38,7 +38,7 @@ struct HubMinimal {
             }
             index += 2
         }
-        guard var connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") else {
+        guard let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") else {
             fail("IOTHUB_DEVICE_CONNECTION_STRING is not set")
         }
         let anchors: TrustAnchors = ProcessEnvironment.value("IOTHUB_TRUSTED_CA_FILE").map { .file($0) } ?? .azureRoots
@@ -54,9 +54,7 @@ struct HubMinimal {
         guard payload.baseAddress != nil, let buffers = allocateBuffers(maxMessage: payloadBytes) else {
             fail("out of memory: could not allocate the hub buffers")
         }
-        let client = connectionString.withUTF8 { text in
-            makeClient(UnsafeRawBufferPointer(text), anchors: anchors, port: port, buffers: buffers)
-        }
+        let client = makeClient(connectionString, anchors: anchors, port: port, buffers: buffers)
         client.start()
 
         let platform = SystemPlatform()
@@ -114,18 +112,19 @@ struct HubMinimal {
     }
 
     /// A telemetry-only client over TLS to the connection string's host (exits on failure).
-    static func makeClient(_ text: UnsafeRawBufferPointer, anchors: TrustAnchors, port: UInt16,
+    /// The string is parsed once, into the client's identity buffer, where the client finds it.
+    static func makeClient(_ text: String, anchors: TrustAnchors, port: UInt16,
                            buffers: HubBuffers) -> HubClient<TLSTransport, SystemPlatform> {
-        let host: String
-        do throws(ConnectionStringError) {
-            let parsed = try ConnectionString.parse(text)
-            guard Heap.canAllocate(Heap.stringBytes(utf8Count: parsed.connectHostName.count)) else {
-                fail("out of memory: no room for the host name")
-            }
-            host = String(decoding: parsed.connectHostName, as: UTF8.self)
+        let configuration: HubConfiguration
+        do throws(HubError) {
+            configuration = try HubConfiguration(connectionString: text, storage: buffers.identity)
         } catch {
-            fail("cannot start: ", HubError.connectionString(error).summary)
+            fail("cannot start: ", error.summary)
         }
+        guard Heap.canAllocate(Heap.stringBytes(utf8Count: configuration.connectHost.count)) else {
+            fail("out of memory: no room for the host name")
+        }
+        let host = configuration.connectHostText
         let transport: TLSTransport
         do throws(TransportError) {
             transport = try TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: anchors))
@@ -140,7 +139,7 @@ struct HubMinimal {
         var options = HubOptions()
         options.features = []
         do throws(HubError) {
-            return try HubClient(connectionString: text, transport: transport, platform: SystemPlatform(),
+            return try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
                                  buffers: buffers, options: options)
         } catch {
             fail("cannot start: ", error.summary)

@@ -105,8 +105,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let cs = UnsafeMutableRawBufferPointer.allocate(byteCount: connectionString.count, alignment: 1)
         defer { cs.deallocate() }
         cs.copyBytes(from: connectionString)
-        client = try HubHTTPSClient(connectionString: UnsafeRawBufferPointer(cs), transport: transport, platform: platform,
-                                    buffers: buffers)
+        let configuration: HubConfiguration
+        do throws(HubError) {
+            configuration = try HubConfiguration(connectionString: UnsafeRawBufferPointer(cs), storage: cs)
+        } catch {
+            fuzzFail("configuration: \(error)")
+        }
+        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: platform, buffers: buffers)
     } catch {
         fuzzFail("client init: \(error)")
     }

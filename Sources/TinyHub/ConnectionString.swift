@@ -126,6 +126,19 @@ public struct ConnectionString {
                                 unknownKeyCount: unknownCount, firstUnknownKey: firstUnknown)
     }
 
+    /// The same fields over a copy of the text: each slice of `old` becomes the slice at the
+    /// same offset of `new` (same length as `old`).
+    func moved(from old: UnsafeRawBufferPointer, to new: UnsafeRawBufferPointer) -> ConnectionString {
+        func move(_ slice: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+            guard let start = slice.baseAddress, let oldBase = old.baseAddress else { return slice }
+            return UnsafeRawBufferPointer(rebasing: new[(start - oldBase)..<(start - oldBase + slice.count)])
+        }
+        return ConnectionString(hostName: move(hostName), deviceID: move(deviceID), moduleID: moduleID.map(move),
+                                sharedAccessKey: sharedAccessKey.map(move), sharedAccessKeyName: sharedAccessKeyName.map(move),
+                                gatewayHostName: gatewayHostName.map(move), usesX509: usesX509, unknownKeyCount: unknownKeyCount,
+                                firstUnknownKey: firstUnknownKey.map(move))
+    }
+
     private static func store(_ value: UnsafeRawBufferPointer, in slot: inout UnsafeRawBufferPointer?,
                               _ key: ConnectionStringKey) throws(ConnectionStringError) {
         guard slot == nil else { throw .duplicateKey(key) }

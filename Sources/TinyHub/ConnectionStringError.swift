@@ -28,6 +28,8 @@ public enum ConnectionStringError: Error, Equatable {
     case sharedAccessKeyTooLong
     /// `SharedAccessSignature` (a pre-built token) is present; TinyHub signs its own tokens.
     case sharedAccessSignatureNotSupported
+    /// A part given to `HubConfiguration(hostName:…)` contains `;`, which separates segments.
+    case separatorInValue
 }
 
 extension ConnectionStringError {
@@ -50,6 +52,7 @@ extension ConnectionStringError {
         case .sharedAccessKeyTooLong: return "invalid connection string: SharedAccessKey is too long (at most 128 bytes decoded)"
         case .sharedAccessSignatureNotSupported:
             return "invalid connection string: SharedAccessSignature is not supported (give SharedAccessKey)"
+        case .separatorInValue: return "invalid connection string: a host name, id or key contains ';'"
         }
     }
 }

@@ -56,7 +56,9 @@ func outboxSmoke(_ check: (Bool, StaticString) -> Void) {
     defer { hubBuffers.deallocate(); outboxBuffers.deallocate() }
     let client: HubClient<OfflineTransport, SystemPlatform>
     do throws(HubError) {
-        client = try HubClient(connectionString: bytes("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        let configuration = try HubConfiguration(connectionString: bytes("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+                                                 storage: hubBuffers.identity)
+        client = try HubClient(configuration: configuration,
                                transport: OfflineTransport(), platform: SystemPlatform(), buffers: hubBuffers)
     } catch {
         check(false, "outbox: hub client set up")

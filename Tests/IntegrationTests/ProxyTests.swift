@@ -155,10 +155,9 @@ import TinyTLS
     func httpsClient(_ api: HTTPSDeviceAPI, proxy: ProxyConfiguration) throws -> (HubHTTPSClient<TLSTransport, SystemPlatform>, HubHTTPSBuffers) {
         let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: api.port, trustAnchors: .file(api.trust), proxy: proxy))
         let buffers = HubHTTPSBuffers.allocate()
-        let text = Array("HostName=\(IoTHubGate.hostName);DeviceId=dev1;SharedAccessKey=\(HubFixture.key)".utf8)
-        let client = try text.withUnsafeBytes { bytes in
-            try HubHTTPSClient(connectionString: bytes, transport: transport, platform: SystemPlatform(), buffers: buffers)
-        }
+        let configuration = try HubConfiguration(connectionString: "HostName=\(IoTHubGate.hostName);DeviceId=dev1;SharedAccessKey=\(HubFixture.key)",
+                                                 storage: buffers.identity)
+        let client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(), buffers: buffers)
         return (client, buffers)
     }
 

@@ -77,12 +77,11 @@ print("done", flush=True)
         let buffers = HubHTTPSBuffers.allocate()
         defer { buffers.deallocate() }
         let clock = SystemPlatform()
-        let text = Array("HostName=hub.example.net;DeviceId=dev1;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".utf8)
+        let configuration = try HubConfiguration(connectionString: "HostName=hub.example.net;DeviceId=dev1;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                                                 storage: buffers.identity)
         var options = HubHTTPSOptions()
         options.timeoutMs = 10_000
-        let client = try text.withUnsafeBytes { bytes in
-            try HubHTTPSClient(connectionString: bytes, transport: transport, platform: clock, buffers: buffers, options: options)
-        }
+        let client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers, options: options)
         do throws(HubHTTPSError) {
             let message = try client.receive()
             return .success(message.map { String(decoding: $0.payload, as: UTF8.self) })

@@ -119,10 +119,9 @@ final class FakeClient {
         let transport = FakeHTTPTransport(clock: clock)
         self.transport = transport
         let sink = log, clock = clock, buffers = buffers
-        client = try Array(connectionString.utf8).withUnsafeBytes { bytes in
-            try HubHTTPSClient(connectionString: bytes, transport: transport, platform: clock, buffers: buffers,
-                               options: options, log: { sink.lines.append(String(describing: $0)) })
-        }
+        let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
+        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers,
+                                    options: options, log: { sink.lines.append(String(describing: $0)) })
     }
 
     deinit { buffers.deallocate() }

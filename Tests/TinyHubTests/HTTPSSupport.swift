@@ -224,11 +224,9 @@ final class FixtureClient {
         let transport = try fixture.transport()
         self.transport = transport
         let sink = log, clock = clock
-        let cs = Array(connectionString.utf8)
-        client = try cs.withUnsafeBytes { bytes in
-            try HubHTTPSClient(connectionString: bytes, transport: transport, platform: clock, buffers: buffers,
-                               options: options, log: { sink.lines.append(String(describing: $0)) })
-        }
+        let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
+        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers,
+                                    options: options, log: { sink.lines.append(String(describing: $0)) })
     }
 
     deinit {

@@ -63,10 +63,10 @@ import TinyPlatform
         let identity = Marked(identitySize), request = Marked(2_048), headers = Marked(1_024), body = Marked(1_024)
         let clock = HTTPSTestClock()
         let buffers = HubHTTPSBuffers(request: request.bytes, responseHeaders: headers.bytes, body: body.bytes, identity: identity.bytes)
+        let storage = Marked(256)
+        let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
         #expect(throws: HubHTTPSError.self) {
-            _ = try withBytes(httpsConnectionString) { text in
-                try HubHTTPSClient(connectionString: text, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
-            }
+            _ = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         }
         #expect(identity.isAllZero)
     }
@@ -78,10 +78,10 @@ import TinyPlatform
         let mqtt = try #require(MQTTBuffers.allocate(transmit: 1_024, receive: 1_024, inflightBytes: 1_024, inflightWindow: 2))
         defer { mqtt.deallocate() }
         let buffers = HubBuffers(mqtt: mqtt, identity: identity.bytes, topic: topic.bytes)
+        let storage = Marked(256)
+        let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
         #expect(throws: HubError.self) {
-            _ = try withBytes(httpsConnectionString) { text in
-                try HubClient(connectionString: text, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
-            }
+            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         }
         #expect(identity.isAllZero)
     }
@@ -91,10 +91,33 @@ import TinyPlatform
         let identity = Marked(2_048), request = Marked(2_048), headers = Marked(1_024), body = Marked(1_024)
         let clock = HTTPSTestClock()
         let buffers = HubHTTPSBuffers(request: request.bytes, responseHeaders: headers.bytes, body: body.bytes, identity: identity.bytes)
-        let client = try withBytes(httpsConnectionString) { text in
-            try HubHTTPSClient(connectionString: text, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
-        }
+        let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: identity.bytes)
+        let client = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         #expect(client.sasExpiry > 0)
         #expect(identity.contains(httpsTestKey))
+    }
+
+    @Test func aRefusedConfigurationIsWipedFromItsStorage() {
+        let storage = Marked(512)
+        let text = "HostName=hub.example;DeviceId=dev1;SharedAccessKey=\(httpsTestKey);x509=true"
+        #expect(throws: HubError.self) { _ = try HubConfiguration(connectionString: text, storage: storage.bytes) }
+        #expect(storage.isAllZero)
+    }
+
+    /// The configuration kept in the identity buffer itself: a client whose init fails wipes
+    /// it there too.
+    @Test(arguments: [120, 160])
+    func aClientWhoseInitFailsWipesAConfigurationInItsIdentityBuffer(identitySize: Int) throws {
+        let identity = Marked(identitySize), topic = Marked(512)
+        let clock = HTTPSTestClock()
+        let mqtt = try #require(MQTTBuffers.allocate(transmit: 1_024, receive: 1_024, inflightBytes: 1_024, inflightWindow: 2))
+        defer { mqtt.deallocate() }
+        let buffers = HubBuffers(mqtt: mqtt, identity: identity.bytes, topic: topic.bytes)
+        let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: identity.bytes)
+        #expect(identity.contains(httpsTestKey))
+        #expect(throws: HubError.self) {
+            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
+        }
+        #expect(identity.isAllZero)
     }
 }

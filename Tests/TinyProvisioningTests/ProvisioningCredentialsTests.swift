@@ -1,5 +1,6 @@
 import Testing
 import TinyProvisioning
+import TinyHub
 
 @Suite struct ProvisioningCredentialsTests {
     // Vectors computed with Python, independently of this code:
@@ -58,6 +59,42 @@ import TinyProvisioning
                 #expect(needed > capacity)
             } catch {
                 Issue.record("\(error)")
+            }
+        }
+    }
+}
+
+/// DPS's assignment becomes the hub configuration the clients take, without a connection
+/// string in between for the application to build and parse.
+@Suite struct ProvisioningAssignmentConfigurationTests {
+    @Test func anAssignmentMakesTheHubConfiguration() throws {
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 8)
+        defer { storage.deallocate() }
+        let hub = Array("assigned.azure-devices.net".utf8), device = Array("dev-42".utf8)
+        let key = Array(ProvisioningCredentialsTests.key.utf8)
+        let configuration = try hub.withUnsafeBytes { hub in
+            try device.withUnsafeBytes { device in
+                try key.withUnsafeBytes { key in
+                    try ProvisioningAssignment(assignedHub: hub, deviceID: device, deviceKey: key).hubConfiguration(storage: storage)
+                }
+            }
+        }
+        #expect(String(decoding: configuration.connectHost, as: UTF8.self) == "assigned.azure-devices.net")
+        #expect(String(decoding: configuration.deviceID, as: UTF8.self) == "dev-42")
+        #expect(!configuration.usesX509)
+        let x509 = try hub.withUnsafeBytes { hub in
+            try device.withUnsafeBytes { device in
+                try ProvisioningAssignment(assignedHub: hub, deviceID: device, deviceKey: nil).hubConfiguration(storage: storage)
+            }
+        }
+        #expect(x509.usesX509)
+        let small = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
+        defer { small.deallocate() }
+        #expect(throws: HubError.self) {
+            try hub.withUnsafeBytes { hub in
+                try device.withUnsafeBytes { device in
+                    _ = try ProvisioningAssignment(assignedHub: hub, deviceID: device, deviceKey: nil).hubConfiguration(storage: small)
+                }
             }
         }
     }

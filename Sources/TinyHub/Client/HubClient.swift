@@ -33,12 +33,24 @@ public final class HubClient<T: Transport, P: Platform> {
     private var twinGetDue = false
     var twin = TwinState()
 
-    /// Parses `connectionString` (copied into `buffers.identity`, so the caller's bytes
-    /// may go away) and prepares the session. Connect with `connect()`.
-    public init(connectionString: UnsafeRawBufferPointer, transport: T, platform: P, buffers: HubBuffers,
+    /// Prepares the session for the device of `configuration`: its text goes into
+    /// `buffers.identity` (copied, unless the configuration keeps it there), followed by the
+    /// client id, the user name and a SAS token signed now. Opens no connection: call
+    /// `connect()` or `start()`.
+    ///
+    /// - Parameters:
+    ///   - configuration: the device's identity and credential.
+    ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 8883.
+    ///   - platform: clocks and randomness.
+    ///   - buffers: all the memory the client uses; the caller keeps it alive while the client is.
+    ///   - options: behaviour (features to subscribe to, SAS lifetime, keep-alive...).
+    /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the identity
+    ///   and a token, `.topic` for an id MQTT cannot carry, `.sasToken` when the token cannot be
+    ///   signed. A failed init wipes the identity buffer.
+    public init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubBuffers,
                 options: HubOptions = HubOptions()) throws(HubError) {
         do throws(HubCredentialsError) {
-            credentials = try HubCredentials(copying: connectionString, into: buffers.identity)
+            credentials = try HubCredentials(configuration, in: buffers.identity)
         } catch {
             throw HubError(error)
         }

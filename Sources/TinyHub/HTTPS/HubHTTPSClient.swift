@@ -41,13 +41,25 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     /// server keeps the connection).
     public internal(set) var connectionsOpened = 0
 
-    /// Parses `connectionString` (copied into `buffers.identity`, so the caller's bytes may
-    /// go away). `log` receives one-line notices (development polling mode, stopping after
-    /// authentication failures); nothing is printed. No connection is opened yet.
-    public init(connectionString: UnsafeRawBufferPointer, transport: T, platform: P, buffers: HubHTTPSBuffers,
+    /// Prepares requests for the device of `configuration`: its text goes into
+    /// `buffers.identity` (copied, unless the configuration keeps it there), followed by a SAS
+    /// token signed now. No connection is opened yet: the first request does that.
+    ///
+    /// - Parameters:
+    ///   - configuration: the device's identity and credential.
+    ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 443.
+    ///   - platform: clocks and randomness.
+    ///   - buffers: all the memory the client uses; the caller keeps it alive while the client is.
+    ///   - options: behaviour (SAS lifetime, polling policy, timeouts).
+    ///   - log: receives one-line notices (development polling mode, stopping after
+    ///     authentication failures); nothing is printed.
+    /// - Throws: `HubHTTPSError.bufferTooSmall` when the identity buffer cannot hold the
+    ///   identity and a token, `.sasToken` when the token cannot be signed. A failed init wipes
+    ///   the identity buffer.
+    public init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubHTTPSBuffers,
                 options: HubHTTPSOptions = HubHTTPSOptions(), log: ((StaticString) -> Void)? = nil) throws(HubHTTPSError) {
         do throws(HubCredentialsError) {
-            credentials = try HubCredentials(copying: connectionString, into: buffers.identity)
+            credentials = try HubCredentials(configuration, in: buffers.identity)
         } catch {
             throw HubHTTPSError(error)
         }

@@ -29,6 +29,21 @@ struct HubCredentials {
         free = text.count
     }
 
+    /// Takes the text of `configuration` into `storage` (copied, unless `storage` is where the
+    /// configuration keeps it) with its fields moved along: nothing is parsed again.
+    init(_ configuration: HubConfiguration, in storage: UnsafeMutableRawBufferPointer) throws(HubCredentialsError) {
+        let text = configuration.text
+        guard text.count < storage.count else {
+            zeroize(storage) // it may be the configuration's own storage: no key left behind
+            throw .bufferTooSmall(needed: text.count + 256)
+        }
+        let target = UnsafeMutableRawBufferPointer(rebasing: storage[0..<text.count])
+        if text.baseAddress != UnsafeRawPointer(target.baseAddress) { target.copyMemory(from: text) }
+        connection = configuration.connectionString.moved(from: text, to: UnsafeRawBufferPointer(target))
+        self.storage = storage
+        free = text.count
+    }
+
     /// Writes a derived value after the previous ones with `write` (given the free space,
     /// returning the length) and returns where it went.
     mutating func append<E: Error>(_ write: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) -> Range<Int> {

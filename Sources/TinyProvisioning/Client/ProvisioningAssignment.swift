@@ -38,7 +38,7 @@ public struct ProvisioningAssignment {
 
     /// Writes the IoT Hub device connection string for this assignment:
     /// `HostName={hub};DeviceId={id};SharedAccessKey={key}`, or `…;x509=true` with X.509,
-    /// ready for `HubClient(connectionString:…)`. It holds the device key: wipe it after use.
+    /// ready for `HubConfiguration(connectionString:storage:)`. It holds the device key: wipe it after use.
     ///
     /// - Parameter output: where to write.
     /// - Returns: its length.
@@ -57,5 +57,31 @@ public struct ProvisioningAssignment {
         }
         guard !sink.overflowed else { throw .bufferTooSmall(needed: sink.count) }
         return sink.count
+    }
+
+    /// The hub configuration for this assignment: the connection string
+    /// `writeConnectionString` writes, kept in `storage` and parsed there, ready for
+    /// `HubClient(configuration:…)` or `HubHTTPSClient(configuration:…)`.
+    ///
+    /// ```swift
+    /// let assignment = try provisioning.register(idScope: scope, registrationID: id, credential: .symmetricKey(key))
+    /// let configuration = try assignment.hubConfiguration(storage: buffers.identity)
+    /// ```
+    ///
+    /// - Parameter storage: where the configuration keeps its text (at least
+    ///   `connectionStringLength` bytes; the client's identity buffer is a good place). It
+    ///   holds the device key: wipe it after use.
+    /// - Returns: the configuration, independent of this client's storage.
+    /// - Throws: `HubError.bufferTooSmall` when `storage` is too short, `HubError.connectionString`
+    ///   when the assignment cannot make a valid connection string (an empty hub or device id).
+    public func hubConfiguration(storage: UnsafeMutableRawBufferPointer) throws(HubError) -> HubConfiguration {
+        let length: Int
+        do throws(ProvisioningProtocolError) {
+            length = try writeConnectionString(into: storage)
+        } catch {
+            zeroize(storage)
+            throw .bufferTooSmall(needed: connectionStringLength)
+        }
+        return try HubConfiguration(connectionString: UnsafeRawBufferPointer(rebasing: storage[0..<length]), storage: storage)
     }
 }

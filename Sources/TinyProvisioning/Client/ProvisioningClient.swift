@@ -24,8 +24,8 @@ import TinyPlatform
 /// }
 /// let assignment = try dps.register(idScope: bytes("0ne00000A0A"), registrationID: bytes("my-device-1"),
 ///                                   credential: .symmetricKey(bytes(key)))
-/// // assignment.assignedHub, assignment.deviceID, assignment.deviceKey: connect to the hub with them
-/// let length = try assignment.writeConnectionString(into: connectionStringBuffer)
+/// // the hub, the device id and the key it assigned, as the hub clients take them
+/// let configuration = try assignment.hubConfiguration(storage: hubBuffers.identity)
 /// ```
 public final class ProvisioningClient<T: Transport, P: Platform> {
     /// The MQTT session underneath (for diagnostics).

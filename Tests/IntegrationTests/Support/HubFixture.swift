@@ -48,10 +48,8 @@ final class HubFixtureOf<T: Transport> {
         let buffers = HubBuffers.allocate(maxMessage: 2_048, receive: receive, window: 16)!
         let platform = self.platform
         self.buffers = buffers
-        let bytes = Array(text.utf8)
-        client = try bytes.withUnsafeBytes { raw in
-            try HubClient(connectionString: raw, transport: transport, platform: platform, buffers: buffers, options: options)
-        }
+        let configuration = try HubConfiguration(connectionString: text, storage: buffers.identity)
+        client = try HubClient(configuration: configuration, transport: transport, platform: platform, buffers: buffers, options: options)
     }
 
     deinit {

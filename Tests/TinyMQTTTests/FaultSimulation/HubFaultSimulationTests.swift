@@ -62,8 +62,10 @@ struct HubSimulation {
         let text = Array("HostName=sim.azure-devices.net;DeviceId=sim;SharedAccessKey=c2ltdWxhdGVkIGtleQ==".utf8)
         let client: HubClient<SimulatedTransport, SimulatedClock>
         do {
-            client = try text.withUnsafeBytes { try HubClient(connectionString: $0, transport: transport, platform: clock,
-                                                              buffers: buffers, options: options) }
+            client = try text.withUnsafeBytes {
+                try HubClient(configuration: HubConfiguration(connectionString: $0, storage: buffers.identity),
+                              transport: transport, platform: clock, buffers: buffers, options: options)
+            }
         } catch {
             return Outcome(failure: "init: \(error)")
         }

@@ -127,8 +127,10 @@ struct OutboxSimulation {
             }
             hubBuffers.append(buffers)
             do {
-                let made = try text.withUnsafeBytes { try HubClient(connectionString: $0, transport: transport, platform: clock,
-                                                                    buffers: buffers, options: options) }
+                let made = try text.withUnsafeBytes {
+                    try HubClient(configuration: HubConfiguration(connectionString: $0, storage: buffers.identity),
+                                  transport: transport, platform: clock, buffers: buffers, options: options)
+                }
                 made.session.configuration.connectTimeoutMs = 4_000
                 made.session.configuration.pingTimeoutMs = 2_000
                 made.session.configuration.ackTimeoutMs = 3_000

@@ -35,8 +35,8 @@ struct Consumer {
     /// The README's `makeHubClient` with a well-formed and with a malformed connection string.
     static func hubClient() {
         do throws(HubError) {
-            let client = try makeHubClient(connectionString: bytes(
-                "HostName=consumer.azure-devices.net;DeviceId=consumer-device;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="))
+            let client = try makeHubClient(
+                connectionString: "HostName=consumer.azure-devices.net;DeviceId=consumer-device;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
             guard !client.isConnected, client.sasExpiry > SystemPlatform().wallSeconds() else { fail("hub client state") }
             Console.write("hub client ready: ")
             Console.write(bytes: client.connection.deviceID)
@@ -47,7 +47,7 @@ struct Consumer {
             fail(error.summary)
         }
         do throws(HubError) {
-            _ = try makeHubClient(connectionString: bytes("HostName=consumer.azure-devices.net;SharedAccessKey=MDEy"))
+            _ = try makeHubClient(connectionString: "HostName=consumer.azure-devices.net;SharedAccessKey=MDEy")
             fail("a connection string without DeviceId was accepted")
         } catch {
             guard case .connectionString(.missingDeviceID) = error else { fail(error.summary) }

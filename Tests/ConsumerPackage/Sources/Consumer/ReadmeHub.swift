@@ -2,10 +2,10 @@ import TinyHub
 import TinyPlatform
 import TinyTLS
 
-/// Connects to IoT Hub as the device of `connectionString` (the bytes of
-/// `HostName=…;DeviceId=…;SharedAccessKey=…`), sends one telemetry message and returns
+/// Connects to IoT Hub as the device of `connectionString`
+/// (`HostName=…;DeviceId=…;SharedAccessKey=…`), sends one telemetry message and returns
 /// once the hub acknowledged it.
-func sendOneTelemetryMessage(connectionString: UnsafeRawBufferPointer) throws(HubError) {
+func sendOneTelemetryMessage(connectionString: String) throws(HubError) {
     let client = try makeHubClient(connectionString: connectionString)
     try client.connect()
     let payload: StaticString = #"{"temperature":21.5}"#
@@ -20,23 +20,19 @@ func sendOneTelemetryMessage(connectionString: UnsafeRawBufferPointer) throws(Hu
 }
 
 /// A telemetry-only hub client over TLS to the connection string's host, port 8883, trusting
-/// the built-in Azure roots. Parses the string and signs a SAS token; opens no connection.
-func makeHubClient(connectionString: UnsafeRawBufferPointer) throws(HubError) -> HubClient<TLSTransport, SystemPlatform> {
-    let host: String
-    do throws(ConnectionStringError) {
-        host = String(decoding: try ConnectionString.parse(connectionString).connectHostName, as: UTF8.self)
-    } catch {
-        throw .connectionString(error)
-    }
+/// the built-in Azure roots. Parses the string once and signs a SAS token; opens no connection.
+func makeHubClient(connectionString: String) throws(HubError) -> HubClient<TLSTransport, SystemPlatform> {
+    guard let buffers = HubBuffers.allocate() else { throw .mqtt(.transport(.outOfMemory)) }
+    // Parsed once, and kept in the client's identity buffer: who the device is, where it connects.
+    let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
     let transport: TLSTransport
     do throws(TransportError) {
-        transport = try TLSTransport(TLSConfiguration(host: host, port: 8883))
+        transport = try TLSTransport(TLSConfiguration(host: configuration.connectHostText, port: 8883))
     } catch {
         throw .mqtt(.transport(error))
     }
-    guard let buffers = HubBuffers.allocate() else { throw .mqtt(.transport(.outOfMemory)) }
     var options = HubOptions()
     options.features = []   // telemetry only: no C2D, twin or method subscriptions
-    return try HubClient(connectionString: connectionString, transport: transport, platform: SystemPlatform(),
+    return try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
                          buffers: buffers, options: options)
 }
