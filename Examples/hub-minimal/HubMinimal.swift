@@ -3,21 +3,22 @@ import TinyMQTT
 import TinyPlatform
 import TinyTLS
 
-/// hub-minimal [--count N] [--size BYTES]
+/// hub-minimal [--count N] [--size BYTES] [--qos 0|1]
 ///
 /// The smallest telemetry program: MQTT over TLS, SAS authentication (renewed by the client),
 /// reconnects with the library's backoff, a QoS 1 window of 8. No cloud-to-device messages,
 /// twin, methods, clock check or HTTPS. Sends N messages `{"seq":i}` (padded with spaces to
-/// `--size` bytes when that is larger) and exits 0 once the hub acknowledged all N, printing
-/// `sent and acknowledged: N`. It is the program of the 1 MB device profile
-/// (docs/device-profile.md).
+/// `--size` bytes when that is larger) with the system properties `$.ct=application/json` and
+/// `$.ce=utf-8` (so IoT Hub can route on the body) and exits 0 once the hub acknowledged all N
+/// (with `--qos 0`: once all N were sent), printing `sent and acknowledged: N`. It is the
+/// program of the 1 MB device profile (docs/device-profile.md) and of `scripts/bench.sh --telemetry`.
 ///
 /// Environment: `IOTHUB_DEVICE_CONNECTION_STRING` (required), `IOTHUB_TRUSTED_CA_FILE` (PEM
 /// roots instead of the built-in Azure roots), `IOTHUB_MQTT_PORT` (default 8883).
 /// Exit codes: 0 all acknowledged, 1 failure (one stderr line), 2 the hub refused the credentials.
 @main
 struct HubMinimal {
-    static let usage: StaticString = "usage: hub-minimal [--count N] [--size BYTES]"
+    static let usage: StaticString = "usage: hub-minimal [--count N] [--size BYTES] [--qos 0|1]"
     /// QoS 1 messages awaiting their PUBACK at most.
     static let window = 8
     /// A streak of failed connection attempts longer than this ends the program.
@@ -26,6 +27,7 @@ struct HubMinimal {
     static func main() {
         var count: UInt64 = 10
         var size = 0
+        var qos = MQTTQoS.atLeastOnce
         var index = 1
         while index < ProcessArguments.count {
             guard let text = ProcessArguments.argument(index + 1) else { fail(usage) }
@@ -33,6 +35,8 @@ struct HubMinimal {
                 count = value
             } else if ProcessArguments.argument(index, is: "--size"), let value = DecimalParser.parse(text, limit: 65_536) {
                 size = Int(value)
+            } else if ProcessArguments.argument(index, is: "--qos"), let value = DecimalParser.parse(text, limit: 1) {
+                qos = value == 0 ? .atMostOnce : .atLeastOnce
             } else {
                 fail(usage)
             }
@@ -60,18 +64,29 @@ struct HubMinimal {
         let platform = SystemPlatform()
         var sent: UInt64 = 0
         var acknowledged: UInt64 = 0
+        // The same two properties on every message: encoded once, here.
+        let json: StaticString = "application/json"
+        let utf8: StaticString = "utf-8"
+        var system = TelemetrySystemProperties()
+        system.contentType = UnsafeRawBufferPointer(start: json.utf8Start, count: json.utf8CodeUnitCount)
+        system.contentEncoding = UnsafeRawBufferPointer(start: utf8.utf8Start, count: utf8.utf8CodeUnitCount)
+        do throws(HubError) { try client.setTelemetryProperties(system: system) } catch { fail("cannot start: ", error.summary) }
+        var body = Payload(payload, size: size)
         while acknowledged < count {
-            if sent < count {
-                let length = formatPayload(sent + 1, size: size, into: payload)
+            // QoS 0 goes out only while connected (nothing queues it); QoS 1 only while the
+            // in-flight window has room: nothing is formatted for a message that must wait.
+            if sent < count, qos == .atLeastOnce ? client.hasInflightRoom(payloadCount: body.length + 1) : client.isConnected {
                 do throws(HubError) {
-                    _ = try client.sendTelemetry(UnsafeRawBufferPointer(rebasing: payload[0..<length]))
+                    _ = try client.sendTelemetry(body.next(), qos: qos)
                     sent += 1
+                    if qos == .atMostOnce { acknowledged += 1 }
                     continue
                 } catch {
-                    // A full window or no connection yet: poll until a PUBACK or the connection comes.
+                    // No connection yet: poll until it comes.
                     if case .mqtt(.inflightWindowFull) = error {} else if case .mqtt(.notConnected) = error {} else {
                         fail("send failed: ", error.summary)
                     }
+                    body.retry()
                 }
             }
             do throws(HubError) {
@@ -101,7 +116,7 @@ struct HubMinimal {
     /// string, client id, user name, SAS token) and a transmit buffer that holds the CONNECT
     /// packet carrying them. Nil when memory ran out.
     static func allocateBuffers(maxMessage: Int) -> HubBuffers? {
-        let topicBytes = 192 // devices/{id}/messages/events/ for a device id of up to 128 bytes
+        let topicBytes = 192 // devices/{id}/messages/events/ for a device id of up to 128 bytes + the 38-byte bag
         let packet = MQTTEncoder.publishSize(topicLength: topicBytes, payloadLength: maxMessage, qos: .atLeastOnce)
         guard let mqtt = MQTTBuffers.allocate(transmit: max(packet, 1_024), receive: 128, inflightBytes: packet * window,
                                               inflightWindow: window) else { return nil }
@@ -136,11 +151,9 @@ struct HubMinimal {
         guard Heap.canAllocate(2 * MQTTSession<TLSTransport, SystemPlatform>.objectBytes) else {
             fail("out of memory: no room for the hub client")
         }
-        var options = HubOptions()
-        options.features = []
         do throws(HubError) {
-            return try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
-                                 buffers: buffers, options: options)
+            return try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: SystemPlatform(),
+                                 buffers: buffers)
         } catch {
             fail("cannot start: ", error.summary)
         }
@@ -160,20 +173,65 @@ struct HubMinimal {
         Console.write("\n", to: .err)
     }
 
-    /// `{"seq":N}`, then spaces up to `size` bytes.
-    static func formatPayload(_ sequence: UInt64, size: Int, into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let head: StaticString = "{\"seq\":"
-        UnsafeMutableRawBufferPointer(rebasing: buffer[0..<head.utf8CodeUnitCount])
-            .copyMemory(from: UnsafeRawBufferPointer(start: head.utf8Start, count: head.utf8CodeUnitCount))
-        var length = head.utf8CodeUnitCount
-        length += Console.formatDecimal(Int64(sequence), into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]))
-        buffer[length] = 0x7D // }
-        length += 1
-        while length < size {
-            buffer[length] = 0x20
-            length += 1
+    /// The messages `{"seq":N}` (then spaces up to `size` bytes), N = 1, 2, …: the digits are
+    /// counted up in place, so a message costs a few byte writes, not a decimal formatting.
+    struct Payload {
+        let buffer: UnsafeMutableRawBufferPointer
+        let size: Int
+        /// Bytes of the message last made (`{"seq":` + digits + `}` + padding).
+        private(set) var length = 0
+        private var digits = 1
+
+        /// Makes the buffer hold `{"seq":0}` (the message before the first).
+        init(_ buffer: UnsafeMutableRawBufferPointer, size: Int) {
+            self.buffer = buffer
+            self.size = size
+            let head: StaticString = "{\"seq\":0}"
+            buffer.copyMemory(from: UnsafeRawBufferPointer(start: head.utf8Start, count: head.utf8CodeUnitCount))
+            length = pad(head.utf8CodeUnitCount)
         }
-        return length
+
+        /// The next message.
+        mutating func next() -> UnsafeRawBufferPointer {
+            let first = 7 // after {"seq":
+            var i = first + digits - 1
+            while i >= first, buffer[i] == 0x39 { // '9' carries
+                buffer[i] = 0x30
+                i -= 1
+            }
+            if i >= first {
+                buffer[i] += 1
+            } else { // 99…9 + 1: one more digit, a 1 in front
+                buffer[first] = 0x31
+                buffer[first + digits] = 0x30
+                digits += 1
+                buffer[first + digits] = 0x7D // }
+                length = pad(first + digits + 1)
+            }
+            return UnsafeRawBufferPointer(rebasing: buffer[0..<length])
+        }
+
+        /// The last message was not sent: `next` makes it again.
+        mutating func retry() {
+            let first = 7
+            var i = first + digits - 1
+            while buffer[i] == 0x30, i > first { // borrow
+                buffer[i] = 0x39
+                i -= 1
+            }
+            buffer[i] -= 1
+            // A shorter number (10 → 09) keeps its leading zero until `next` carries it back.
+        }
+
+        /// Spaces from `end` up to `size`; returns the length.
+        private func pad(_ end: Int) -> Int {
+            var length = end
+            while length < size {
+                buffer[length] = 0x20
+                length += 1
+            }
+            return length
+        }
     }
 
     static func fail(_ message: StaticString, _ detail: StaticString = "", code: Int32 = 1) -> Never {

@@ -93,17 +93,27 @@ struct HubTelemetry {
             ExampleOutput.fail("out of memory: could not allocate the hub buffers")
         }
         let client = environment.connectMQTT(buffers: buffers, options: options)
+        // What every message carries is encoded once: the content type and the --property pairs.
+        var fixed = TelemetrySystemProperties()
+        fixed.contentType = plan.contentType?.bytes
+        do throws(HubError) { try client.setTelemetryProperties(system: fixed, properties: plan.properties.list) } catch {
+            ExampleOutput.fail("send failed: ", error.summary)
+        }
         let count = plan.count
         var sent: UInt64 = 0
         var accepted: UInt64 = 0
         var nextSendMs = platform.monotonicMs()
         while accepted < count {
             let now = platform.monotonicMs()
-            if sent < count, now >= nextSendMs, qos == .atMostOnce ? client.isConnected : true {
+            // Nothing is formatted for a message that would not go out now (QoS 0 needs the
+            // connection, QoS 1 room in the in-flight window).
+            if sent < count, now >= nextSendMs,
+               qos == .atMostOnce ? client.isConnected : client.hasInflightRoom(payloadCount: plan.payload.count) {
                 sent += 1
-                let (system, payload) = plan.message(sent, wall: platform.wallSeconds())
+                var (system, payload) = plan.message(sent, wall: platform.wallSeconds())
+                system.contentType = nil // sent with every message already
                 do throws(HubError) {
-                    try client.sendTelemetry(payload, system: system, properties: plan.properties.list, qos: qos)
+                    try client.sendTelemetry(payload, system: system, qos: qos)
                     if qos == .atMostOnce { accepted += 1 }
                     nextSendMs = now + plan.intervalMs
                     continue

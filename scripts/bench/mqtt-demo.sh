@@ -11,6 +11,8 @@
 #   - callgrind: instructions per message (marginal: --count 1100 minus --count 100, / 1000),
 #     split by object: TinyHub (the mqtt-demo binary) / mbedTLS (.so) / libc; dynamic-mbedTLS
 #     build so the split is by shared object
+# Publish-only IoT Hub telemetry (hub-minimal and hub-telemetry vs mosquitto_pub, with the C reference
+# figures of issue 10): scripts/bench/telemetry.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 cd "$TINYHUB_ROOT"
@@ -235,7 +237,8 @@ cat <<EOF
 Linked \`mqtt-demo\` (static mbedTLS; map of a re-link of SwiftPM's objects): .text from TinyHub's objects
 (TinyPlatform, TinyMQTT, TinyTLS, C shim, the example) **$(kb "$map_tinyhub")**, from mbedTLS $(kb "$map_mbedtls"),
 other (crt, libc_nonshared) $(kb "$map_other"). mqtt-demo does not use the TinyHub (IoT Hub) module.
-Reference: coreMQTT + Azure SDK for Embedded C, 10.5 KB .text on x86-64 (MQTT + hub layer, no TLS, no sockets).
+Reference (issue 10, quoted): coreMQTT v2.3.1 + Azure SDK for Embedded C 1.5.0, 11,871 B .text on x86-64 (coreMQTT 8,654 +
+Azure SDK 3,217; MQTT + hub layer, no TLS, no sockets); see the telemetry section below for the like-with-like comparison.
 
 The same binary by sized function symbols (\`nm -S\`; the map total above also counts unsized
 local code and alignment):
@@ -253,7 +256,7 @@ $(cat "$OUT/symbols.md")
 | mqtt-demo --count 1, fully static, glibc (\`scripts/build/static.sh\`) | (same code) | $(mb "$rss_glibc_static") |
 | mqtt-demo --count 1, fully static, musl (\`scripts/build/static.sh --musl\`, experiment) | (same code) | $rss_musl_static |
 | mosquitto_pub -q 1, one message | $(kb "$heap_pub") ($heap_pub B) | $(mb "$rss_pub") |
-| C reference: coreMQTT + Azure SDK for Embedded C (mbedTLS) | 47.8 KB | – |
+| C reference (issue 10): coreMQTT + Azure SDK for Embedded C, Debian mbedTLS, one telemetry session | 48,003 B (+ 5,856 B .bss) | – |
 | C reference: mosquitto_pub | 411 KB | 6.9 MB |
 
 Heap peak counts everything the process allocates (libc resolver included); see docs/memory.md for where
@@ -265,7 +268,7 @@ TinyHub's bytes go and the enforced budget.
 |---|---|---:|---:|---:|
 | mqtt-demo --count $N | publishes $N QoS 1 (window 16), **and** is subscribed to its topic: receives all $N back (QoS 1, acks them) | ${demo_wall} s | $(rate "$demo_wall") | ${demo_cpu} s |
 | mosquitto_pub -q 1 -l | publishes $N lines as QoS 1 (max in-flight 20), nothing received | ${pub_wall} s | $(rate "$pub_wall") | ${pub_cpu} s |
-| C reference: coreMQTT + Azure SDK for Embedded C | 10,000 sequential QoS 1 publishes over TLS | – | – | 0.24 s |
+| C reference (issue 10): coreMQTT + Azure SDK for Embedded C | 10,000 QoS 1 telemetry publishes over TLS, window 8 | 0.331 s | – | 0.143 s |
 
 Each figure includes process start, TCP + TLS handshake and disconnect. mqtt-demo does twice the
 protocol work of a pure publisher (every message also comes back and is acknowledged); there is no
@@ -286,7 +289,7 @@ in + the same message received back + PUBACK out.
 | libc (send/recv/poll wrappers, memcpy) | $ipm_c |
 | other (ld.so) | $ipm_o |
 | **total** | **$ipm_total** |
-| C reference: coreMQTT + Azure SDK, outside mbedTLS | ~1,030 |
+| C reference (issue 10): coreMQTT + Azure SDK, outside mbedTLS, publish only (QoS 1 / QoS 0) | 2,426 / 1,286 |
 
 Hottest TinyHub functions per message (self instructions, same difference of runs):
 

@@ -32,6 +32,11 @@ public struct TelemetrySystemProperties {
     /// No system properties.
     public init() {}
 
+    /// Whether no system property is set.
+    var isEmpty: Bool {
+        messageID == nil && correlationID == nil && contentType == nil && contentEncoding == nil && creationTime == nil
+    }
+
     /// Bytes of all values (they count toward IoT Hub's message size limit).
     var byteCount: Int {
         (messageID?.count ?? 0) + (correlationID?.count ?? 0) + (contentType?.count ?? 0)
@@ -51,37 +56,36 @@ extension HubClient {
                               qos: MQTTQoS = .atLeastOnce) throws(HubError) -> UInt16 {
         let end = try writeTelemetryTopic(payloadCount: payload.count, system: system, properties: properties).end
         do {
-            return try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<end]), payload: payload, qos: qos)
+            // The ready part was checked once (`readyTelemetryTopic`); the rest is percent-encoded.
+            return try session.publish(checkedTopic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<end]), payload: payload, qos: qos)
         } catch {
             throw .mqtt(error)
         }
     }
 
-    /// Writes the telemetry topic with its property bag into the topic buffer after checking the
-    /// hub's size limit; returns where the bag starts (after `…/messages/events/`) and ends.
+    /// Writes the telemetry topic with its property bag (the fixed properties of
+    /// `setTelemetryProperties`, then these) into the topic buffer after checking the hub's size
+    /// limit; returns where the bag starts (after `…/messages/events/`) and ends.
     func writeTelemetryTopic(payloadCount: Int, system: TelemetrySystemProperties,
                              properties: UnsafeBufferPointer<MessageProperty>) throws(HubError) -> (bagStart: Int, end: Int) {
-        let size = payloadCount + system.byteCount + properties.reduce(0) { $0 + $1.name.count + $1.value.count }
-        guard size <= HubLimits.maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes) }
-        let prefix = try writeTelemetryPrefix()
-        var bag = PropertyBagWriter(buffer: topicBuffer, start: prefix)
-        do throws(PropertyBagError) {
-            if let value = system.messageID { try bag.append(name: SystemProperty.messageID, value: value) }
-            if let value = system.correlationID { try bag.append(name: SystemProperty.correlationID, value: value) }
-            if let value = system.contentType { try bag.append(name: SystemProperty.contentType, value: value) }
-            if let value = system.contentEncoding { try bag.append(name: SystemProperty.contentEncoding, value: value) }
-            if let value = system.creationTime { try bag.append(name: SystemProperty.creationTime, value: value) }
-            for property in properties { try bag.append(name: property.name, value: property.value) }
-        } catch {
-            throw .properties(error)
+        let own = !system.isEmpty || !properties.isEmpty
+        var size = payloadCount + telemetryTopic.fixedBytes
+        if own {
+            size += system.byteCount
+            for property in properties { size += property.name.count + property.value.count }
         }
-        return (prefix, bag.endIndex)
+        guard size <= HubLimits.maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes) }
+        let ready = try readyTelemetryTopic()
+        guard own else { return (telemetryTopic.prefixEnd, ready) } // the ready topic as it is
+        let bag = try writeBag(start: ready, count: telemetryTopic.fixedCount, system: system, properties: properties)
+        return (telemetryTopic.prefixEnd, bag.end)
     }
 
     /// Writes `devices/{d}[/modules/{m}]/messages/events/` into the topic buffer; returns its length.
+    /// The ready telemetry topic is rebuilt by the next message.
     func writeTelemetryPrefix() throws(HubError) -> Int {
         do {
-            return try HubTopics.telemetry(deviceID: connection.deviceID, moduleID: connection.moduleID, into: topicBuffer)
+            return try HubTopics.telemetry(deviceID: connection.deviceID, moduleID: connection.moduleID, into: claimTopicScratch())
         } catch {
             throw .topic(error)
         }
@@ -92,7 +96,7 @@ extension HubClient {
     public func respondToMethod(requestID: UnsafeRawBufferPointer, status: UInt16, payload: UnsafeRawBufferPointer) throws(HubError) {
         let length: Int
         do {
-            length = try HubTopics.methodResponse(status: status, requestID: requestID, into: topicBuffer)
+            length = try HubTopics.methodResponse(status: status, requestID: requestID, into: claimTopicScratch())
         } catch {
             throw .topic(error)
         }

@@ -25,8 +25,8 @@ extension HubClient {
             let length = try withDecimal(requestID) { (rid) throws(HubError) -> Int in
                 do throws(TopicError) {
                     return kind == .get
-                        ? try HubTopics.twinGet(requestID: rid, into: topicBuffer)
-                        : try HubTopics.twinReportedPatch(requestID: rid, into: topicBuffer)
+                        ? try HubTopics.twinGet(requestID: rid, into: claimTopicScratch())
+                        : try HubTopics.twinReportedPatch(requestID: rid, into: claimTopicScratch())
                 } catch {
                     throw .topic(error)
                 }
@@ -65,6 +65,9 @@ extension HubClient {
 
     /// Reports requests whose answer is overdue; returns whether any was.
     func expireTwinRequests(_ handler: (HubEvent) -> Void) -> Bool {
+        var waiting = false
+        for i in twin.pending.indices where twin.pending[i].requestID != 0 { waiting = true }
+        guard waiting else { return false } // no clock read when nothing waits
         let now = platform.monotonicMs()
         var expired = false
         for i in twin.pending.indices where twin.pending[i].requestID != 0 && now >= twin.pending[i].deadlineMs {

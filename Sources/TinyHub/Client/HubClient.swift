@@ -32,11 +32,20 @@ public final class HubClient<T: Transport, P: Platform> {
     private var clockChecked = false
     private var twinGetDue = false
     var twin = TwinState()
+    /// The telemetry topic and fixed properties, ready between messages.
+    var telemetryTopic = TelemetryTopicCache()
+    /// The code of cloud-to-device messages, twin and methods, or nil in a telemetry-only client
+    /// (`init(sendingTelemetryOnly:...)`): only the initialiser that sets it links that code.
+    private let features: HubFeatureRoute<T, P>?
 
     /// Prepares the session for the device of `configuration`: its text goes into
     /// `buffers.identity` (copied, unless the configuration keeps it there), followed by the
     /// client id, the user name and a SAS token signed now. Opens no connection: call
     /// `connect()` or `start()`.
+    ///
+    /// The client subscribes to `options.features` and reports their messages, so a program that
+    /// makes its client here links the code of cloud-to-device messages, twin and direct methods;
+    /// one that only sends telemetry uses `init(sendingTelemetryOnly:transport:platform:buffers:options:)`.
     ///
     /// - Parameters:
     ///   - configuration: the device's identity and credential.
@@ -47,8 +56,35 @@ public final class HubClient<T: Transport, P: Platform> {
     /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the identity
     ///   and a token, `.topic` for an id MQTT cannot carry, `.sasToken` when the token cannot be
     ///   signed. A failed init wipes the identity buffer.
-    public init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubBuffers,
-                options: HubOptions = HubOptions()) throws(HubError) {
+    public convenience init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubBuffers,
+                            options: HubOptions = HubOptions()) throws(HubError) {
+        try self.init(configuration: configuration, transport: transport, platform: platform, buffers: buffers,
+                      options: options, features: routeHubFeatures)
+    }
+
+    /// A client that only sends telemetry: it subscribes to nothing (`options.features` is not
+    /// used) and ignores any message the hub sends down. A program that makes its clients only
+    /// this way links no cloud-to-device, twin or direct-method code.
+    ///
+    /// - Parameters:
+    ///   - configuration: the device's identity and credential.
+    ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 8883.
+    ///   - platform: clocks and randomness.
+    ///   - buffers: all the memory the client uses (a small receive buffer will do: only
+    ///     acknowledgements arrive).
+    ///   - options: SAS lifetime and keep-alive (`features` is not used).
+    /// - Throws: as `init(configuration:transport:platform:buffers:options:)`.
+    public convenience init(sendingTelemetryOnly configuration: HubConfiguration, transport: T, platform: P,
+                            buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
+        var options = options
+        options.features = []
+        try self.init(configuration: configuration, transport: transport, platform: platform, buffers: buffers,
+                      options: options, features: nil)
+    }
+
+    init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubBuffers,
+         options: HubOptions, features: HubFeatureRoute<T, P>?) throws(HubError) {
+        self.features = features
         do throws(HubCredentialsError) {
             credentials = try HubCredentials(configuration, in: buffers.identity)
         } catch {
@@ -69,18 +105,30 @@ public final class HubClient<T: Transport, P: Platform> {
                 return try HubMQTTIdentity.username(for: connection,
                     modelID: UnsafeRawBufferPointer(start: model.utf8Start, count: model.utf8CodeUnitCount), into: free)
             }
-            if connection.moduleID == nil, options.features.contains(.cloudToDevice) {
-                cloudToDeviceFilterRange = try credentials.append { (free) throws(TopicError) -> Int in
-                    try HubTopics.cloudToDeviceFilter(deviceID: connection.deviceID, into: free)
-                }
-            }
         } catch {
             credentials.wipe() // a failed init leaves no key behind
             if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
             throw .topic(error)
         }
+        if let features {
+            do throws(HubError) { _ = try features(self, .prepare, { _ in }) } catch { credentials.wipe(); throw error }
+        }
         if !connection.usesX509 {
             do throws(HubError) { try renewToken() } catch { credentials.wipe(); throw error }
+        }
+    }
+
+    /// Notes the cloud-to-device subscription filter in the identity buffer, when enabled.
+    func prepareCloudToDevice() throws(HubError) {
+        guard connection.moduleID == nil, options.features.contains(.cloudToDevice) else { return }
+        let deviceID = connection.deviceID
+        do throws(TopicError) {
+            cloudToDeviceFilterRange = try credentials.append { (free) throws(TopicError) -> Int in
+                try HubTopics.cloudToDeviceFilter(deviceID: deviceID, into: free)
+            }
+        } catch {
+            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
+            throw .topic(error)
         }
     }
 
@@ -101,12 +149,12 @@ public final class HubClient<T: Transport, P: Platform> {
     /// Connects, subscribes to the enabled features and (if enabled) requests the twin.
     /// Throws on failure; an authentication refusal is permanent (`isAuthenticationFailure`).
     public func connect() throws(HubError) {
-        do {
+        do throws(MQTTError) {
             _ = try session.connect(connectOptions)
-            try subscribeFeatures()
         } catch {
             throw .mqtt(error)
         }
+        if let features { _ = try features(self, .subscribe, { _ in }) }
     }
 
     /// Connects from the next `poll` instead of now, so a first attempt that fails for a
@@ -165,7 +213,7 @@ public final class HubClient<T: Transport, P: Platform> {
     }
 
     /// Subscribes (QoS 1 for C2D, QoS 0 for twin and methods, as the C SDK does).
-    private func subscribeFeatures() throws(MQTTError) {
+    func subscribeFeatures() throws(MQTTError) {
         var filters = InlineArray<4, MQTTSubscription>(repeating: MQTTSubscription(filter: UnsafeRawBufferPointer(start: nil, count: 0), qos: .atMostOnce))
         var count = 0
         func add(_ filter: UnsafeRawBufferPointer, _ qos: MQTTQoS) {
@@ -200,7 +248,7 @@ public final class HubClient<T: Transport, P: Platform> {
             // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
             session.reconnect()
         }
-        if expireTwinRequests(handler) {
+        if let features, (try? features(self, .expireRequests, handler)) == true {
             // An unanswered twin request means a deaf connection, like an unanswered SUBSCRIBE.
             session.abandonConnection(.ackTimeout)
         }
@@ -210,7 +258,7 @@ public final class HubClient<T: Transport, P: Platform> {
             try suspectClock(after: error, handler)
             return
         }
-        applyDueActions()
+        if let features { _ = try? features(self, .applyDueActions, handler) }
     }
 
     /// After a refusal: checks the clock once per streak and reconnects with a token minted
@@ -229,7 +277,7 @@ public final class HubClient<T: Transport, P: Platform> {
     /// What events asked for, done after the session's `poll` returned. A failure here is
     /// a failed connection: the session reconnects (and the client subscribes again), it
     /// is never thrown to the application.
-    private func applyDueActions() {
+    func applyDueActions() {
         if subscribeDue {
             subscribeDue = false
             do throws(MQTTError) { try subscribeFeatures() } catch {
@@ -251,18 +299,13 @@ public final class HubClient<T: Transport, P: Platform> {
         case .connected(let present):
             handler(.connected(sessionPresent: present))
             clockChecked = false
-            failTwinRequests(handler) // answers to requests of the old connection will not come
-            subscribeDue = true
-            twinGetDue = false
+            if let features { _ = try? features(self, .connected, handler) }
         case .subscribed(let id, let codes):
-            guard id == subscriptionID else { return }
-            for code in codes where code == 0x80 { handler(.subscriptionRefused); return }
-            handler(.subscribed)
-            twinGetDue = options.features.contains(.twin) && options.getTwinOnConnect
+            if let features { _ = try? features(self, .subscribed(packetID: id, returnCodes: codes), handler) }
         case .delivered(let id):
             handler(.telemetryAcknowledged(packetID: id))
         case .message(let message):
-            routeMessage(message, handler)
+            if let features { _ = try? features(self, .message(message), handler) }
         case .oversizedPacketDropped(_, let length):
             handler(.messageDropped(length: length))
         case .connectionLost(let error):
@@ -274,7 +317,22 @@ public final class HubClient<T: Transport, P: Platform> {
         }
     }
 
-    private func routeMessage(_ message: MQTTPublish, _ handler: (HubEvent) -> Void) {
+    /// After a connection: answers to requests of the old one will not come; subscribe again.
+    func featuresConnected(_ handler: (HubEvent) -> Void) {
+        failTwinRequests(handler)
+        subscribeDue = true
+        twinGetDue = false
+    }
+
+    /// The SUBACK of the features' subscription.
+    func featuresSubscribed(_ id: UInt16, _ codes: UnsafeRawBufferPointer, _ handler: (HubEvent) -> Void) {
+        guard id == subscriptionID else { return }
+        for code in codes where code == 0x80 { handler(.subscriptionRefused); return }
+        handler(.subscribed)
+        twinGetDue = options.features.contains(.twin) && options.getTwinOnConnect
+    }
+
+    func routeMessage(_ message: MQTTPublish, _ handler: (HubEvent) -> Void) {
         let topic: HubTopic
         do { topic = try HubTopics.classify(message.topic) } catch { return } // not ours: ignore
         switch topic {

@@ -166,7 +166,7 @@ public final class TelemetryOutbox<S: OutboxStorage> {
             let prefix: Int
             do throws(HubError) { prefix = try client.writeTelemetryPrefix() } catch { throw .hub(error) }
             let topicEnd = prefix + record.bagLength
-            guard topicEnd <= client.topicBuffer.count else { throw .messageTooLarge(size: topicEnd, limit: client.topicBuffer.count) }
+            guard topicEnd <= client.topicScratchLimit else { throw .messageTooLarge(size: topicEnd, limit: client.topicScratchLimit) }
             let bagStart = OutboxFormat.headerBytes
             UnsafeMutableRawBufferPointer(rebasing: client.topicBuffer[prefix..<topicEnd])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: staging[bagStart..<(bagStart + record.bagLength)]))

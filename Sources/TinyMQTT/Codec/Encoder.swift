@@ -50,6 +50,14 @@ public enum MQTTEncoder {
                                retain: Bool = false, dup: Bool = false, packetID: UInt16 = 0,
                                into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         try checkTopicName(topic)
+        return try publish(checkedTopic: topic, payload: payload, qos: qos, retain: retain, dup: dup, packetID: packetID, into: buffer)
+    }
+
+    /// PUBLISH (§3.3) to a topic the caller has already checked with `checkTopicName` (a layer
+    /// that builds its topics from checked parts, such as the hub's telemetry topic).
+    package static func publish(checkedTopic topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
+                                retain: Bool = false, dup: Bool = false, packetID: UInt16 = 0,
+                                into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         if qos == .atLeastOnce, packetID == 0 { throw .zeroPacketIdentifier }
         let length = try topic.checkedFieldSize() + (qos == .atMostOnce ? 0 : 2) + payload.count
         // §3.3.1.1: DUP must be 0 for QoS 0.
@@ -124,7 +132,7 @@ public enum MQTTEncoder {
     }
 
     /// A topic name to publish to: non-empty UTF-8 without wildcards (§4.7.1, §4.7.3).
-    static func checkTopicName(_ topic: UnsafeRawBufferPointer) throws(MQTTCodecError) {
+    package static func checkTopicName(_ topic: UnsafeRawBufferPointer) throws(MQTTCodecError) {
         guard topic.count > 0 else { throw .invalidTopic }
         if UTF8Check.isPlainTopicName(topic) { return } // the common case, in one pass
         for byte in topic where byte == 0x2B || byte == 0x23 { throw .invalidTopic } // '+' '#'

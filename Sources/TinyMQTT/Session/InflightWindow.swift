@@ -86,6 +86,9 @@ struct InflightWindow {
     /// Whether a packet of `length` bytes fits now.
     func canAppend(length: Int) -> Bool { placement(for: length) != nil }
 
+    /// Whether a slot is free (the arena may still be too full for a given packet).
+    var hasFreeSlot: Bool { firstFree != InflightWindow.none }
+
     /// Reserves `length` bytes for packet `packetID`. Returns the slot and the bytes to
     /// encode the packet into, or nil when the window or the arena is full.
     mutating func append(packetID: UInt16, length: Int) -> (slot: Int, bytes: UnsafeMutableRawBufferPointer)? {

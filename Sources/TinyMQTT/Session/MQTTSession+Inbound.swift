@@ -8,7 +8,9 @@ extension MQTTSession {
     /// Throws only when the session cannot continue: never connected / disconnected by
     /// the app (`notConnected`) or a permanent refusal on reconnect (`isPermanentRefusal`).
     public func poll(timeoutMs: UInt32, _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
-        let deadline = ClockArithmetic.adding(UInt64(timeoutMs), to: platform.monotonicMs())
+        // One clock read per pass: the time a pass starts is the time the previous one ended.
+        var now = platform.monotonicMs()
+        let deadline = ClockArithmetic.adding(UInt64(timeoutMs), to: now)
         var reported = false
         if let error = lostPending {
             lostPending = nil
@@ -16,7 +18,6 @@ extension MQTTSession {
             reported = true
         }
         repeat {
-            let now = platform.monotonicMs()
             switch state {
             case .idle:
                 throw .notConnected
@@ -26,7 +27,7 @@ extension MQTTSession {
                 if now < at {
                     if reported || now >= deadline { return }
                     platform.sleep(ms: UInt32(clamping: ClockArithmetic.remaining(until: min(at, deadline), from: now)))
-                    continue
+                    break
                 }
                 do {
                     let sessionPresent = try establish()
@@ -37,11 +38,13 @@ extension MQTTSession {
                 }
                 reported = true
             case .connected:
-                if serviceTimers(now: now, handler) { reported = true; continue }
+                if serviceTimers(now: now, handler) { reported = true; break }
                 let wait = min(ClockArithmetic.remaining(until: deadline, from: now), nextTimerMs(now: now))
                 if receiveAndDispatch(waitMs: UInt32(clamping: wait), handler) { reported = true }
             }
-        } while !reported && platform.monotonicMs() < deadline
+            if reported { return }
+            now = platform.monotonicMs()
+        } while now < deadline
     }
 
     /// Receives once and dispatches every complete packet. Returns true if it reported.

@@ -18,24 +18,34 @@ extension MQTTSession {
     @discardableResult
     public func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
                         retain: Bool = false) throws(MQTTError) -> UInt16 {
+        do throws(MQTTCodecError) { try MQTTEncoder.checkTopicName(topic) } catch { throw .encoding(error) }
+        return try publish(checkedTopic: topic, payload: payload, qos: qos, retain: retain)
+    }
+
+    /// `publish` to a topic already checked with `MQTTEncoder.checkTopicName`: the hub layer
+    /// checks the fixed part of its telemetry topic once and appends only percent-encoded bytes.
+    @discardableResult
+    package func publish(checkedTopic topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
+                         retain: Bool = false) throws(MQTTError) -> UInt16 {
         if case .stopped = state { throw .notConnected }
         if qos == .atMostOnce {
             guard isConnected else { throw .notConnected }
             let length: Int
             do {
-                length = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atMostOnce, retain: retain, into: transmit)
+                length = try MQTTEncoder.publish(checkedTopic: topic, payload: payload, qos: .atMostOnce, retain: retain, into: transmit)
             } catch { throw .encoding(error) }
             try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
             return 0
         }
         let size = MQTTEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: .atLeastOnce)
         guard size <= inflight.arenaCapacity else { throw .encoding(.bufferTooSmall(needed: size)) }
-        // Known before a packet id is taken or anything is encoded.
-        guard inflight.canAppend(length: size) else { throw .inflightWindowFull }
+        // A full window is known before a packet id is taken or anything is encoded (a full
+        // arena with a free slot is found by `append`: rare, it only costs an unused id).
+        guard inflight.hasFreeSlot else { throw .inflightWindowFull }
         guard let packetID = allocatePacketID(),
               let (slot, bytes) = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
         do {
-            _ = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atLeastOnce, retain: retain,
+            _ = try MQTTEncoder.publish(checkedTopic: topic, payload: payload, qos: .atLeastOnce, retain: retain,
                                         packetID: packetID, into: bytes)
         } catch {
             inflight.remove(slot: slot)

@@ -85,7 +85,7 @@ public final class MQTTSession<T: Transport, P: Platform> {
 
     /// Whether a QoS 1 PUBLISH with this topic and payload size fits the window now.
     public func canPublish(topicLength: Int, payloadLength: Int) -> Bool {
-        inflight.canAppend(length: MQTTEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce))
+        inflight.hasFreeSlot && inflight.canAppend(length: MQTTEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce))
     }
 
     /// A send failure outside `poll` waiting to be reported by the next `poll`.

@@ -1,0 +1,173 @@
+import CTestSupport
+import Testing
+import TinyHub
+@testable import TinyMQTT
+import TinyPlatform
+
+/// The hub client's telemetry send path on the simulated network (no faults): fixed properties
+/// encoded once and sent with every message, a message's own properties after them, other topics
+/// written over the ready telemetry topic without changing what the next message carries, a full
+/// in-flight window known before anything is formatted, a telemetry-only client that subscribes
+/// to nothing, and no allocation per message.
+@Suite struct TelemetryTopicTests {
+    typealias Client = HubClient<SimulatedTransport, SimulatedClock>
+
+    final class Rig {
+        let clock = SimulatedClock(seed: 1)
+        let broker = SimulatedBroker(seed: 1, rates: .none)
+        let transport: SimulatedTransport
+        let buffers: HubBuffers
+        let client: Client
+        var acknowledged = 0
+        var subscribed = 0
+
+        init(telemetryOnly: Bool, window: Int = 4, topicBytes: Int? = nil) throws {
+            transport = SimulatedTransport(seed: 1, clock: clock, broker: broker)
+            var buffers = try #require(HubBuffers.allocate(maxMessage: 64, receive: 256, window: window))
+            if let topicBytes {
+                buffers.topic.deallocate()
+                buffers.topic = .allocate(byteCount: topicBytes, alignment: 1)
+            }
+            self.buffers = buffers
+            let configuration = try HubConfiguration(connectionString: TelemetryTopicTests.connectionString, storage: buffers.identity)
+            client = telemetryOnly
+                ? try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: clock, buffers: buffers)
+                : try HubClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers)
+            client.start()
+            try poll { self.client.isConnected }
+        }
+
+        deinit { buffers.deallocate() }
+
+        /// Polls until `done` (at most 200 polls).
+        func poll(until done: () -> Bool) throws {
+            for _ in 0..<200 where !done() {
+                try client.poll(timeoutMs: 100) { event in
+                    switch event {
+                    case .telemetryAcknowledged: self.acknowledged += 1
+                    case .subscribed: self.subscribed += 1
+                    default: break
+                    }
+                }
+            }
+            #expect(done())
+        }
+
+        func send(_ sequence: Int, system: TelemetrySystemProperties = TelemetrySystemProperties()) throws {
+            let payload = Array("m\(sequence)".utf8)
+            try payload.withUnsafeBytes { _ = try client.sendTelemetry($0, system: system) }
+        }
+    }
+
+    static let connectionString = "HostName=sim.azure-devices.net;DeviceId=sim;SharedAccessKey=c2ltdWxhdGVkIGtleQ=="
+    static let json = Array("application/json".utf8)
+    static let utf8 = Array("utf-8".utf8)
+
+    /// `$.ct` and `$.ce` for every message, set once.
+    static func setContentProperties<T, P>(_ client: HubClient<T, P>) throws {
+        try json.withUnsafeBytes { json in
+            try utf8.withUnsafeBytes { utf8 in
+                var system = TelemetrySystemProperties()
+                system.contentType = json
+                system.contentEncoding = utf8
+                try client.setTelemetryProperties(system: system)
+            }
+        }
+    }
+
+    @Test func fixedPropertiesGoWithEveryMessageAndOwnOnesFollowThem() throws {
+        let rig = try Rig(telemetryOnly: true)
+        try Self.setContentProperties(rig.client)
+        try rig.send(0)
+        let id = Array("id-1".utf8)
+        try id.withUnsafeBytes { id in
+            var system = TelemetrySystemProperties()
+            system.messageID = id
+            try rig.send(1, system: system)
+        }
+        try rig.send(2)
+        try rig.poll { rig.acknowledged == 3 }
+        let fixed = "devices/sim/messages/events/%24.ct=application%2Fjson&%24.ce=utf-8"
+        #expect(rig.broker.receivedTopics == [fixed, fixed + "&%24.mid=id-1", fixed])
+    }
+
+    @Test func withoutFixedPropertiesTheTopicIsThePrefix() throws {
+        let rig = try Rig(telemetryOnly: true)
+        try rig.send(0)
+        try rig.poll { rig.acknowledged == 1 }
+        #expect(rig.broker.receivedTopics == ["devices/sim/messages/events/"])
+    }
+
+    @Test func otherTopicsDoNotChangeTheNextTelemetryTopic() throws {
+        let rig = try Rig(telemetryOnly: false)
+        try Self.setContentProperties(rig.client)
+        try rig.send(0)
+        let rid = Array("7".utf8)
+        try rid.withUnsafeBytes { rid in
+            try rig.client.respondToMethod(requestID: rid, status: 200, payload: UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+        _ = try rig.client.requestTwin()
+        try rig.send(1)
+        try rig.poll { rig.acknowledged == 2 }
+        #expect(rig.broker.receivedTopics.count == 2)
+        #expect(Set(rig.broker.receivedTopics) == ["devices/sim/messages/events/%24.ct=application%2Fjson&%24.ce=utf-8"])
+    }
+
+    @Test func aFullWindowIsKnownBeforeFormatting() throws {
+        let rig = try Rig(telemetryOnly: true, window: 2)
+        try Self.setContentProperties(rig.client)
+        #expect(rig.client.hasInflightRoom(payloadCount: 2))
+        try rig.send(0)
+        try rig.send(1)
+        #expect(!rig.client.hasInflightRoom(payloadCount: 2))
+        #expect(throws: HubError.self) { try rig.send(2) }
+        try rig.poll { rig.acknowledged == 2 }
+        #expect(rig.client.hasInflightRoom(payloadCount: 2))
+    }
+
+    @Test func aTelemetryOnlyClientSubscribesToNothing() throws {
+        let telemetryOnly = try Rig(telemetryOnly: true)
+        try telemetryOnly.send(0)
+        try telemetryOnly.poll { telemetryOnly.acknowledged == 1 }
+        #expect(telemetryOnly.subscribed == 0)
+        let full = try Rig(telemetryOnly: false)
+        try full.poll { full.subscribed == 1 }
+    }
+
+    @Test func fixedPropertiesThatDoNotFitAreRefused() throws {
+        let rig = try Rig(telemetryOnly: true, topicBytes: 48)
+        #expect(throws: HubError.self) { try Self.setContentProperties(rig.client) }
+        // The client still sends without them.
+        try rig.send(0)
+        try rig.poll { rig.acknowledged == 1 }
+        #expect(rig.broker.receivedTopics == ["devices/sim/messages/events/"])
+    }
+
+    @Test func sendingWithFixedPropertiesAllocatesNothing() throws {
+        let ack = UnsafeMutableRawBufferPointer.allocate(byteCount: 4, alignment: 1)
+        let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 1)
+        defer { ack.deallocate(); payload.deallocate() }
+        payload.initializeMemory(as: UInt8.self, repeating: 0x61)
+        let buffers = try #require(HubBuffers.allocate(maxMessage: 64, receive: 256, window: 8))
+        defer { buffers.deallocate() }
+        let configuration = try HubConfiguration(connectionString: Self.connectionString, storage: buffers.identity)
+        let client = try HubClient(sendingTelemetryOnly: configuration, transport: AckingTransport(ack: ack), platform: SystemPlatform(),
+                                   buffers: buffers)
+        try client.connect()
+        try Self.setContentProperties(client)
+        var acknowledged = 0
+        func run(_ count: Int) throws {
+            for _ in 0..<count {
+                if client.hasInflightRoom(payloadCount: payload.count) { _ = try client.sendTelemetry(UnsafeRawBufferPointer(payload)) }
+                try client.poll(timeoutMs: 100) { event in
+                    if case .telemetryAcknowledged = event { acknowledged += 1 }
+                }
+            }
+        }
+        try run(10) // warm-up: lazily created runtime metadata
+        let before = cts_thread_allocations()
+        try run(1_000)
+        #expect(cts_thread_allocations() - before == 0, "heap allocations during 1,000 telemetry messages")
+        #expect(acknowledged == 1_010)
+    }
+}

@@ -1,0 +1,143 @@
+"""Splits a linked Embedded program's .text by who owns each function, for scripts/bench/telemetry.sh.
+
+Usage: python3 scripts/lib/protocol_text.py BINARY [--symbols N]
+
+Owners come from the demangled symbol (swift-demangle): the module that declares the function,
+also when it is a specialisation made in another module (a `MQTTSession<TLSTransport, ...>` method
+specialised into the example is TinyMQTT's). Swift standard library code that the linker kept is
+attributed by reachability: `objdump -d` gives each function's direct calls and address loads, and a
+standard-library (or TinyHTTP) function counts as pulled in by the protocol code (TinyMQTT, TinyHub)
+when a protocol function reaches it through standard-library and TinyHTTP functions only: TinyHTTP
+that only the TLS layer's proxy support reaches is transport code, not protocol code. Prints one
+`owner bytes` line per owner, then `protocol-stdlib` and `protocol-http` (what the protocol code
+pulls in), `protocol-stdlib-only` (standard library reached from no other owner) and `protocol-total`
+(TinyMQTT + TinyHub + protocol-stdlib + protocol-http); with --symbols N, the N largest protocol
+functions (size, owner, name)."""
+import re
+import subprocess
+import sys
+
+PROTOCOL = ("TinyMQTT", "TinyHub")
+# Code the protocol code may pull in; counted only as far as TinyMQTT/TinyHub reach it.
+PULLED = ("stdlib", "TinyHTTP")
+
+
+def skip_bracketed(name, start):
+    """Index just past the <...> group opening at `start` (arrows `->` inside do not close it)."""
+    depth, i = 0, start
+    while i < len(name):
+        if name[i] == "<":
+            depth += 1
+        elif name[i] == ">" and name[i - 1] != "-":
+            depth -= 1
+        i += 1
+        if depth == 0:
+            break
+    return i
+
+
+def after_in(name):
+    """For `closure #1 (…) -> T in X` and local functions: X (the first ` in ` outside brackets)."""
+    depth, i = 0, 0
+    while i < len(name):
+        c = name[i]
+        if c in "(<[":
+            depth += 1
+        elif c in ")]" or (c == ">" and name[i - 1] != "-"):
+            depth -= 1
+        elif depth == 0 and name.startswith(" in ", i):
+            return name[i + 4:]
+        i += 1
+    return name
+
+
+def owner(demangled, raw):
+    if raw.startswith("tp_"):
+        return "CTinyPlatform"
+    if raw.startswith(("swift_", "_swift", "swift::")):
+        return "runtime"
+    if not raw.startswith("$e"):
+        return "C"
+    name = demangled
+    for _ in range(12):
+        before = name
+        name = re.sub(r"^(merged |outlined [\w ]*? of |static |@objc |partial apply for |"
+                      r"reabstraction thunk helper from |protocol witness for .*? in conformance )", "", name)
+        if re.match(r"^(closure|implicit closure|\$defer|[\w]+) #\d+ ", name):
+            name = after_in(name)
+        m = re.match(r"^[\w ]*specialization <", name)
+        if m:
+            name = name[skip_bracketed(name, m.end() - 1):].removeprefix(" of ")
+        if name == before:
+            break
+    m = re.match(r"\(extension in (\w+)\)", name)
+    if m:
+        return "stdlib" if m.group(1) == "Swift" else m.group(1)
+    if name.startswith(("Swift.swift_", "Swift._swift")):
+        return "runtime"
+    m = re.match(r"(\w+)\.", name)
+    if m:
+        return "stdlib" if m.group(1) == "Swift" else m.group(1)
+    return "other"
+
+
+def main():
+    binary = sys.argv[1]
+    top = int(sys.argv[sys.argv.index("--symbols") + 1]) if "--symbols" in sys.argv else 0
+    sizes, names = {}, {}
+    for line in subprocess.run(["nm", "-S", binary], capture_output=True, text=True).stdout.splitlines():
+        p = line.split()
+        if len(p) == 4 and p[2] in "tTwW":
+            sizes[p[3]] = max(sizes.get(p[3], 0), int(p[1], 16))
+            names[int(p[0], 16)] = p[3]
+    raws = list(sizes)
+    demangled = subprocess.run(["swift-demangle"], input="\n".join(raws), capture_output=True,
+                               text=True).stdout.splitlines()
+    pretty = dict(zip(raws, demangled))
+    own = {r: owner(pretty.get(r, r), r) for r in raws}
+    # Edges from the disassembly: every <symbol> an instruction names.
+    edges, current = {}, None
+    dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary], capture_output=True, text=True).stdout
+    for line in dis.splitlines():
+        m = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+        if m:
+            current = m.group(1)
+            edges.setdefault(current, set())
+            continue
+        if current is None:
+            continue
+        for t in re.findall(r"<([^>+]+)(?:\+0x[0-9a-f]+)?>", line.split("\t", 2)[-1] if "\t" in line else line):
+            if t != current and t in sizes:
+                edges[current].add(t)
+
+    def reach(roots):
+        seen, todo = set(), [t for r in roots for t in edges.get(r, ())]
+        while todo:
+            s = todo.pop()
+            if s in seen or own.get(s) not in PULLED:
+                continue
+            seen.add(s)
+            todo.extend(edges.get(s, ()))
+        return seen
+
+    protocol_roots = [r for r in raws if own[r] in PROTOCOL]
+    other_roots = [r for r in raws if own[r] not in PROTOCOL and own[r] not in PULLED]
+    from_protocol, from_others = reach(protocol_roots), reach(other_roots)
+    totals = {}
+    for r in raws:
+        totals[own[r]] = totals.get(own[r], 0) + sizes[r]
+    for k, v in sorted(totals.items(), key=lambda kv: -kv[1]):
+        print(k, v)
+    stdlib_p = sum(sizes[s] for s in from_protocol if own[s] == "stdlib")
+    http_p = sum(sizes[s] for s in from_protocol if own[s] == "TinyHTTP")
+    print("protocol-stdlib", stdlib_p)
+    print("protocol-http", http_p)
+    print("protocol-stdlib-only", sum(sizes[s] for s in from_protocol - from_others if own[s] == "stdlib"))
+    print("protocol-total", sum(totals.get(m, 0) for m in PROTOCOL) + stdlib_p + http_p)
+    if top:
+        rows = sorted(((sizes[r], r) for r in raws if own[r] in PROTOCOL or r in from_protocol), reverse=True)[:top]
+        for n, r in rows:
+            print(f"symbol {n} {own[r]} {pretty.get(r, r)[:140]}")
+
+
+main()
