@@ -127,31 +127,15 @@ rate() { awk -v n="$N" -v w="$1" 'BEGIN {printf "%d", (w > 0 ? n / w : 0)}'; }
 # ---- callgrind: instructions per message ----------------------------------------------------------
 split_by_object() { # callgrind.out -> "tinyhub mbedtls libc other" (self cost, Ir)
   python3 - "$1" <<'PY'
-import re, sys
-names, cur_ob, skip = {}, "?", False
+import sys
+sys.path.insert(0, "scripts/lib")
+from callgrind_cost import self_costs
 tot = {"tinyhub": 0, "mbedtls": 0, "libc": 0, "other": 0}
-def resolve(v):
-    m = re.match(r"\((\d+)\)(?: (.*))?", v)
-    if not m: return v
-    if m.group(2): names[m.group(1)] = m.group(2)
-    return names.get(m.group(1), "?")
-for line in open(sys.argv[1], errors="replace"):
-    line = line.rstrip("\n")
-    if line.startswith("ob="): cur_ob = resolve(line[3:]); continue
-    if line.startswith(("cob=", "cfi=", "cfl=", "cfn=")):
-        if line.startswith("cob="): resolve(line[4:])
-        continue
-    if line.startswith("calls="): skip = True; continue
-    if line and (line[0].isdigit() or line[0] in "+-*"):
-        if skip: skip = False; continue
-        parts = line.split()
-        if len(parts) < 2: continue
-        ir = int(parts[1])
-        o = cur_ob
-        if "mqtt-demo" in o: tot["tinyhub"] += ir
-        elif "libmbed" in o: tot["mbedtls"] += ir
-        elif "libc.so" in o: tot["libc"] += ir
-        else: tot["other"] += ir
+for o, _, ir in self_costs(sys.argv[1]):
+    if "mqtt-demo" in o: tot["tinyhub"] += ir
+    elif "libmbed" in o: tot["mbedtls"] += ir
+    elif "libc.so" in o: tot["libc"] += ir
+    else: tot["other"] += ir
 print(tot["tinyhub"], tot["mbedtls"], tot["libc"], tot["other"])
 PY
 }
@@ -163,26 +147,12 @@ read -r b_t b_m b_c b_o <<<"$(split_by_object "$OUT/callgrind-1100.out")"
 per() { echo $(( ($2 - $1) / 1000 )); }
 python3 - "$OUT/callgrind-100.out" "$OUT/callgrind-1100.out" >"$OUT/hot.md" <<'PY'
 import re, sys
+sys.path.insert(0, "scripts/lib")
+from callgrind_cost import self_costs
 def fns(path):
-    names, ob, fn, skip, cost = {}, "?", "?", False, {}
-    def res(kind, v):
-        m = re.match(r"\((\d+)\)(?: (.*))?", v)
-        if not m: return v
-        key = (kind, m.group(1))
-        if m.group(2): names[key] = m.group(2)
-        return names.get(key, "?")
-    for line in open(path, errors="replace"):
-        line = line.rstrip("\n")
-        if line.startswith("ob="): ob = res("ob", line[3:]); continue
-        if line.startswith("fn="): fn = res("fn", line[3:]); continue
-        if line.startswith("cob="): res("ob", line[4:]); continue
-        if line.startswith("cfn="): res("fn", line[4:]); continue
-        if line.startswith(("cfi=", "cfl=", "fl=", "fi=", "fe=")): continue
-        if line.startswith("calls="): skip = True; continue
-        if line and (line[0].isdigit() or line[0] in "+-*"):
-            if skip: skip = False; continue
-            p = line.split()
-            if len(p) >= 2 and "mqtt-demo" in ob: cost[fn] = cost.get(fn, 0) + int(p[1])
+    cost = {}
+    for ob, fn, ir in self_costs(path):
+        if "mqtt-demo" in ob: cost[fn] = cost.get(fn, 0) + ir
     return cost
 a, b = fns(sys.argv[1]), fns(sys.argv[2])
 diff = sorted(((b.get(k, 0) - a.get(k, 0)) / 1000, k) for k in set(a) | set(b))

@@ -22,8 +22,6 @@
 # BENCH_SKIP_BUILD=1 uses the binaries already in .build-embedded-dynamic.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
-source "$TINYHUB_LIB/embedded.sh"
-source "$TINYHUB_LIB/measure.sh"
 cd "$TINYHUB_ROOT"
 install_deps
 OUT=.build-bench/telemetry
@@ -71,25 +69,9 @@ LABELS=(minimal-q1 minimal-q0 telemetry-q1 telemetry-q0 pub-q1 pub-q0)
 outside_tls() { # callgrind.out -> instructions outside libmbed*/libssl/libcrypto (self cost)
   python3 - "$1" <<'PY'
 import re, sys
-names, ob, skip, total, tls = {}, "?", False, 0, 0
-def resolve(v):
-    m = re.match(r"\((\d+)\)(?: (.*))?", v)
-    if not m: return v
-    if m.group(2): names[m.group(1)] = m.group(2)
-    return names.get(m.group(1), "?")
-for line in open(sys.argv[1], errors="replace"):
-    line = line.rstrip("\n")
-    if line.startswith("ob="): ob = resolve(line[3:]); continue
-    if line.startswith("cob="): resolve(line[4:]); continue
-    if line.startswith(("cfi=", "cfl=", "cfn=")): continue
-    if line.startswith("calls="): skip = True; continue
-    if line and (line[0].isdigit() or line[0] in "+-*"):
-        if skip: skip = False; continue
-        p = line.split()
-        if len(p) < 2: continue
-        total += int(p[1])
-        if re.search(r"libmbed|libssl|libcrypto", ob): tls += int(p[1])
-print(total - tls)
+sys.path.insert(0, "scripts/lib")
+from callgrind_cost import self_costs
+print(sum(ir for ob, _, ir in self_costs(sys.argv[1]) if not re.search(r"libmbed|libssl|libcrypto", ob)))
 PY
 }
 declare -A IPM
@@ -103,25 +85,12 @@ done
 # The hottest functions outside mbedTLS per message, hub-minimal at QoS 1 (self cost, same difference of runs).
 python3 - "$OUT/callgrind-minimal-q1-100.out" "$OUT/callgrind-minimal-q1-1100.out" >"$OUT/hot.txt" <<'PY'
 import re, subprocess, sys
+sys.path.insert(0, "scripts/lib")
+from callgrind_cost import self_costs
 def fns(path):
-    names, ob, fn, skip, cost = {}, "?", "?", False, {}
-    def res(kind, v):
-        m = re.match(r"\((\d+)\)(?: (.*))?", v)
-        if not m: return v
-        if m.group(2): names[(kind, m.group(1))] = m.group(2)
-        return names.get((kind, m.group(1)), "?")
-    for line in open(path, errors="replace"):
-        line = line.rstrip("\n")
-        if line.startswith("ob="): ob = res("ob", line[3:]); continue
-        if line.startswith("fn="): fn = res("fn", line[3:]); continue
-        if line.startswith("cob="): res("ob", line[4:]); continue
-        if line.startswith("cfn="): res("fn", line[4:]); continue
-        if line.startswith(("cfi=", "cfl=", "fl=", "fi=", "fe=")): continue
-        if line.startswith("calls="): skip = True; continue
-        if line and (line[0].isdigit() or line[0] in "+-*"):
-            if skip: skip = False; continue
-            p = line.split()
-            if len(p) >= 2 and not re.search(r"libmbed", ob): cost[fn] = cost.get(fn, 0) + int(p[1])
+    cost = {}
+    for ob, fn, ir in self_costs(path):
+        if not re.search(r"libmbed", ob): cost[fn] = cost.get(fn, 0) + ir
     return cost
 a, b = fns(sys.argv[1]), fns(sys.argv[2])
 rows = sorted(((b.get(k, 0) - a.get(k, 0)) / 1000, k) for k in set(a) | set(b))[::-1][:12]
