@@ -11,7 +11,7 @@ import TinyTLS
 /// `--size` bytes when that is larger) with the system properties `$.ct=application/json` and
 /// `$.ce=utf-8` (so IoT Hub can route on the body) and exits 0 once the hub acknowledged all N
 /// (with `--qos 0`: once all N were sent), printing `sent and acknowledged: N`. It is the
-/// program of the 1 MB device profile (docs/device-profile.md) and of `scripts/bench.sh --telemetry`.
+/// program of the 1 MB device profile (docs/device-profile.md) and of `scripts/bench/telemetry.sh`.
 ///
 /// Environment: `IOTHUB_DEVICE_CONNECTION_STRING` (required), `IOTHUB_TRUSTED_CA_FILE` (PEM
 /// roots instead of the built-in Azure roots), `IOTHUB_MQTT_PORT` (default 8883).
