@@ -128,18 +128,27 @@ struct HubMinimal {
 
     /// A telemetry-only client over TLS to the connection string's host (exits on failure).
     /// The string is parsed once, into the client's identity buffer, where the client finds it.
+    /// The library is handed bytes, not `String`s: its String conveniences would link the
+    /// standard library's String code into the protocol code (about 10 KB).
     static func makeClient(_ text: String, anchors: TrustAnchors, port: UInt16,
                            buffers: HubBuffers) -> HubClient<TLSTransport, SystemPlatform> {
+        var text = text
+        let parsed: Result<HubConfiguration, HubError> = text.withUTF8 { bytes in
+            do throws(HubError) {
+                return .success(try HubConfiguration(connectionString: UnsafeRawBufferPointer(bytes), storage: buffers.identity))
+            } catch {
+                return .failure(error)
+            }
+        }
         let configuration: HubConfiguration
-        do throws(HubError) {
-            configuration = try HubConfiguration(connectionString: text, storage: buffers.identity)
-        } catch {
-            fail("cannot start: ", error.summary)
+        switch parsed {
+        case .success(let value): configuration = value
+        case .failure(let error): fail("cannot start: ", error.summary)
         }
         guard Heap.canAllocate(Heap.stringBytes(utf8Count: configuration.connectHost.count)) else {
             fail("out of memory: no room for the host name")
         }
-        let host = configuration.connectHostText
+        let host = String(decoding: configuration.connectHost, as: UTF8.self)
         let transport: TLSTransport
         do throws(TransportError) {
             transport = try TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: anchors))
