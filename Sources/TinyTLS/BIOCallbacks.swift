@@ -15,10 +15,18 @@ enum BIOCallbacks {
         return failure(state, code: n, errno: err, otherwise: MBEDTLS_ERR_NET_SEND_FAILED)
     }
 
+    /// mbedTLS asks for exactly what it needs next (a record header, then the body); the
+    /// read-ahead answers from what one earlier `recv` brought when it can (`ReadAhead`).
     static let receive: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int, UInt32) -> Int32 = { context, buffer, length, _ in
         guard let state = context?.assumingMemoryBound(to: BIOState.self) else { return MBEDTLS_ERR_NET_INVALID_CONTEXT }
+        let descriptor = state.pointee.descriptor
+        let deadline = state.pointee.deadlineMs
         var err: Int32 = 0
-        let n = tp_recv_by(state.pointee.descriptor, buffer, length, state.pointee.deadlineMs, &err)
+        // mbedTLS never asks for more than its 16 KB input buffer: the count fits an Int32.
+        let destination = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(buffer), count: buffer == nil ? 0 : min(max(0, length), Int(Int32.max)))
+        let n = state.pointee.readAhead.read(into: destination) { chunk in
+            tp_recv_by(descriptor, chunk.baseAddress, chunk.count, deadline, &err)
+        }
         if n > 0 { return Int32(clamping: n) }
         return failure(state, code: n, errno: err, otherwise: MBEDTLS_ERR_NET_RECV_FAILED)
     }

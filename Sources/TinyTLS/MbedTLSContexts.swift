@@ -1,4 +1,5 @@
 import CMbedTLS
+import TinyPlatform
 
 /// The mbedTLS state of one TLS client, allocated once and freed on deinit. A class with
 /// a deinit owns the C contexts, so they are released exactly once.
@@ -12,12 +13,25 @@ final class MbedTLSContexts {
     /// State the BIO callbacks read: the socket and the current deadlines.
     let bio = UnsafeMutablePointer<BIOState>.allocate(capacity: 1)
 
+    /// One block: the read-ahead buffer, then the stored session (`SessionStore`).
+    let buffers: UnsafeMutableRawBufferPointer
+
     /// Whether every context was allocated (Embedded `allocate` returns null when memory runs out).
     let allocated: Bool
 
-    init() {
+    /// Contexts with a read-ahead buffer of `readAheadBytes` and room for a stored session of
+    /// `sessionBytes` (either may be 0), allocated here once.
+    ///
+    /// - Parameters:
+    ///   - readAheadBytes: The read-ahead buffer's size (`TLSConfiguration.readAheadBytes`).
+    ///   - sessionBytes: The stored session's room (`TLSConfiguration.sessionCacheBytes`).
+    init(readAheadBytes: Int = 0, sessionBytes: Int = 0) {
+        let readAhead = max(0, readAheadBytes)
+        let total = readAhead + max(0, sessionBytes)
+        buffers = total > 0 ? .allocate(byteCount: total, alignment: 8) : UnsafeMutableRawBufferPointer(start: nil, count: 0)
         allocated = isAllocated(ssl) && isAllocated(config) && isAllocated(drbg) && isAllocated(trust)
             && isAllocated(clientCertificate) && isAllocated(clientKey) && isAllocated(bio)
+            && (total == 0 || buffers.baseAddress != nil)
         guard allocated else { return }
         mbedtls_ssl_init(ssl)
         mbedtls_ssl_config_init(config)
@@ -25,8 +39,12 @@ final class MbedTLSContexts {
         mbedtls_x509_crt_init(trust)
         mbedtls_x509_crt_init(clientCertificate)
         mbedtls_pk_init(clientKey)
-        bio.initialize(to: BIOState())
+        bio.initialize(to: BIOState(readAhead: ReadAhead(storage: UnsafeMutableRawBufferPointer(rebasing: buffers[0..<readAhead]))))
+        session = SessionStore(storage: UnsafeMutableRawBufferPointer(rebasing: buffers[readAhead...]))
     }
+
+    /// The session kept for resumption (empty storage when resumption is off).
+    var session = SessionStore(storage: UnsafeMutableRawBufferPointer(start: nil, count: 0))
 
     deinit {
         if allocated {
@@ -45,11 +63,16 @@ final class MbedTLSContexts {
         clientCertificate.deallocate()
         clientKey.deallocate()
         bio.deallocate()
+        // The stored session holds a master secret.
+        zeroize(buffers)
+        buffers.deallocate()
     }
 }
 
 /// What the C callbacks need to do socket I/O for mbedTLS.
 struct BIOState {
+    /// Bytes received from the socket that mbedTLS has not asked for yet.
+    var readAhead: ReadAhead
     var descriptor: Int32 = -1
     /// The deadline of the `TLSTransport` call in progress (monotonic ms, `tp_deadline_after`):
     /// set once per open/send/receive/close, shared by every socket wait mbedTLS makes in it.

@@ -32,6 +32,18 @@ public struct TLSConfiguration {
     /// Optional HTTP proxy: the TCP connection goes to it, and TLS to `host` runs through the
     /// tunnel it opens (`CONNECT host:port`). SNI and verification stay for `host`.
     public var proxy: ProxyConfiguration?
+    /// Size of the buffer between mbedTLS and the socket, allocated at init (default 512 bytes;
+    /// 0 turns it off). One `recv` fills it and the records in it need no further system call:
+    /// a burst of MQTT acknowledgements (33 bytes each as TLS records) costs one read instead of
+    /// two per record. Larger records go straight to mbedTLS's own buffer.
+    public var readAheadBytes: Int = 512
+    /// Room for the session kept for resumption, allocated at init (default 0: every handshake
+    /// is a full one). With room, each `open` offers the session of the last handshake, and
+    /// `TLSTransport.storedSession` / `restoreSession` carry it across runs. A session needs
+    /// about 130 bytes plus the server's session ticket (if it sends one) plus, with Debian's
+    /// mbedTLS (`MBEDTLS_SSL_KEEP_PEER_CERTIFICATE`), the server's certificate (1-2 KB for a
+    /// typical one): 4,096 bytes leave room for a ticket. A session that does not fit is not kept.
+    public var sessionCacheBytes: Int = 0
 
     /// A configuration for `host:port` trusting `trustAnchors`, directly or through `proxy`.
     public init(host: String, port: UInt16, trustAnchors: TrustAnchors = .azureRoots, clientIdentity: ClientIdentity? = nil,

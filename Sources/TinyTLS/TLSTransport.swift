@@ -12,18 +12,29 @@ import TinyPlatform
 /// - Each `send` is written with one `mbedtls_ssl_write` per 16 KB, so an MQTT packet or
 ///   HTTP request leaves as one TLS record.
 /// - `close` sends close_notify before closing the socket.
+/// - Reads go through a read-ahead buffer (`TLSConfiguration.readAheadBytes`): one `recv`
+///   brings as many records as fit, where mbedTLS alone makes two per record.
+/// - With `TLSConfiguration.sessionCacheBytes`, each handshake offers the session of the last
+///   one (or one given to `restoreSession`) for resumption; a server that does not resume it,
+///   or a stored session that fails, costs a full handshake, never an error.
 /// - With `TLSConfiguration.proxy`, the TCP connection goes to the HTTP proxy, which is asked
 ///   for a tunnel to `host:port` (`CONNECT`, see `ProxyConfiguration`) before the handshake.
 ///
-/// All mbedTLS memory is allocated at init and by the handshake (record buffers); none per message.
+/// All mbedTLS memory is allocated at init and by the handshake (record buffers); none per
+/// message. The read-ahead buffer and the session's room are one block allocated at init.
 public final class TLSTransport: Transport {
-    private let contexts: MbedTLSContexts
+    let contexts: MbedTLSContexts
     private let tcp: TCPTransport
     private var established = false
     /// Whether mbedtls_ssl_setup succeeded (before that, the SSL context must not be reset).
     private var ready = false
     /// The CONNECT exchange, when the configuration names a proxy.
     private var tunnel: ProxyTunnel? = nil
+    /// The server's name and port, which a stored session must name.
+    var host: String
+    let port: UInt16
+    /// The master secret of the session offered to the handshake in progress.
+    var offeredMaster = OfferedMaster()
 
     /// Heap bytes of the three objects a transport is made of (this one, its `TCPTransport`
     /// and its `MbedTLSContexts`; about 170 today): an upper bound, checked by a test.
@@ -42,7 +53,9 @@ public final class TLSTransport: Transport {
     private init(checked configuration: TLSConfiguration) throws(TransportError) {
         // Through a proxy, TCP goes to the proxy; the name TLS checks stays the destination's.
         tcp = TCPTransport(host: configuration.proxy?.host ?? configuration.host, port: configuration.proxy?.port ?? configuration.port)
-        contexts = MbedTLSContexts()
+        host = configuration.host
+        port = configuration.port
+        contexts = MbedTLSContexts(readAheadBytes: configuration.readAheadBytes, sessionBytes: configuration.sessionCacheBytes)
         guard contexts.allocated else { throw .outOfMemory }
         tp_errno_clear()
         let personalization: StaticString = "tinyhub-tls"
@@ -98,6 +111,11 @@ public final class TLSTransport: Transport {
     /// Verification flags (`MBEDTLS_X509_BADCERT_*`) of the last handshake, for diagnostics.
     public private(set) var lastVerificationFlags: UInt32 = 0
 
+    /// Whether the last completed handshake resumed a stored session (the abbreviated
+    /// handshake of RFC 5246 §7.3: the server took the offered session id or ticket, and the
+    /// connection runs on the stored master secret). False after a full handshake.
+    public private(set) var lastHandshakeResumed = false
+
     /// TCP connect (DNS lookup included), the proxy's tunnel if one is configured, and the TLS
     /// handshake within one deadline `timeoutMs` from now: each step gets what the ones before
     /// it left, and every socket wait only what is left of the whole. Throws `.timeout` when the
@@ -106,7 +124,28 @@ public final class TLSTransport: Transport {
     public func open(timeoutMs: Int32) throws(TransportError) {
         close()
         let deadline = tp_deadline_after(max(0, timeoutMs))
-        try tcp.open(timeoutMs: max(0, timeoutMs))
+        try connect(timeoutMs: max(0, timeoutMs), deadline: deadline)
+        let offered = offerStoredSession()
+        do throws(TransportError) {
+            try handshake(deadline: deadline)
+        } catch {
+            // A stored session the server takes but that then fails (a damaged record, a server
+            // that lost its key) ends that handshake: forget it and try once more in full.
+            guard offered, error != .timeout, error != .outOfMemory, tp_remaining_ms(deadline) != 0 else { throw error }
+            contexts.session.forget()
+            try connect(timeoutMs: tp_remaining_ms(deadline), deadline: deadline)
+            try handshake(deadline: deadline)
+        }
+        lastVerificationFlags = mbedtls_ssl_get_verify_result(contexts.ssl)
+        established = true
+        if contexts.session.isEnabled {
+            host.withUTF8 { contexts.session.save(from: contexts.ssl, host: UnsafeRawBufferPointer($0), port: port) }
+        }
+    }
+
+    /// TCP connect and the proxy's tunnel, before `deadline`. Drops the connection on failure.
+    private func connect(timeoutMs: Int32, deadline: UInt64) throws(TransportError) {
+        try tcp.open(timeoutMs: timeoutMs)
         guard tp_remaining_ms(deadline) > 0 else { abort(); throw .timeout }
         if let tunnel {
             do throws(TransportError) { try tunnel.open(descriptor: tcp.descriptor, deadline: deadline) } catch {
@@ -114,9 +153,15 @@ public final class TLSTransport: Transport {
                 throw error
             }
         }
+        contexts.bio.pointee.readAhead.reset()
         contexts.bio.pointee.descriptor = tcp.descriptor
         contexts.bio.pointee.deadlineMs = deadline
+    }
+
+    /// The TLS handshake before `deadline`; sets `lastHandshakeResumed`. Drops the connection on failure.
+    private func handshake(deadline: UInt64) throws(TransportError) {
         tp_errno_clear()
+        lastHandshakeResumed = false
         while true {
             let result = mbedtls_ssl_handshake(contexts.ssl)
             if result == 0 { break }
@@ -130,8 +175,8 @@ public final class TLSTransport: Transport {
             abort()
             throw error
         }
-        lastVerificationFlags = mbedtls_ssl_get_verify_result(contexts.ssl)
-        established = true
+        lastHandshakeResumed = offeredMaster.matches(contexts.ssl)
+        offeredMaster.clear()
     }
 
     /// Sends all of `bytes` within one deadline `timeoutMs` from now (every record and every
@@ -183,6 +228,7 @@ public final class TLSTransport: Transport {
     /// Drops the connection without close_notify and readies mbedTLS for a new handshake.
     private func abort() {
         established = false
+        offeredMaster.clear()
         tcp.close()
         guard ready else { return }
         contexts.bio.pointee.descriptor = -1

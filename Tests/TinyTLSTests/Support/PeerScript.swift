@@ -15,6 +15,9 @@ import Foundation
 ///   16 KB, then one byte every MS ms (for at most 60 s).
 /// - `trickle-record MS`: completes a TLS handshake, then writes a record header announcing
 ///   16 KB of application data and one byte every MS ms (for at most 60 s).
+/// - `sessions COUNT POLICY`: COUNT TLS connections one after the other, each printing
+///   `reused`, `new` or `failed` (the server's view of session resumption); POLICY `tickets`,
+///   `ids` (session ids only) or `refuse` (nothing resumable).
 /// - `slow-reader`: completes a TLS handshake, then reads 256 KB of raw bytes every 20 ms
 ///   (about 13 MB/s, for at most 60 s): each wait for buffer space is short, the whole is slow.
 let peerScript = #"""
@@ -26,6 +29,42 @@ listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", 0))
 listener.listen(1)
 print(listener.getsockname()[1], flush=True)
+
+if mode == "sessions":
+    # COUNT connections, each a TLS 1.2 handshake that prints `reused` or `new` (Python's
+    # session_reused, i.e. OpenSSL's view) or `failed`, then sends "ok" and waits for the
+    # client's close. POLICY: `tickets` (one context: tickets and the session cache), `ids`
+    # (one context, no tickets: session ids only), `refuse` (a new context per connection and
+    # no tickets: nothing can be resumed).
+    count, policy = int(sys.argv[2]), sys.argv[3]
+    def context():
+        c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        c.minimum_version = ssl.TLSVersion.TLSv1_2
+        c.maximum_version = ssl.TLSVersion.TLSv1_2
+        c.load_cert_chain(os.environ["PEER_CERT"], os.environ["PEER_KEY"])
+        if policy != "tickets":
+            c.options |= ssl.OP_NO_TICKET
+        return c
+    shared = context()
+    for _ in range(count):
+        conn, _ = listener.accept()
+        conn.settimeout(30)
+        try:
+            tls = (shared if policy != "refuse" else context()).wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            print("failed", flush=True)
+            conn.close()
+            continue
+        print("reused" if tls.session_reused else "new", flush=True)
+        try:
+            tls.sendall(b"ok")
+            tls.recv(1)
+            tls.unwrap()
+        except (ssl.SSLError, OSError):
+            pass
+        conn.close()
+    sys.exit(0)
+
 conn, _ = listener.accept()
 conn.settimeout(30)
 
