@@ -85,7 +85,7 @@ public struct ExampleEnvironment {
         let transport = ExampleLink.make(host: configuration.connectHostText, port: mqttPort,
                                          webSocketPort: httpsPort, webSockets: webSockets, trustAnchors: trustAnchors,
                                          clientIdentity: clientIdentity, clientCertificate: configuration.usesX509,
-                                         failure: "TLS setup failed: ")
+                                         failure: "TLS setup failed: ", session: ExampleTLSSession.fromEnvironment())
         let client: ExampleHubClient
         // Embedded Swift traps when a class instance cannot be allocated: the client and its
         // session (each under 1 KB) and the SAS signature's digest context must fit.

@@ -9,10 +9,13 @@ import TinyWebSocket
 public final class ExampleLink: Transport {
     private let tls: TLSTransport
     private let webSocket: WebSocketTransport<TLSTransport>?
+    /// Where the TLS session is kept between runs (`IOTHUB_TLS_SESSION_FILE`), if anywhere.
+    private let session: ExampleTLSSession?
 
-    private init(tls: TLSTransport, webSocket: WebSocketTransport<TLSTransport>?) {
+    private init(tls: TLSTransport, webSocket: WebSocketTransport<TLSTransport>?, session: ExampleTLSSession?) {
         self.tls = tls
         self.webSocket = webSocket
+        self.session = session
     }
 
     /// A link to `host`: TLS to `port`, or with `webSockets` TLS to `webSocketPort` and the upgrade
@@ -29,17 +32,23 @@ public final class ExampleLink: Transport {
     ///   - clientIdentity: The device certificate and key for X.509, if any.
     ///   - clientCertificate: Whether the device authenticates with that certificate (the upgrade's query).
     ///   - failure: The start of the line a setup failure prints.
+    ///   - session: Where the TLS session is kept between runs: offered at every handshake, and
+    ///     rewritten after it (nil: every run starts with a full handshake).
     static func make(host: String, port: UInt16, webSocketPort: UInt16, webSockets: Bool, trustAnchors: TrustAnchors,
-                     clientIdentity: ClientIdentity?, clientCertificate: Bool, failure: StaticString) -> ExampleLink {
+                     clientIdentity: ClientIdentity?, clientCertificate: Bool, failure: StaticString,
+                     session: ExampleTLSSession? = nil) -> ExampleLink {
         do throws(TransportError) {
-            let tls = try TLSTransport(TLSConfiguration(host: host, port: webSockets ? webSocketPort : port, trustAnchors: trustAnchors,
-                                                        clientIdentity: clientIdentity, proxy: ExampleProxy.configuration()))
-            guard webSockets else { return ExampleLink(tls: tls, webSocket: nil) }
+            var configuration = TLSConfiguration(host: host, port: webSockets ? webSocketPort : port, trustAnchors: trustAnchors,
+                                                 clientIdentity: clientIdentity, proxy: ExampleProxy.configuration())
+            if session != nil { configuration.sessionCacheBytes = ExampleTLSSession.recordBytes }
+            let tls = try TLSTransport(configuration)
+            session?.restore(into: tls)
+            guard webSockets else { return ExampleLink(tls: tls, webSocket: nil, session: session) }
             let webSocket = try WebSocketTransport(over: tls, configuration: WebSocketConfiguration(host: host,
                                                                                                   clientCertificate: clientCertificate))
             // Embedded Swift traps when a class instance cannot be allocated.
             guard Heap.canAllocate(64) else { throw .outOfMemory }
-            return ExampleLink(tls: tls, webSocket: webSocket)
+            return ExampleLink(tls: tls, webSocket: webSocket, session: session)
         } catch {
             ExampleOutput.fail(failure, error.summary)
         }
@@ -51,6 +60,7 @@ public final class ExampleLink: Transport {
     /// - Throws: The transport's `TransportError`.
     public func open(timeoutMs: Int32) throws(TransportError) {
         if let webSocket { try webSocket.open(timeoutMs: timeoutMs) } else { try tls.open(timeoutMs: timeoutMs) }
+        session?.store(from: tls)
     }
 
     /// Sends all of `bytes` within `timeoutMs`.

@@ -55,7 +55,8 @@ Record (--log FILE): one JSON object per line, written as it happens. Every reco
             username, api-version, device-client-type, model-id, no-password, token-format,
             skn-not-accepted, resource-mismatch, expired, signature-mismatch, x509-password,
             x509-no-certificate, x509-subject-mismatch, will, injected, broker-unreachable),
-            detail (text), sas ({sr, se, skn} as sent, or null)
+            detail (text), sas ({sr, se, skn} as sent, or null), tls_resumed (whether the device's TLS
+            handshake resumed an earlier session: OpenSSL's session_reused)
   publish   dir ("up" device->hub, "down" hub->device), topic, qos, retain, dup, packet_id,
             payload_hex, kind (telemetry, twin-get, twin-patch, method-response; up only),
             properties ([[name, value or null]] decoded, telemetry only), accepted (up only)
@@ -641,7 +642,7 @@ class Connection:
         entry = {"client_id": client_id, "username": username,
                  "password": None if password is None else password.decode("utf-8", "replace"),
                  "clean_session": clean, "keep_alive": keep_alive, "will_topic": will_topic,
-                 "x509_subject_cn": subject_cn, "sas": None}
+                 "x509_subject_cn": subject_cn, "sas": None, "tls_resumed": bool(self.tls.session_reused)}
         try:
             self.check_connect(level, clean, client_id, username, password, subject_cn, will_topic, will_qos, entry)
         except Refusal as refusal:
