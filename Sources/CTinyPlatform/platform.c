@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,7 +184,8 @@ int64_t tp_send_all_by(int32_t fd, const void *buf, size_t len, uint64_t deadlin
     const unsigned char *p = buf;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = send(fd, p + done, len - done, MSG_NOSIGNAL);
+        // MSG_DONTWAIT: a socket tp_recv_wait switched to blocking mode still never blocks here.
+        ssize_t n = send(fd, p + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) { done += (size_t)n; continue; }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -203,7 +205,7 @@ int64_t tp_recv(int32_t fd, void *buf, size_t len, int32_t timeout_ms, int32_t *
 
 int64_t tp_recv_by(int32_t fd, void *buf, size_t len, uint64_t deadline_ms, int32_t *err) {
     for (;;) {
-        ssize_t n = recv(fd, buf, len, 0);
+        ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
         if (n > 0) return n;
         if (n == 0) return TP_ERR_CLOSED;
         if (errno == EINTR) continue;
@@ -213,6 +215,61 @@ int64_t tp_recv_by(int32_t fd, void *buf, size_t len, uint64_t deadline_ms, int3
             if (w != TP_OK) return w;
             continue;
         }
+        if (err) *err = errno;
+        return (errno == ECONNRESET) ? TP_ERR_CLOSED : TP_ERR_IO;
+    }
+}
+
+// Waiting inside recv: with SO_RCVTIMEO set to a slice no longer than what is left of the
+// deadline, a recv on a blocking socket sleeps until bytes arrive and returns them, one system
+// call where the non-blocking way takes three (a recv that finds nothing, poll, a recv). The slice
+// is the largest power of two in milliseconds not above what is left, so successive calls with
+// similar deadlines (a poll loop of 1 s: 512 ms) reuse it without another setsockopt. When the
+// slice passes with nothing, the rest of the deadline is waited with poll, as tp_recv_by does.
+static int32_t floor_pow2(int32_t v) {
+    int32_t p = 1;
+    while (p <= v / 2) p *= 2;
+    return p;
+}
+
+int64_t tp_recv_wait(int32_t fd, void *buf, size_t len, uint64_t deadline_ms, int32_t *slice_ms, int32_t *err) {
+    int32_t left = tp_remaining_ms(deadline_ms);
+    if (left == 0 || slice_ms == NULL) return tp_recv_by(fd, buf, len, deadline_ms, err);
+    if (left < 0) left = INT32_MAX;
+    if (*slice_ms <= 0 || *slice_ms > left) {
+        if (*slice_ms == 0) {
+            // First wait on this socket: switch it to blocking mode (every other call passes MSG_DONTWAIT).
+            int flags = fcntl(fd, F_GETFL, 0);
+            if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) { *slice_ms = -1; }
+        }
+        if (*slice_ms >= 0) {
+            int32_t slice = floor_pow2(left);
+            struct timeval tv = { .tv_sec = slice / 1000, .tv_usec = (slice % 1000) * 1000 };
+            *slice_ms = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0 ? slice : -1;
+        }
+        if (*slice_ms < 0) return tp_recv_by(fd, buf, len, deadline_ms, err);
+    }
+    for (;;) {
+        ssize_t n = recv(fd, buf, len, 0);
+        if (n > 0) return n;
+        if (n == 0) return TP_ERR_CLOSED;
+        if (errno == EINTR) {
+            if (deadline_passed(deadline_ms)) return TP_ERR_TIMEOUT;
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break; // the slice passed with nothing
+        if (err) *err = errno;
+        return (errno == ECONNRESET) ? TP_ERR_CLOSED : TP_ERR_IO;
+    }
+    // The rest of the deadline: poll, then a recv that does not wait (as tp_recv_by, without its first probe).
+    for (;;) {
+        if (deadline_passed(deadline_ms)) return TP_ERR_TIMEOUT;
+        int w = wait_fd(fd, POLLIN, deadline_ms, err);
+        if (w != TP_OK) return w;
+        ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+        if (n > 0) return n;
+        if (n == 0) return TP_ERR_CLOSED;
+        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
         if (err) *err = errno;
         return (errno == ECONNRESET) ? TP_ERR_CLOSED : TP_ERR_IO;
     }

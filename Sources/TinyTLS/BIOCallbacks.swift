@@ -21,12 +21,15 @@ enum BIOCallbacks {
         guard let state = context?.assumingMemoryBound(to: BIOState.self) else { return MBEDTLS_ERR_NET_INVALID_CONTEXT }
         let descriptor = state.pointee.descriptor
         let deadline = state.pointee.deadlineMs
+        var slice = state.pointee.receiveSliceMs
         var err: Int32 = 0
         // mbedTLS never asks for more than its 16 KB input buffer: the count fits an Int32.
         let destination = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(buffer), count: buffer == nil ? 0 : min(max(0, length), Int(Int32.max)))
+        // A wait happens inside recv (tp_recv_wait): one system call when bytes come.
         let n = state.pointee.readAhead.read(into: destination) { chunk in
-            tp_recv_by(descriptor, chunk.baseAddress, chunk.count, deadline, &err)
+            tp_recv_wait(descriptor, chunk.baseAddress, chunk.count, deadline, &slice, &err)
         }
+        state.pointee.receiveSliceMs = slice
         if n > 0 { return Int32(clamping: n) }
         return failure(state, code: n, errno: err, otherwise: MBEDTLS_ERR_NET_RECV_FAILED)
     }

@@ -74,6 +74,8 @@ struct BIOState {
     /// Bytes received from the socket that mbedTLS has not asked for yet.
     var readAhead: ReadAhead
     var descriptor: Int32 = -1
+    /// The socket's receive timeout slice (`tp_recv_wait`): 0 for a new socket.
+    var receiveSliceMs: Int32 = 0
     /// The deadline of the `TLSTransport` call in progress (monotonic ms, `tp_deadline_after`):
     /// set once per open/send/receive/close, shared by every socket wait mbedTLS makes in it.
     var deadlineMs: UInt64 = 0

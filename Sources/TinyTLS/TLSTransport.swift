@@ -121,6 +121,9 @@ public final class TLSTransport: Transport {
     /// it left, and every socket wait only what is left of the whole. Throws `.timeout` when the
     /// deadline passes; through a proxy also `proxyRefused(status)` and `proxyInvalidResponse`
     /// (a proxy that cannot be reached fails like a host that cannot: `connectionRefused`...).
+    /// With a stored session (`TLSConfiguration.sessionCacheBytes`) the handshake offers it; when
+    /// that handshake fails, the session is forgotten and the connection made once more with a
+    /// full handshake, within the same deadline.
     public func open(timeoutMs: Int32) throws(TransportError) {
         close()
         let deadline = tp_deadline_after(max(0, timeoutMs))
@@ -154,6 +157,7 @@ public final class TLSTransport: Transport {
             }
         }
         contexts.bio.pointee.readAhead.reset()
+        contexts.bio.pointee.receiveSliceMs = 0
         contexts.bio.pointee.descriptor = tcp.descriptor
         contexts.bio.pointee.deadlineMs = deadline
     }

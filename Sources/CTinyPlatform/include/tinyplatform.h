@@ -54,6 +54,14 @@ int64_t tp_recv(int32_t fd, void *buf, size_t len, int32_t timeout_ms, int32_t *
 /// Receives up to len bytes, waiting until deadline_ms at most (a passed deadline: no wait).
 int64_t tp_recv_by(int32_t fd, void *buf, size_t len, uint64_t deadline_ms, int32_t *err);
 
+/// Receives up to len bytes like tp_recv_by, but waits inside recv (one system call for a wait
+/// that ends with data, where tp_recv_by takes three): the first call switches the socket to
+/// blocking mode (every other call here passes MSG_DONTWAIT, so nothing else ever blocks) and
+/// sets SO_RCVTIMEO to the largest power of two in milliseconds not above what is left of the
+/// deadline; later calls reuse it while it still fits. *slice_ms is that per-socket state: 0 for
+/// a new socket, then the slice set (-1: blocking waits unavailable, tp_recv_by is used).
+int64_t tp_recv_wait(int32_t fd, void *buf, size_t len, uint64_t deadline_ms, int32_t *slice_ms, int32_t *err);
+
 /// The resolver bounds in force for the next lookup (glibc: after capping resolv.conf's
 /// `timeout` at 2 s and `attempts` at 2). Returns TP_OK, or TP_ERR_IO on a C library whose
 /// resolver TinyHub does not configure.
