@@ -220,6 +220,10 @@ class Endpoint:
         sock = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
         if self.target_ca:
             context = ssl.create_default_context(cafile=self.target_ca)
+            # TLS 1.2, as the device speaks it: a TLS 1.3 server sends its session tickets after the
+            # handshake, which makes the socket readable with no data, and the pump's blocking read
+            # of the target would then wait out its timeout (10 s) with the device's commands queued.
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
             sock = context.wrap_socket(sock, server_hostname="localhost")
         return sock
 
@@ -321,10 +325,13 @@ class Bridge:
             pass
 
     # --- the pump -------------------------------------------------------------------------
-    def run(self, target):
+    def register(self):
+        """Makes this connection one that control commands reach."""
         with self.endpoint.lock:
             self.endpoint.active.add(self)
             self.endpoint.accepted += 1
+
+    def run(self, target):
         try:
             self.pump(target)
         except Exception as error:  # a fixture bug must not kill the endpoint
@@ -412,8 +419,10 @@ class Bridge:
             elif opcode == 0x8:
                 status = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
                 if self.closing is None:  # the device closes: answer with the same status (§5.5.1)
-                    self.send_raw(encode_frame(0x8, payload[:2]))
+                    # Recorded before the answer: the device may be gone (and its test reading the
+                    # record) as soon as the answer reaches it.
                     self.record("close", initiator="device", status=status)
+                    self.send_raw(encode_frame(0x8, payload[:2]))
                 else:
                     self.record("close", initiator="server", status=self.closing[0], reply=status)
                 return True
@@ -455,10 +464,16 @@ def serve_upgrade(endpoint, sock, number, method, target, version, headers, has_
         except (OSError, ssl.SSLError):
             status, reason = 503, "target-unreachable"
     endpoint.record(number, "upgrade", accepted=status == 101, status=status, reason=reason, **details)
+    bridge = None
+    if upstream is not None:
+        # Active before the device hears the 101: a control command sent as soon as the device's
+        # open returns (send_hex, close...) must find this connection.
+        bridge = Bridge(endpoint, sock, number)
+        bridge.register()
     sock.sendall(upgrade_answer(status, headers.get("sec-websocket-key", "")))
-    if upstream is None:
+    if bridge is None:
         return
-    Bridge(endpoint, sock, number).run(upstream)
+    bridge.run(upstream)
 
 
 def handle(endpoint, args, raw, number):
