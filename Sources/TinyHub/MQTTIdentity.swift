@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// The MQTT CONNECT identity IoT Hub expects: client id and user name
 /// (as Azure SDK for Embedded C builds them, `az_iot_hub_client.c:22-137`). The password is a
 /// `SASToken` (nothing for X.509).

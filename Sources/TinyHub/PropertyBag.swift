@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Why a property bag could not be written or read.
 public enum PropertyBagError: Error, Equatable {
     /// The output buffer is too small; `needed` bytes would fit (the bag is left as it was).
@@ -185,18 +187,7 @@ public struct PropertyBagReader {
     /// Decodes validated `raw` into `scratch[at...]`; the caller checked the size.
     private func decode(_ raw: UnsafeRawBufferPointer, into scratch: UnsafeMutableRawBufferPointer,
                         at offset: Int) -> UnsafeRawBufferPointer {
-        var o = offset
-        var i = 0
-        while i < raw.count {
-            if raw[i] == 0x25 {
-                scratch[o] = Hex.value(raw[i + 1])! << 4 | Hex.value(raw[i + 2])!
-                i += 3
-            } else {
-                scratch[o] = raw[i]
-                i += 1
-            }
-            o += 1
-        }
-        return UnsafeRawBufferPointer(rebasing: scratch[offset..<o])
+        let length = PercentEncoding.decodeValidated(raw, into: UnsafeMutableRawBufferPointer(rebasing: scratch[offset...]))
+        return UnsafeRawBufferPointer(rebasing: scratch[offset..<(offset + length)])
     }
 }

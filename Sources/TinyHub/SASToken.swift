@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyPlatform
 import TinyTLS
 
@@ -28,7 +29,7 @@ public enum SASToken {
     public static let maxKeyLength = 128
     /// Longest accepted key text (Base64 of `maxKeyLength` bytes).
     public static let maxKeyTextLength = 172
-    /// Stack scratch used to decode a key (mbedTLS wants room for its size estimate).
+    /// Stack scratch used to decode a key: the longest key text decodes to at most 129 bytes.
     static let maxKeyScratch = 132
 
     /// Writes a token for `host`/`deviceID`[/`moduleID`] signed with the Base64 `key`, valid until
@@ -132,31 +133,30 @@ public enum SASToken {
         }
         let result: Result<Void, SASTokenError> = withUnsafeTemporaryAllocation(byteCount: maxKeyScratch, alignment: 1) { scratch in
             defer { zeroize(scratch) } // the decoded key, on every path
+            let keyLength: Int
+            do throws(Base64Error) {
+                keyLength = try Base64.decode(key, into: scratch)
+            } catch .invalid {
+                return .failure(.invalidKey)
+            } catch {
+                return .failure(.keyTooLong)
+            }
+            guard keyLength > 0 else { return .failure(.invalidKey) }
+            guard keyLength <= maxKeyLength else { return .failure(.keyTooLong) }
             do throws(CryptoError) {
-                let keyLength = try Base64.decode(key, into: scratch)
-                guard keyLength > 0 else { return .failure(.invalidKey) }
-                guard keyLength <= maxKeyLength else { return .failure(.keyTooLong) }
                 var macSpan = mac.mutableSpan
                 try macSpan.withUnsafeMutableBytes { (macBytes) throws(CryptoError) in
                     try HMACSHA256.authenticate(key: UnsafeRawBufferPointer(rebasing: scratch[0..<keyLength]),
                                                 message: message, into: macBytes)
                 }
                 return .success(())
-            } catch .invalidBase64 {
-                return .failure(.invalidKey)
-            } catch .bufferTooSmall {
-                return .failure(.keyTooLong)
             } catch {
                 return .failure(.crypto(error))
             }
         }
         if case .failure(let error) = result { throw error }
-        do throws(CryptoError) {
-            return try mac.span.withUnsafeBytes { (macBytes) throws(CryptoError) -> Int in
-                try Base64.encode(macBytes, into: output)
-            }
-        } catch {
-            throw .crypto(error)
-        }
+        var sink = ByteSink(output) // 44 bytes or more, checked above
+        mac.span.withUnsafeBytes { sink.base64($0) }
+        return sink.count
     }
 }

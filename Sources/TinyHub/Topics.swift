@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// A received PUBLISH topic, classified. Slices point into the caller's topic bytes.
 public enum HubTopic {
     /// Cloud-to-device message; `properties` is the still-encoded bag (read it with
@@ -108,7 +110,7 @@ public enum HubTopics {
         if Bytes.hasPrefix(topic, "$iothub/twin/res/") {
             let rest = Bytes.slice(topic, Bytes.length("$iothub/twin/res/")..<topic.count)
             guard let slash = Bytes.index(of: 0x2F, in: rest) else { throw .malformedTopic }
-            guard let status = Bytes.parseDecimal(Bytes.slice(rest, 0..<slash), max: 999) else { throw .invalidStatus }
+            guard let status = Decimal.value(Bytes.slice(rest, 0..<slash), limit: 999) else { throw .invalidStatus }
             let query = try queryAfterSlash(rest, slash: slash)
             let fields = try QueryFields.parse(query)
             guard let rid = fields.requestID else { throw .missingRequestID }
@@ -143,7 +145,7 @@ public enum HubTopics {
     }
 
     private static func parseVersion(_ raw: UnsafeRawBufferPointer) throws(TopicError) -> Int64 {
-        guard let value = Bytes.parseDecimal(raw, max: UInt64(Int64.max)) else { throw .invalidVersion }
+        guard let value = Decimal.value(raw, limit: UInt64(Int64.max)) else { throw .invalidVersion }
         return Int64(value)
     }
 

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHub
 
 /// Symmetric-key credentials for DPS: SAS tokens for the `registration` policy and the

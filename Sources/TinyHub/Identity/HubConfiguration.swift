@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyPlatform
 
 /// Who the device is and where it connects, made once and given to either client

@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Looks values up by JSON Pointer (RFC 6901: `/desired/$version`, `~1` = `/`, `~0` = `~`,
 /// array elements by decimal index) without allocating.
 public enum JSONPointer {
@@ -30,7 +32,7 @@ public enum JSONPointer {
                 guard let value = found else { return nil }
                 token = value
             case .arrayStart:
-                guard let index = Bytes.parseDecimal(segment, max: UInt64(Int.max)),
+                guard let index = Decimal.value(segment, limit: UInt64(Int.max)),
                       segment.count == 1 || segment[0] != 0x30 else { return nil }
                 var element = try reader.next()
                 var i: UInt64 = 0

@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// What a JSON token is.
 // A UInt8 raw value keeps the compiler from emitting a Hashable witness, which would pull
 // Hasher and arc4random_buf into Embedded binaries.
