@@ -65,9 +65,9 @@ let package = Package(
         .target(name: "TinyWebSocket", dependencies: ["TinyPlatform", "TinyHTTP", "TinyTLS", "TinyBytes"], swiftSettings: embedded),
         .target(name: "TinyTLS", dependencies: ["TinyPlatform", "TinyHTTP", "TinyBytes", "CMbedTLS"], swiftSettings: embedded,
                 linkerSettings: mbedTLSLinkage),
-        .target(name: "TinyHub", dependencies: ["TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform", "TinyBytes"],
+        .target(name: "TinyHub", dependencies: ["TinyMQTT", "TinyHTTP", "TinyPlatform", "TinyBytes"],
                 swiftSettings: embedded),
-        .target(name: "TinyProvisioning", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform", "TinyBytes"],
+        .target(name: "TinyProvisioning", dependencies: ["TinyHub", "TinyMQTT", "TinyHTTP", "TinyPlatform", "TinyBytes"],
                 swiftSettings: embedded),
 
         example("mqtt-demo", ["TinyMQTT", "TinyTLS", "TinyPlatform"]),
@@ -82,7 +82,7 @@ let package = Package(
         // Tests build non-embedded from the same sources and may use Foundation.
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(name: "TinyBytesTests", dependencies: ["TinyBytes"]),
-        .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport", "TinyHub", "TinyBytes"]),
+        .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport", "TinyHub", "TinyTLS", "TinyBytes"]),
         .testTarget(name: "TinyTLSTests", dependencies: ["TinyTLS", "TinyPlatform", "TinyBytes"]),
         .testTarget(name: "TinyHTTPTests", dependencies: ["TinyHTTP"]),
         .testTarget(name: "TinyWebSocketTests", dependencies: ["TinyWebSocket", "TinyHTTP", "TinyTLS", "TinyPlatform", "TinyBytes", "CTestSupport"]),

@@ -1,6 +1,5 @@
 import TinyBytes
 import TinyPlatform
-import TinyTLS
 
 /// The keys of an IoT Hub device connection string that TinyHub understands.
 public enum ConnectionStringKey: UInt8, Equatable, Sendable {

@@ -1,5 +1,6 @@
 import TinyBytes
 import TinyHTTP
+import TinyPlatform
 import TinyTLS
 
 /// The client side of the opening handshake (RFC 6455 §4.1) as IoT Hub expects it:

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import TinyPlatform
 import TinyTLS
 
 @Suite struct CryptoTests {

@@ -1,7 +1,6 @@
 import TinyBytes
 import TinyHTTP
 import TinyPlatform
-import TinyTLS
 
 /// One message of a telemetry batch.
 public struct TelemetryBatchItem {
