@@ -1,4 +1,3 @@
-import TinyBytes
 import TinyHub
 import TinyPlatform
 

@@ -162,7 +162,7 @@ struct HubMinimal {
         }
         do throws(HubError) {
             return try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: SystemPlatform(),
-                                 crypto: MbedTLSCrypto(), buffers: buffers)
+                                 buffers: buffers)
         } catch {
             fail("cannot start: ", error.summary)
         }

@@ -1,5 +1,3 @@
-import TinyBytes
-
 /// Writes an HTTP/1.1 request into a caller-owned buffer, piece by piece, without
 /// allocating:
 ///
@@ -12,13 +10,10 @@ import TinyBytes
 /// injection) and checks the space it needs before writing, so a call that throws writes
 /// nothing. `Host` is written by `start`/`endTarget`; `Content-Length` by `finish`.
 public struct HTTPRequestWriter {
-    /// The bytes written so far, in the caller's buffer: every write checks its space with
-    /// `reserve` first, so the sink never overflows.
-    var sink: ByteSink
     /// The buffer the request is written into.
-    public var buffer: UnsafeMutableRawBufferPointer { sink.buffer }
+    public let buffer: UnsafeMutableRawBufferPointer
     /// Bytes written so far; after `finish`, the request's length.
-    public var length: Int { sink.count }
+    public internal(set) var length = 0
 
     private enum Stage: UInt8 { case empty, target, headers, headerValue, finished }
     private var stage = Stage.empty
@@ -26,12 +21,12 @@ public struct HTTPRequestWriter {
 
     /// A writer that writes from the start of `buffer`.
     public init(buffer: UnsafeMutableRawBufferPointer) {
-        sink = ByteSink(buffer)
+        self.buffer = buffer
     }
 
     /// Forgets everything written, to write a new request into the same buffer.
     public mutating func reset() {
-        sink.truncate(to: 0)
+        length = 0
         stage = .empty
         targetLength = 0
     }
@@ -72,19 +67,6 @@ public struct HTTPRequestWriter {
         try reserve(part.count)
         bytes(part)
         targetLength += part.count
-    }
-
-    /// Appends `bytes` percent-encoded (RFC 3986 unreserved bytes kept, `%XX` for the rest) to
-    /// the request target begun with `beginTarget`: IoT Hub device ids may hold `# ? % + $`.
-    ///
-    /// - Parameter part: the raw bytes (an id, a lock token).
-    /// - Throws: `outOfOrder` outside a target, `bufferTooSmall` when it does not fit (nothing written).
-    package mutating func appendPercentEncodedTarget(_ part: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
-        guard stage == .target else { throw .outOfOrder }
-        let encoded = PercentEncoding.encodedLength(part)
-        try reserve(encoded)
-        sink.percentEncoded(part) // only unreserved bytes and `%XX`: valid target bytes
-        targetLength += encoded
     }
 
     /// Appends a constant to the request target.
@@ -130,7 +112,11 @@ public struct HTTPRequestWriter {
 
     /// Writes `name: value` with a decimal value.
     public mutating func header(name: StaticString, value: Int) throws(HTTPEncodeError) {
-        try Decimal.withText(Int64(value)) { (digits) throws(HTTPEncodeError) in try header(name: name, value: digits) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for every Int
+        let count = Self.decimal(value, into: &digits)
+        try withUnsafeBytes(of: &digits) { (raw) throws(HTTPEncodeError) in
+            try header(name: name, value: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
     }
 
     /// Starts a header whose value is written in pieces with `appendValue`, then `endHeader`.
@@ -186,8 +172,10 @@ public struct HTTPRequestWriter {
     /// Returns the request's length.
     public mutating func finish(body: UnsafeRawBufferPointer) throws(HTTPEncodeError) -> Int {
         guard stage == .headers else { throw .outOfOrder }
-        try reserve(Self.contentLengthSize(body.count) + body.count)
-        writeContentLength(body.count)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = Self.decimal(body.count, into: &digits)
+        try reserve(Self.contentLengthName.utf8CodeUnitCount + count + 4 + body.count)
+        withUnsafeBytes(of: &digits) { raw in writeContentLength(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
         bytes(body)
         stage = .finished
         return length
@@ -198,8 +186,10 @@ public struct HTTPRequestWriter {
     public mutating func finish(contentLength: Int) throws(HTTPEncodeError) -> Int {
         guard stage == .headers else { throw .outOfOrder }
         guard contentLength >= 0 else { throw .invalidContentLength }
-        try reserve(Self.contentLengthSize(contentLength))
-        writeContentLength(contentLength)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = Self.decimal(contentLength, into: &digits)
+        try reserve(Self.contentLengthName.utf8CodeUnitCount + count + 4)
+        withUnsafeBytes(of: &digits) { raw in writeContentLength(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
         stage = .finished
         return length
     }

@@ -1,5 +1,3 @@
-import TinyBytes
-
 /// Why a property bag could not be written or read.
 public enum PropertyBagError: Error, Equatable {
     /// The output buffer is too small; `needed` bytes would fit (the bag is left as it was).
@@ -16,59 +14,59 @@ public enum PropertyBagError: Error, Equatable {
 
 /// Well-known system property names (written as `%24.xxx` on the wire by the writer;
 /// Azure SDK for Embedded C `az_iot_common.h:117-149`).
-package enum SystemProperty {
+public enum SystemProperty {
     /// Message id.
-    package static let messageID: StaticString = "$.mid"
+    public static let messageID: StaticString = "$.mid"
     /// Correlation id.
-    package static let correlationID: StaticString = "$.cid"
+    public static let correlationID: StaticString = "$.cid"
     /// User id.
-    package static let userID: StaticString = "$.uid"
+    public static let userID: StaticString = "$.uid"
     /// Content type, e.g. `application/json`.
-    package static let contentType: StaticString = "$.ct"
+    public static let contentType: StaticString = "$.ct"
     /// Content encoding, e.g. `utf-8`.
-    package static let contentEncoding: StaticString = "$.ce"
+    public static let contentEncoding: StaticString = "$.ce"
     /// Creation time.
-    package static let creationTime: StaticString = "$.ctime"
+    public static let creationTime: StaticString = "$.ctime"
     /// Absolute expiry time.
-    package static let expiry: StaticString = "$.exp"
+    public static let expiry: StaticString = "$.exp"
     /// Destination (received C2D).
-    package static let to: StaticString = "$.to"
+    public static let to: StaticString = "$.to"
     /// Plug-and-Play component name.
-    package static let component: StaticString = "$.sub"
+    public static let component: StaticString = "$.sub"
     /// Output name (Edge modules).
-    package static let outputName: StaticString = "$.on"
+    public static let outputName: StaticString = "$.on"
     /// Feedback request on C2D messages (not a `$.` key).
-    package static let ack: StaticString = "iothub-ack"
+    public static let ack: StaticString = "iothub-ack"
 }
 
 /// Writes an IoT Hub property bag (`name=value&name=value`) into a caller buffer, percent-
 /// encoding names and values itself (Azure SDK for Embedded C leaves this to the caller and
 /// azure-iot-sdk-c has it off by default; IoT Hub closes connections whose topics carry
 /// un-encoded `/ : space`). `$.mid` is written as `%24.mid`, as both C SDKs do.
-package struct PropertyBagWriter {
+public struct PropertyBagWriter {
     private var sink: ByteSink
     private let start: Int
 
     /// A writer that appends to `buffer` from byte `start` on (e.g. right after a telemetry
     /// topic prefix); bytes before `start` are left alone.
-    package init(buffer: UnsafeMutableRawBufferPointer, start: Int = 0) {
+    public init(buffer: UnsafeMutableRawBufferPointer, start: Int = 0) {
         let begin = max(0, min(start, buffer.count))
         self.sink = ByteSink(buffer, start: begin)
         self.start = begin
     }
 
     /// End of the written bytes in the buffer (start offset + bag length).
-    package var endIndex: Int { sink.count }
+    public var endIndex: Int { sink.count }
     /// Length of the bag written so far.
-    package var count: Int { sink.count - start }
+    public var count: Int { sink.count - start }
     /// Number of properties appended.
-    package private(set) var propertyCount = 0
+    public private(set) var propertyCount = 0
     /// The bag written so far (without the bytes before `start`).
-    package var bag: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: sink.buffer[start..<sink.count]) }
+    public var bag: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: sink.buffer[start..<sink.count]) }
 
     /// Appends `name=value` (or a bare `name` when `value` is nil), both percent-encoded.
     /// On error nothing is appended.
-    package mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
+    public mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
         guard name.count > 0 else { throw .emptyName(offset: count) }
         let before = sink.count
         if propertyCount > 0 { sink.byte(0x26) } // '&'
@@ -86,42 +84,42 @@ package struct PropertyBagWriter {
     }
 
     /// Appends a property whose name is a constant such as `SystemProperty.messageID`.
-    package mutating func append(name: StaticString, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
+    public mutating func append(name: StaticString, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
         try Bytes.with(name) { (bytes) throws(PropertyBagError) in try append(name: bytes, value: value) }
     }
 
     /// Appends a property whose name and value are constants.
-    package mutating func append(name: StaticString, value: StaticString) throws(PropertyBagError) {
+    public mutating func append(name: StaticString, value: StaticString) throws(PropertyBagError) {
         try Bytes.with(value) { (bytes) throws(PropertyBagError) in try append(name: name, value: bytes) }
     }
 }
 
 /// One decoded property. Name and value live in the scratch buffer given to `next`, valid
 /// until the next call that reuses it.
-package struct HubProperty {
+public struct HubProperty {
     /// The decoded name (`%24.mid` and `$.mid` both read as `$.mid`).
-    package var name: UnsafeRawBufferPointer
+    public var name: UnsafeRawBufferPointer
     /// The decoded value; nil for a bare `key` (null), empty for `key=`.
-    package var value: UnsafeRawBufferPointer?
+    public var value: UnsafeRawBufferPointer?
     /// The raw (still encoded) name as it appears in the bag.
-    package var rawName: UnsafeRawBufferPointer
+    public var rawName: UnsafeRawBufferPointer
     /// The raw (still encoded) value, nil for a bare key.
-    package var rawValue: UnsafeRawBufferPointer?
+    public var rawValue: UnsafeRawBufferPointer?
 
     /// Whether this is a system property (`$.` prefix after decoding).
-    package var isSystemProperty: Bool { Bytes.hasPrefix(name, "$.") }
+    public var isSystemProperty: Bool { Bytes.hasPrefix(name, "$.") }
 
     /// Whether the decoded name equals `other` byte for byte.
-    package func nameEquals(_ other: StaticString) -> Bool { Bytes.equal(name, other) }
+    public func nameEquals(_ other: StaticString) -> Bool { Bytes.equal(name, other) }
 }
 
 /// Iterates a received property bag (`k=v&k2=v2`, bare `key` = null value, `key=` = empty
 /// value; DOCS iot-mqtt-connect-to-iot-hub.md). Empty segments (`&&`, trailing `&`) are
 /// skipped; a segment with an empty name and malformed `%` escapes are errors. Accepts both
 /// `%24.` and `$.` system-key forms, since they decode alike.
-package struct PropertyBagReader {
+public struct PropertyBagReader {
     /// Longest bag accepted (the MQTT topic-name limit).
-    package static let maxLength = 65_535
+    public static let maxLength = 65_535
 
     private let bag: UnsafeRawBufferPointer
     private var position = 0
@@ -130,11 +128,11 @@ package struct PropertyBagReader {
     private(set) var bytesScanned = 0
 
     /// A reader over `bag` (caller-owned bytes, e.g. the tail of a received topic).
-    package init(_ bag: UnsafeRawBufferPointer) { self.bag = bag }
+    public init(_ bag: UnsafeRawBufferPointer) { self.bag = bag }
 
     /// The next property, decoded into `scratch` (name first, value right after it), or nil at
     /// the end. `scratch` needs at most the encoded length of the segment.
-    package mutating func next(scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> HubProperty? {
+    public mutating func next(scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> HubProperty? {
         guard bag.count <= PropertyBagReader.maxLength else { throw .tooLong }
         while position < bag.count {
             let start = position
@@ -166,7 +164,7 @@ package struct PropertyBagReader {
     }
 
     /// Finds the first property named `name` (compared after decoding) in `bag`.
-    package static func find(_ name: StaticString, in bag: UnsafeRawBufferPointer,
+    public static func find(_ name: StaticString, in bag: UnsafeRawBufferPointer,
                             scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> HubProperty? {
         var reader = PropertyBagReader(bag)
         while let property = try reader.next(scratch: scratch) {
@@ -187,7 +185,18 @@ package struct PropertyBagReader {
     /// Decodes validated `raw` into `scratch[at...]`; the caller checked the size.
     private func decode(_ raw: UnsafeRawBufferPointer, into scratch: UnsafeMutableRawBufferPointer,
                         at offset: Int) -> UnsafeRawBufferPointer {
-        let length = PercentEncoding.decodeValidated(raw, into: UnsafeMutableRawBufferPointer(rebasing: scratch[offset...]))
-        return UnsafeRawBufferPointer(rebasing: scratch[offset..<(offset + length)])
+        var o = offset
+        var i = 0
+        while i < raw.count {
+            if raw[i] == 0x25 {
+                scratch[o] = Hex.value(raw[i + 1])! << 4 | Hex.value(raw[i + 2])!
+                i += 3
+            } else {
+                scratch[o] = raw[i]
+                i += 1
+            }
+            o += 1
+        }
+        return UnsafeRawBufferPointer(rebasing: scratch[offset..<o])
     }
 }

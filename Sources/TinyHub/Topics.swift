@@ -1,7 +1,5 @@
-import TinyBytes
-
 /// A received PUBLISH topic, classified. Slices point into the caller's topic bytes.
-package enum HubTopic {
+public enum HubTopic {
     /// Cloud-to-device message; `properties` is the still-encoded bag (read it with
     /// `PropertyBagReader`): everything after the first `/messages/devicebound/`
     /// (Azure SDK for Embedded C `az_iot_hub_client_c2d.c:17-50`).
@@ -21,20 +19,20 @@ package enum HubTopic {
 /// the MQTT protocol"). Device and module ids are inserted raw, as Azure SDK for Embedded C,
 /// azure-iot-sdk-c and the Python device SDK do; ids with `/`, `+`, `#` or NUL are refused
 /// because they would make an illegal or ambiguous topic name.
-package enum HubTopics {
+public enum HubTopics {
     /// Longest request id accepted by the builders.
-    package static let maxRequestIDLength = 64
+    public static let maxRequestIDLength = 64
     /// Subscription filter for twin responses (subscribe before any request).
-    package static let twinResponseFilter: StaticString = "$iothub/twin/res/#"
+    public static let twinResponseFilter: StaticString = "$iothub/twin/res/#"
     /// Subscription filter for desired-property patches.
-    package static let twinDesiredFilter: StaticString = "$iothub/twin/PATCH/properties/desired/#"
+    public static let twinDesiredFilter: StaticString = "$iothub/twin/PATCH/properties/desired/#"
     /// Subscription filter for direct-method requests.
-    package static let methodsFilter: StaticString = "$iothub/methods/POST/#"
+    public static let methodsFilter: StaticString = "$iothub/methods/POST/#"
 
     /// Telemetry topic `devices/{d}/messages/events/` or `devices/{d}/modules/{m}/messages/events/`
     /// followed by `properties` (an already-encoded bag, e.g. `PropertyBagWriter.bag`; no `?`,
     /// Azure SDK for Embedded C `az_iot_hub_client_telemetry.c:16-66`). Returns the topic length.
-    package static func telemetry(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
+    public static func telemetry(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
                                  properties: UnsafeRawBufferPointer? = nil,
                                  into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkIdentifier(deviceID, inTopic: true)
@@ -52,7 +50,7 @@ package enum HubTopics {
     }
 
     /// C2D subscription filter `devices/{d}/messages/devicebound/#` (docs, azure-iot-sdk-c, the Python device SDK form).
-    package static func cloudToDeviceFilter(deviceID: UnsafeRawBufferPointer,
+    public static func cloudToDeviceFilter(deviceID: UnsafeRawBufferPointer,
                                            into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkIdentifier(deviceID, inTopic: true)
         var sink = ByteSink(output)
@@ -63,13 +61,13 @@ package enum HubTopics {
     }
 
     /// Twin GET request topic `$iothub/twin/GET/?$rid={rid}` (publish with an empty payload).
-    package static func twinGet(requestID: UnsafeRawBufferPointer,
+    public static func twinGet(requestID: UnsafeRawBufferPointer,
                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try request("$iothub/twin/GET/?$rid=", requestID: requestID, into: output)
     }
 
     /// Reported-properties patch topic `$iothub/twin/PATCH/properties/reported/?$rid={rid}`.
-    package static func twinReportedPatch(requestID: UnsafeRawBufferPointer,
+    public static func twinReportedPatch(requestID: UnsafeRawBufferPointer,
                                          into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try request("$iothub/twin/PATCH/properties/reported/?$rid=", requestID: requestID, into: output)
     }
@@ -86,7 +84,7 @@ package enum HubTopics {
 
     /// Direct-method response topic `$iothub/methods/res/{status}/?$rid={rid}`; `status` is
     /// the device-chosen result, printed in decimal (Azure SDK for Embedded C `az_iot_hub_client_methods.c:79-117`).
-    package static func methodResponse(status: UInt16, requestID: UnsafeRawBufferPointer,
+    public static func methodResponse(status: UInt16, requestID: UnsafeRawBufferPointer,
                                       into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkRequestID(requestID)
         var sink = ByteSink(output)
@@ -99,7 +97,7 @@ package enum HubTopics {
 
     /// Classifies a received topic. Unrelated topics are `.unrecognized`; topics with a hub
     /// prefix but a broken shape throw.
-    package static func classify(_ topic: UnsafeRawBufferPointer) throws(TopicError) -> HubTopic {
+    public static func classify(_ topic: UnsafeRawBufferPointer) throws(TopicError) -> HubTopic {
         if Bytes.hasPrefix(topic, "devices/") {
             guard let at = Bytes.index(of: "/messages/devicebound/", in: topic) else { return .unrecognized }
             let prefix = Bytes.length("devices/")
@@ -110,7 +108,7 @@ package enum HubTopics {
         if Bytes.hasPrefix(topic, "$iothub/twin/res/") {
             let rest = Bytes.slice(topic, Bytes.length("$iothub/twin/res/")..<topic.count)
             guard let slash = Bytes.index(of: 0x2F, in: rest) else { throw .malformedTopic }
-            guard let status = Decimal.value(Bytes.slice(rest, 0..<slash), limit: 999) else { throw .invalidStatus }
+            guard let status = Bytes.parseDecimal(Bytes.slice(rest, 0..<slash), max: 999) else { throw .invalidStatus }
             let query = try queryAfterSlash(rest, slash: slash)
             let fields = try QueryFields.parse(query)
             guard let rid = fields.requestID else { throw .missingRequestID }
@@ -145,7 +143,7 @@ package enum HubTopics {
     }
 
     private static func parseVersion(_ raw: UnsafeRawBufferPointer) throws(TopicError) -> Int64 {
-        guard let value = Decimal.value(raw, limit: UInt64(Int64.max)) else { throw .invalidVersion }
+        guard let value = Bytes.parseDecimal(raw, max: UInt64(Int64.max)) else { throw .invalidVersion }
         return Int64(value)
     }
 

@@ -1,4 +1,3 @@
-import TinyBytes
 import TinyHub
 
 /// Builds the DPS request topics (request ids are decimal numbers chosen by the client).

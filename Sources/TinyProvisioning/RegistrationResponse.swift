@@ -1,4 +1,3 @@
-import TinyBytes
 import TinyHub
 
 /// The `status` of a DPS registration operation.

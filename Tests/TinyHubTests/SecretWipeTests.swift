@@ -3,7 +3,6 @@ import Testing
 @testable import TinyHub
 import TinyMQTT
 import TinyPlatform
-import TinyTLS
 
 /// Keys, SAS tokens and connection strings are overwritten with zeros wherever the memory
 /// stays observable: the identity buffer when credentials are wiped or refused, and when a
@@ -38,7 +37,7 @@ import TinyTLS
     @Test func wipedCredentialsLeaveNoKeyNorToken() throws {
         let identity = Marked(1_024)
         var credentials = try withBytes(httpsConnectionString) { text throws(HubCredentialsError) in
-            try HubCredentials(copying: text, into: identity.bytes, crypto: MbedTLSCrypto())
+            try HubCredentials(copying: text, into: identity.bytes)
         }
         try credentials.renew(now: 1_700_000_000, lifetime: 3_600, renewPercent: 80)
         #expect(identity.contains(httpsTestKey))
@@ -52,7 +51,7 @@ import TinyTLS
         // A valid key, but x509=true as well: parsed in the buffer, then refused.
         let text = "HostName=hub.example;DeviceId=dev1;SharedAccessKey=\(httpsTestKey);x509=true"
         #expect(throws: HubCredentialsError.self) {
-            _ = try withBytes(text) { bytes throws(HubCredentialsError) in try HubCredentials(copying: bytes, into: identity.bytes, crypto: MbedTLSCrypto()) }
+            _ = try withBytes(text) { bytes throws(HubCredentialsError) in try HubCredentials(copying: bytes, into: identity.bytes) }
         }
         #expect(identity.isAllZero)
     }
@@ -67,7 +66,7 @@ import TinyTLS
         let storage = Marked(256)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
         #expect(throws: HubHTTPSError.self) {
-            _ = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+            _ = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         }
         #expect(identity.isAllZero)
     }
@@ -82,7 +81,7 @@ import TinyTLS
         let storage = Marked(256)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
         #expect(throws: HubError.self) {
-            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         }
         #expect(identity.isAllZero)
     }
@@ -93,7 +92,7 @@ import TinyTLS
         let clock = HTTPSTestClock()
         let buffers = HubHTTPSBuffers(request: request.bytes, responseHeaders: headers.bytes, body: body.bytes, identity: identity.bytes)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: identity.bytes)
-        let client = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+        let client = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         #expect(client.sasExpiry > 0)
         #expect(identity.contains(httpsTestKey))
     }
@@ -117,7 +116,7 @@ import TinyTLS
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: identity.bytes)
         #expect(identity.contains(httpsTestKey))
         #expect(throws: HubError.self) {
-            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         }
         #expect(identity.isAllZero)
     }

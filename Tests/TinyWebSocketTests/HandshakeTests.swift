@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import TinyHTTP
-import TinyPlatform
 import TinyTLS
 import TinyWebSocket
 

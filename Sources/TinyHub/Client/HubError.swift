@@ -1,4 +1,5 @@
 import TinyMQTT
+import TinyTLS
 
 /// Errors of the IoT Hub layer. Each case says what to fix; `summary` gives one line.
 public enum HubError: Error {

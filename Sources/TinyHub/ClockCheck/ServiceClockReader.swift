@@ -1,4 +1,3 @@
-import TinyBytes
 import TinyHTTP
 import TinyPlatform
 

@@ -1,5 +1,6 @@
 import TinyHTTP
 import TinyPlatform
+import TinyTLS
 
 /// Errors of the HTTPS face of the hub layer (`HubHTTPSClient`). One enum for the whole
 /// layer: local mistakes, transport and HTTP failures, and the hub's answers by status.

@@ -1,4 +1,3 @@
-import TinyBytes
 import TinyPlatform
 
 /// Where a record sits in the ring and how big its parts are; its bytes are in the staging

@@ -1,4 +1,3 @@
-import TinyBytes
 import TinyMQTT
 import TinyPlatform
 import TinyHub

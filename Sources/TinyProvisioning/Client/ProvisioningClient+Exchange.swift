@@ -1,4 +1,3 @@
-import TinyBytes
 import TinyHub
 import TinyMQTT
 import TinyPlatform

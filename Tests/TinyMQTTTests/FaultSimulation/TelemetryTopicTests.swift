@@ -3,7 +3,6 @@ import Testing
 import TinyHub
 @testable import TinyMQTT
 import TinyPlatform
-import TinyTLS
 
 /// The hub client's telemetry send path on the simulated network (no faults): fixed properties
 /// encoded once and sent with every message, a message's own properties after them, other topics
@@ -32,8 +31,8 @@ import TinyTLS
             self.buffers = buffers
             let configuration = try HubConfiguration(connectionString: TelemetryTopicTests.connectionString, storage: buffers.identity)
             client = telemetryOnly
-                ? try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
-                : try HubClient(configuration: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+                ? try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: clock, buffers: buffers)
+                : try HubClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers)
             client.start()
             try poll { self.client.isConnected }
         }
@@ -153,7 +152,7 @@ import TinyTLS
         defer { buffers.deallocate() }
         let configuration = try HubConfiguration(connectionString: Self.connectionString, storage: buffers.identity)
         let client = try HubClient(sendingTelemetryOnly: configuration, transport: AckingTransport(ack: ack), platform: SystemPlatform(),
-                                   crypto: MbedTLSCrypto(), buffers: buffers)
+                                   buffers: buffers)
         try client.connect()
         try Self.setContentProperties(client)
         var acknowledged = 0

@@ -34,5 +34,5 @@ func makeHubClient(connectionString: String) throws(HubError) -> HubClient<TLSTr
     var options = HubOptions()
     options.features = []   // telemetry only: no C2D, twin or method subscriptions
     return try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
-                         crypto: MbedTLSCrypto(), buffers: buffers, options: options)
+                         buffers: buffers, options: options)
 }
