@@ -8,7 +8,7 @@
  * Swift program starts (the .init_array call stores whatever it finds; main overwrites it
  * before anything reads it).
  */
-#include "../../Sources/CTinyPlatform/platform.c"
+#include "../../../Sources/CTinyPlatform/platform.c"
 
 #ifndef TINYHUB_ENTRY
 #error "define TINYHUB_ENTRY, e.g. -DTINYHUB_ENTRY=hub_minimal_main"
