@@ -53,6 +53,15 @@ final class WebSocketBridge: @unchecked Sendable {
     var violations: [GateRecord] { records.filter { $0.event == "violation" } }
     var closes: [GateRecord] { records.filter { $0.event == "close" } }
     var pongs: [GateRecord] { records.filter { $0.event == "pong" } }
+    /// The status in the device's close frame, whether the device started the close handshake
+    /// or answered the endpoint's close (`reply`); nil until one arrived.
+    var deviceCloseStatus: Int? {
+        for close in closes {
+            if close.string("initiator") == "device", let status = close.int("status") { return status }
+            if close.string("initiator") == "server", let reply = close.int("reply") { return reply }
+        }
+        return nil
+    }
 
     /// Sends one command to the control port (see the script).
     @discardableResult
