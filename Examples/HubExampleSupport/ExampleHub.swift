@@ -135,9 +135,9 @@ extension ExampleEnvironment {
 
     /// Builds an HTTPS hub client over TLS (port `IOTHUB_HTTPS_PORT`, default 443) with these
     /// settings. No connection is opened yet: the first request does that, so connection and
-    /// authentication failures surface there (`HubHTTPSError.isAuthenticationFailure`: exit 2).
+    /// authentication failures surface there (`HubError.isAuthenticationFailure`: exit 2).
     /// The client's one-line notices (development polling mode, ...) go to stderr.
-    public func makeHTTPS(buffers: HubHTTPSBuffers, options: HubHTTPSOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform> {
+    public func makeHTTPS(buffers: HubHTTPSBuffers, options: HubOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform> {
         var options = options
         options.sasLifetimeSeconds = sasLifetime
         // Parsed once, in the client's identity buffer: the client finds it there.
@@ -150,7 +150,7 @@ extension ExampleEnvironment {
         } catch {
             ExampleOutput.fail("TLS setup failed: ", error.summary)
         }
-        do throws(HubHTTPSError) {
+        do throws(HubError) {
             return try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
                                       buffers: buffers, options: options,
                                       log: { notice in
@@ -164,7 +164,7 @@ extension ExampleEnvironment {
 }
 
 /// Exits with one clear stderr line for an HTTPS failure (code 2 for authentication failures).
-public func failHTTPS(_ prefix: StaticString, _ error: HubHTTPSError) -> Never {
+public func failHTTPS(_ prefix: StaticString, _ error: HubError) -> Never {
     if case .transport(let transport) = error { ExampleProxy.exitIfProxyFailure(transport) }
     ExampleOutput.fail(prefix, error.summary, code: error.isAuthenticationFailure ? 2 : 1)
 }
@@ -227,7 +227,7 @@ func pollOrExit(_ client: ExampleHubClient, timeoutMs: UInt32, refused: (() -> V
             handler(event)
         }
     } catch {
-        if case .mqtt(let mqtt) = error { ExampleProxy.exitIfProxyFailure(mqtt) }
+        if case .transport(let transport) = error { ExampleProxy.exitIfProxyFailure(transport) }
         if error.isAuthenticationFailure, let refused { return refused() }
         ExampleOutput.fail("hub connection failed: ", error.summary, code: error.isAuthenticationFailure ? 2 : 1)
     }
@@ -289,7 +289,7 @@ public struct HTTPSRetry {
     /// Records a failed request that started at `startedMs`. Exits (one stderr line: 2 for
     /// authentication, 1 otherwise) when the failure is permanent or the streak has used up
     /// its budget; otherwise returns how long to wait before the next attempt.
-    public mutating func failed(_ error: HubHTTPSError, startedMs: UInt64, prefix: StaticString) -> UInt64 {
+    public mutating func failed(_ error: HubError, startedMs: UInt64, prefix: StaticString) -> UInt64 {
         if !error.isTransient { failHTTPS(prefix, error) }
         if case .transport(let transport) = error, ConnectionBudget.isPermanent(transport) { failHTTPS(prefix, error) }
         if failingSinceMs == nil { failingSinceMs = startedMs }

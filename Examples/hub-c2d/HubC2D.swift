@@ -110,7 +110,7 @@ struct HubC2D {
     static func receiveOverHTTPS(count: UInt64, deadline: UInt64, devInterval: UInt64?, environment: ExampleEnvironment,
                                  platform: SystemPlatform) -> UInt64 {
         var environment = environment
-        var options = HubHTTPSOptions()
+        var options = HubOptions()
         if let devInterval { options.polling = .development(intervalSeconds: UInt32(devInterval)) }
         let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 2_048, body: maxMessage, identity: 1_024)
         var client = environment.makeHTTPS(buffers: buffers, options: options)
@@ -133,7 +133,7 @@ struct HubC2D {
             }
             announced = false
             let startedMs = platform.monotonicMs()
-            do throws(HubHTTPSError) {
+            do throws(HubError) {
                 guard let message = try client.receive() else { retry.succeeded(); continue } // queue empty: the cycle ended
                 ExampleOutput.record("c2d", message.payload)
                 // Counted once completed; if completing fails the hub delivers it again.

@@ -61,7 +61,7 @@ struct HubMethods {
                         answered += 1
                     } catch {
                         // A lost connection: the hub's caller sees a timeout; the next call may succeed.
-                        if case .mqtt(.notConnected) = error {
+                        if case .notConnected = error {
                             ExampleOutput.note("hub-methods: connection lost before the answer")
                         } else {
                             ExampleOutput.fail("hub-methods: could not answer: ", error.summary)

@@ -83,7 +83,7 @@ struct HubMinimal {
                     continue
                 } catch {
                     // No connection yet: poll until it comes.
-                    if case .mqtt(.inflightWindowFull) = error {} else if case .mqtt(.notConnected) = error {} else {
+                    if case .inflightWindowFull = error {} else if case .notConnected = error {} else {
                         fail("send failed: ", error.summary)
                     }
                     body.retry()

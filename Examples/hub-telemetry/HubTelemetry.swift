@@ -119,7 +119,7 @@ struct HubTelemetry {
                     continue
                 } catch {
                     sent -= 1
-                    if case .mqtt(.inflightWindowFull) = error {} else if case .mqtt(.notConnected) = error {} else {
+                    if case .inflightWindowFull = error {} else if case .notConnected = error {} else {
                         ExampleOutput.fail("send failed: ", error.summary)
                     }
                 }
@@ -141,20 +141,20 @@ struct HubTelemetry {
     static func sendOverHTTPS(_ plan: Plan, environment: ExampleEnvironment, platform: SystemPlatform) {
         var environment = environment
         let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 1_024, identity: 1_024)
-        var client = environment.makeHTTPS(buffers: buffers, options: HubHTTPSOptions())
+        var client = environment.makeHTTPS(buffers: buffers, options: HubOptions())
         var sequence: UInt64 = 1
         var retry = HTTPSRetry()
         while sequence <= plan.count {
             let (system, payload) = plan.message(sequence, wall: platform.wallSeconds())
             let startedMs = platform.monotonicMs()
-            do throws(HubHTTPSError) {
+            do throws(HubError) {
                 try client.sendTelemetry(payload, system: system, properties: plan.properties.list)
                 retry.succeeded()
                 sequence += 1
                 if sequence <= plan.count, plan.intervalMs > 0 { platform.sleep(ms: UInt32(clamping: plan.intervalMs)) }
             } catch {
                 if let fresh = environment.reprovisionedHTTPS(after: error, replacing: client, buffers: buffers,
-                                                              options: HubHTTPSOptions()) {
+                                                              options: HubOptions()) {
                     client = fresh
                     continue
                 }

@@ -130,7 +130,7 @@ struct HubTwin {
 
     static func sendFailed(_ error: HubError) {
         switch error {
-        case .notConnected, .tooManyPendingRequests, .mqtt(.notConnected): return // after the next (re)connect
+        case .notConnected, .tooManyPendingRequests: return // after the next (re)connect
         default: ExampleOutput.fail("hub-twin: twin request failed: ", error.summary)
         }
     }

@@ -9,7 +9,7 @@
 // 0xF3 the next open fails. When the input runs out, every receive is a close.
 //
 // Oracles: no trap, no hang (bounded rounds; a budget of transport calls), every error is a
-// typed `HubHTTPSError`, a received payload lies inside the body buffer and its lock token is
+// typed `HubError`, a received payload lies inside the body buffer and its lock token is
 // 1...96 bytes, `nextPollInMs` stays within the polling interval or a Retry-After.
 import TinyHub
 import TinyPlatform
@@ -101,7 +101,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let platform = FakePlatform()
     let transport = ScriptTransport(script: UnsafeRawBufferPointer(rebasing: input[1...]), platform: platform)
     let client: HubHTTPSClient<ScriptTransport, FakePlatform>
-    do throws(HubHTTPSError) {
+    do throws(HubError) {
         let cs = UnsafeMutableRawBufferPointer.allocate(byteCount: connectionString.count, alignment: 1)
         defer { cs.deallocate() }
         cs.copyBytes(from: connectionString)
@@ -123,7 +123,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let interval = UInt64(C2DPollingPolicy.minimumIntervalSeconds) * 1000
     for _ in 0..<rounds {
         payload.withUnsafeBytes { p in _ = try? client.sendTelemetry(p) }
-        do throws(HubHTTPSError) {
+        do throws(HubError) {
             if let message = try client.receive() {
                 check(inBody(message.payload), "C2D payload outside the body buffer")
                 var sum = 0
@@ -136,7 +136,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 _ = try? client.complete(message.lockToken)
             }
         } catch {
-            // Any HubHTTPSError is an acceptable answer to a hostile hub.
+            // Any HubError is an acceptable answer to a hostile hub.
         }
         platform.nowMs += interval + 1
         _ = try? client.pollCloudToDevice { message in

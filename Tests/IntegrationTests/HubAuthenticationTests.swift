@@ -55,7 +55,7 @@ import TinyTLS
                 do {
                     ids.append(try hub.send("before-\(i)"))
                     break
-                } catch HubError.mqtt(.inflightWindowFull) {
+                } catch HubError.inflightWindowFull {
                     try hub.poll(10)
                 }
             }
@@ -99,7 +99,7 @@ import TinyTLS
         }
         for _ in 0..<2 { // the refusal is permanent: every poll reports it, none reconnects
             let error = #expect(throws: HubError.self) { try hub.poll(500) }
-            guard case .mqtt(.connectionRefused(.notAuthorized))? = error else { Issue.record("\(String(describing: error))"); return }
+            guard case .connectionRefused(.notAuthorized)? = error else { Issue.record("\(String(describing: error))"); return }
         }
         #expect(proxy.acceptedConnections == 1, "no retry storm after CONNACK 5")
         // Everything else about the CONNECT was right: only the signature gave it away.

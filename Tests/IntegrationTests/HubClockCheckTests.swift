@@ -48,7 +48,7 @@ import TinyTLS
         for _ in 0..<200 where final == nil {
             do { try hub.poll(100) } catch { final = error as? HubError }
         }
-        guard case .mqtt(.connectionRefused(.notAuthorized)) = final else {
+        guard case .connectionRefused(.notAuthorized) = final else {
             Issue.record("expected a final CONNACK 5, got \(String(describing: final))")
             return
         }

@@ -57,7 +57,7 @@ import TinyTLS
         for _ in 0..<50 where final == nil {
             do { try hub.poll(100) } catch { final = error as? HubError }
         }
-        guard case .mqtt(.transport(.proxyRefused(status: 407)))? = final else {
+        guard case .transport(.proxyRefused(status: 407))? = final else {
             Issue.record("expected a final proxyRefused(407), got \(String(describing: final)); events \(hub.events)")
             return
         }
@@ -83,7 +83,7 @@ import TinyTLS
             try hub.client.connect()
             Issue.record("connected through a refusing proxy")
         } catch {
-            guard case .mqtt(.transport(let transport))? = error as? HubError, transport == .proxyRefused(status: status) else {
+            guard case .transport(let transport)? = error as? HubError, transport == .proxyRefused(status: status) else {
                 Issue.record("\(error)")
                 return
             }
@@ -100,7 +100,7 @@ import TinyTLS
             try hub.client.connect()
             Issue.record("connected through a proxy that is not there")
         } catch {
-            guard case .mqtt(.transport(.connectionRefused))? = error as? HubError else { Issue.record("\(error)"); return }
+            guard case .transport(.connectionRefused)? = error as? HubError else { Issue.record("\(error)"); return }
         }
         // Through `start`, the same failure is a lost connection retried with the backoff.
         hub.client.start()
@@ -186,7 +186,7 @@ import TinyTLS
             try Array("x".utf8).withUnsafeBytes { try client.sendTelemetry($0) }
             Issue.record("sent through a refusing proxy")
         } catch {
-            guard let error = error as? HubHTTPSError, case .transport(.proxyRefused(status: 407)) = error else {
+            guard let error = error as? HubError, case .transport(.proxyRefused(status: 407)) = error else {
                 Issue.record("\(error)")
                 return
             }

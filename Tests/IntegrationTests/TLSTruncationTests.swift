@@ -69,7 +69,7 @@ print("done", flush=True)
     }
 
     /// Asks the peer for a C2D message over real TLS; returns the payload or the error.
-    func receive(ending: String) throws -> Result<String?, HubHTTPSError> {
+    func receive(ending: String) throws -> Result<String?, HubError> {
         let pki = try TestPKI()
         let peer = try Peer(ending: ending, pki: pki)
         let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: peer.port,
@@ -79,10 +79,10 @@ print("done", flush=True)
         let clock = SystemPlatform()
         let configuration = try HubConfiguration(connectionString: "HostName=hub.example.net;DeviceId=dev1;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
                                                  storage: buffers.identity)
-        var options = HubHTTPSOptions()
+        var options = HubOptions()
         options.timeoutMs = 10_000
         let client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers, options: options)
-        do throws(HubHTTPSError) {
+        do throws(HubError) {
             let message = try client.receive()
             return .success(message.map { String(decoding: $0.payload, as: UTF8.self) })
         } catch {

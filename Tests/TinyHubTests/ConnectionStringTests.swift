@@ -84,7 +84,7 @@ let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
         } catch let error as ConnectionStringError {
             #expect(error.summary.description == line)
             #expect(HubError.connectionString(error).summary.description == line)
-            #expect(HubHTTPSError.connectionString(error).summary.description == line)
+            #expect(HubError.connectionString(error).summary.description == line)
         } catch {
             Issue.record("unexpected error \(error)")
         }

@@ -115,7 +115,7 @@ final class FakeClient {
     let log = LogBox()
     let arena = Arena()
 
-    init(options: HubHTTPSOptions = HubHTTPSOptions(), connectionString: String = httpsConnectionString) throws {
+    init(options: HubOptions = HubOptions(), connectionString: String = httpsConnectionString) throws {
         let transport = FakeHTTPTransport(clock: clock)
         self.transport = transport
         let sink = log, clock = clock, buffers = buffers

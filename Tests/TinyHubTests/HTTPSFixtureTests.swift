@@ -48,7 +48,7 @@ import TinyTLS
         let r = try #require(try fixture.requests().first)
         #expect(r.target == "/devices/dev%231/modules/m1/messages/events?api-version=2020-03-13")
         // Modules have no C2D over HTTPS.
-        let error = #expect(throws: HubHTTPSError.self) { _ = try f.client.receive() }
+        let error = #expect(throws: HubError.self) { _ = try f.client.receive() }
         guard case .cloudToDeviceNeedsDeviceIdentity? = error else { Issue.record("\(String(describing: error))"); return }
     }
 
@@ -223,7 +223,7 @@ import TinyTLS
         let fixture = try HubFixture()
         let f = try FixtureClient(fixture, body: 256)
         let items = [TelemetryBatchItem(payload: f.arena.bytes([UInt8](repeating: 65, count: 300)))]
-        let error = #expect(throws: HubHTTPSError.self) { try items.withUnsafeBufferPointer { try f.client.sendTelemetryBatch($0) } }
+        let error = #expect(throws: HubError.self) { try items.withUnsafeBufferPointer { try f.client.sendTelemetryBatch($0) } }
         guard case .messageTooLarge(let size, limit: 256)? = error, size > 256 else { Issue.record("\(String(describing: error))"); return }
         #expect(try fixture.requests().isEmpty)
     }
@@ -249,7 +249,7 @@ import TinyTLS
         #expect(try fixture.requests().count == 4)
         #expect(f.log.lines.count == 1)
         f.client.resume()
-        let again = #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
+        let again = #expect(throws: HubError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
         guard case .unauthorized? = again else { Issue.record("\(String(describing: again))"); return }
         #expect(try fixture.requests().count == 5)
     }
@@ -261,7 +261,7 @@ import TinyTLS
         let f = try FixtureClient(fixture)
         f.clock.wallOffset = -7_200 // a token minted now (1 h) expired an hour ago on the hub's clock
         f.client.resume()           // mint the next token from the wrong clock
-        let first = #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
+        let first = #expect(throws: HubError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
         guard case .clockAdjusted(let offset)? = first else { Issue.record("\(String(describing: first))"); return }
         #expect(abs(offset - 7_200) <= 5, "offset \(offset)")
         try f.client.sendTelemetry(f.arena.bytes("x"))

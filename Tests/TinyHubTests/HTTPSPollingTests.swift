@@ -94,7 +94,7 @@ import TinyPlatform
     }
 
     @Test func developmentModeIsFasterAndLogsOnce() throws {
-        var options = HubHTTPSOptions()
+        var options = HubOptions()
         options.polling = .development(intervalSeconds: 60)
         let f = try FakeClient(options: options)
         #expect(f.log.lines.count == 1)
@@ -119,7 +119,7 @@ import TinyPlatform
         let f = try FakeClient()
         #expect(try f.client.receive() == nil)
         f.clock.advance(seconds: 1_499)
-        let early = #expect(throws: HubHTTPSError.self) { _ = try f.client.receive() }
+        let early = #expect(throws: HubError.self) { _ = try f.client.receive() }
         guard case .pollTooSoon(remainingMs: 1_000)? = early else { Issue.record("\(String(describing: early))"); return }
         #expect(f.client.nextPollInMs == 1_000)
         f.clock.advance(seconds: 1)

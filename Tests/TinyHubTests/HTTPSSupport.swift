@@ -216,7 +216,7 @@ final class FixtureClient {
     let log = LogBox()
     let arena = Arena()
 
-    init(_ fixture: HubFixture, connectionString: String = httpsConnectionString, options: HubHTTPSOptions = HubHTTPSOptions(),
+    init(_ fixture: HubFixture, connectionString: String = httpsConnectionString, options: HubOptions = HubOptions(),
          body: Int = 4_096, request: Int = 2_048) throws {
         self.fixture = fixture
         let buffers = HubHTTPSBuffers.allocate(request: request, body: body)

@@ -6,7 +6,7 @@ import TinyPlatform
 @Suite struct HTTPSUnitTests {
     @Test func unsafePropertyNamesAndValuesAreRefusedBeforeSending() throws {
         let f = try FakeClient()
-        let cases: [((String, String), HubHTTPSError)] = [
+        let cases: [((String, String), HubError)] = [
             (("bad name", "v"), .invalidPropertyName(index: 1)),
             (("colon:name", "v"), .invalidPropertyName(index: 1)),
             (("", "v"), .invalidPropertyName(index: 1)),
@@ -26,7 +26,7 @@ import TinyPlatform
         }
         var system = TelemetrySystemProperties()
         system.messageID = f.arena.bytes("id\n2")
-        let error = #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x"), system: system) }
+        let error = #expect(throws: HubError.self) { try f.client.sendTelemetry(f.arena.bytes("x"), system: system) }
         guard case .invalidSystemProperty? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(f.transport.requests.isEmpty)
     }
@@ -99,7 +99,7 @@ import TinyPlatform
     @Test func lockTokenValidation() {
         let arena = Arena()
         for bad in ["", "a\"b", String(repeating: "a", count: 97)] {
-            let error = #expect(throws: HubHTTPSError.self) { _ = try C2DLockToken(arena.bytes(bad)) }
+            let error = #expect(throws: HubError.self) { _ = try C2DLockToken(arena.bytes(bad)) }
             guard case .invalidLockToken? = error else { Issue.record("\(bad): \(String(describing: error))"); return }
         }
         #expect(throws: Never.self) { _ = try C2DLockToken(arena.bytes(String(repeating: "a", count: 96))) }
@@ -118,13 +118,13 @@ import TinyPlatform
 /// than `timeoutMs` in all (each byte alone arrives well within it), on the virtual clock.
 @Suite struct HTTPSDeadlineTests {
     @Test func aTricklingAnswerIsCutAtTheExchangeDeadline() throws {
-        var options = HubHTTPSOptions()
+        var options = HubOptions()
         options.timeoutMs = 10_000
         let f = try FakeClient(options: options)
         f.transport.trickleMs = 1_000
         f.transport.respond = { _ in .reply("HTTP/1.1 204 No Content\r\nX-Padding: " + String(repeating: "p", count: 60) + "\r\n\r\n") }
         let start = f.clock.nowMs
-        let error = #expect(throws: HubHTTPSError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
+        let error = #expect(throws: HubError.self) { try f.client.sendTelemetry(f.arena.bytes("x")) }
         guard case .transport(.timeout)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(f.clock.nowMs - start <= 10_000, "\(f.clock.nowMs - start) ms")
     }

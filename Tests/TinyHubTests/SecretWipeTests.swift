@@ -65,7 +65,7 @@ import TinyPlatform
         let buffers = HubHTTPSBuffers(request: request.bytes, responseHeaders: headers.bytes, body: body.bytes, identity: identity.bytes)
         let storage = Marked(256)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
-        #expect(throws: HubHTTPSError.self) {
+        #expect(throws: HubError.self) {
             _ = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
         }
         #expect(identity.isAllZero)

@@ -59,7 +59,7 @@ extension HubClient {
             // The ready part was checked once (`readyTelemetryTopic`); the rest is percent-encoded.
             return try session.publish(checkedTopic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<end]), payload: payload, qos: qos)
         } catch {
-            throw .mqtt(error)
+            throw HubError(error)
         }
     }
 
@@ -103,7 +103,7 @@ extension HubClient {
         do {
             try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<length]), payload: payload, qos: .atMostOnce)
         } catch {
-            throw .mqtt(error)
+            throw HubError(error)
         }
     }
 }

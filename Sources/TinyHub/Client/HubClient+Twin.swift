@@ -35,7 +35,7 @@ extension HubClient {
                 // QoS 0 like the C SDK: the request has its own timeout and answer.
                 try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<length]), payload: body, qos: .atMostOnce)
             } catch {
-                throw .mqtt(error)
+                throw HubError(error)
             }
         } catch {
             _ = twin.finish(requestID)

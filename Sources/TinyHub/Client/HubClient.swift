@@ -152,7 +152,7 @@ public final class HubClient<T: Transport, P: Platform> {
         do throws(MQTTError) {
             _ = try session.connect(connectOptions)
         } catch {
-            throw .mqtt(error)
+            throw HubError(error)
         }
         if let features { _ = try features(self, .subscribe, { _ in }) }
     }
@@ -265,7 +265,7 @@ public final class HubClient<T: Transport, P: Platform> {
     /// from the hub's time, or rethrows.
     private func suspectClock(after error: MQTTError, _ handler: (HubEvent) -> Void) throws(HubError) {
         guard case .connectionRefused(let code) = error, code == .notAuthorized || code == .badUsernameOrPassword,
-              !connection.usesX509, let clockCheck, !clockChecked else { throw .mqtt(error) }
+              !connection.usesX509, let clockCheck, !clockChecked else { throw HubError(error) }
         clockChecked = true
         guard let now = clockCheck(connection) else { throw .clockUnchecked(code) }
         clockOffsetSeconds = now - platform.wallSeconds()

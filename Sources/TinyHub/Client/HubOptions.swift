@@ -13,26 +13,52 @@ public struct HubFeatures: OptionSet, Sendable {
     public static let methods = HubFeatures(rawValue: 4)
 }
 
-/// Behaviour of a `HubClient`.
+/// Behaviour of a hub client, over MQTT (``HubClient``) or HTTPS (``HubHTTPSClient``): one
+/// type for both. The SAS settings apply to both; the fields marked MQTT or HTTPS only to that
+/// client, the other ignores them.
+///
+/// ```swift
+/// var options = HubOptions()
+/// options.sasLifetimeSeconds = 600
+/// options.features = [.cloudToDevice]          // MQTT: subscribe to C2D only
+/// options.polling = .development(intervalSeconds: 10)   // HTTPS: never ship this
+/// ```
 public struct HubOptions {
     /// SAS token lifetime in seconds (default 3600).
     public var sasLifetimeSeconds: UInt32 = 3_600
-    /// Renew the token when this share of its lifetime has passed (default 80 %), with a
-    /// clean DISCONNECT and a reconnect that resumes the session.
+    /// Renew the token when this share of its lifetime has passed (default 80 %). Over MQTT
+    /// the renewal is a clean DISCONNECT and a reconnect that resumes the session; over HTTPS
+    /// the next request carries the new token.
     public var renewAtPercent: UInt32 = 80
+
+    // MARK: MQTT
+
     /// MQTT keep-alive in seconds (default 240; capped at 1177: IoT Hub waits 1.5 x keep-alive, at most 1767 s).
     public var keepAliveSeconds: UInt16 = 240
-    /// IoT Plug and Play model id sent as `model-id` in the user name, if any.
+    /// IoT Plug and Play model id sent as `model-id` in the MQTT user name, if any.
     public var modelID: StaticString? = nil
-    /// Features subscribed to on connect.
+    /// Features subscribed to on connect (MQTT).
     public var features: HubFeatures = [.cloudToDevice, .twin, .methods]
     /// How long a twin GET or reported PATCH may wait for its answer (default 30 s). An
     /// unanswered request fails with status 0 and the connection counts as dead: the client
-    /// reconnects.
+    /// reconnects. MQTT.
     public var twinRequestTimeoutMs: UInt32 = 30_000
     /// Fetch the full twin after every connect (desired notifications are only sent while
-    /// connected, so a reconnect may have missed some). Needs `.twin`.
+    /// connected, so a reconnect may have missed some). Needs `.twin`. MQTT.
     public var getTwinOnConnect = true
+
+    // MARK: HTTPS
+
+    /// How often and how much the client fetches cloud-to-device messages. HTTPS.
+    public var polling = C2DPollingPolicy.default
+    /// Deadline for one whole exchange: connect, TLS handshake, request and response (a resend
+    /// on a stale kept-alive connection included), default 30 s. HTTPS.
+    public var timeoutMs: Int32 = 30_000
+    /// Back-off after a 429/503 that carried no usable `Retry-After`. HTTPS.
+    public var defaultRetryAfterSeconds: UInt32 = 10
+    /// After this many consecutive 401/403/404 answers the client stops sending until
+    /// `resume()` (auth failures are never retried forever). At least 1. HTTPS.
+    public var maxAuthenticationFailures: UInt8 = 3
 
     /// The defaults above.
     public init() {}

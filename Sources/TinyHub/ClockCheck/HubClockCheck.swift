@@ -45,7 +45,7 @@ public final class HubClockCheck<T: Transport> {
             try writer.appendTarget("/devices/")
             try writer.appendPercentEncodedTarget(connection.deviceID)
             try writer.appendTarget("/messages/deviceBound?api-version=")
-            try writer.appendTarget(HubHTTPSOptions.apiVersion)
+            try writer.appendTarget(HubHTTPSProtocol.apiVersion)
         }
     }
 }

@@ -64,7 +64,7 @@ struct C2DPollSchedule {
     }
 
     /// Claims a GET at `now`: continues the open cycle or starts a new one. Throws when neither is allowed.
-    mutating func beginGet(now: UInt64) throws(HubHTTPSError) {
+    mutating func beginGet(now: UInt64) throws(HubError) {
         if now >= nextCycleAtMs {
             // Due: a new cycle (also when a drained cycle is still open from long ago).
             cycleOpen = true

@@ -22,7 +22,7 @@ public struct C2DLockToken {
 
     /// Copies `bytes` (an unquoted ETag). Throws `invalidLockToken` when empty, longer than
     /// `capacity`, or not a printable-ASCII header value.
-    public init(_ bytes: UnsafeRawBufferPointer) throws(HubHTTPSError) {
+    public init(_ bytes: UnsafeRawBufferPointer) throws(HubError) {
         guard bytes.count > 0, bytes.count <= Self.capacity, HeaderSafety.isSafeValue(bytes) else { throw .invalidLockToken }
         for byte in bytes where byte == 0x22 || byte == 0x20 || byte == 0x09 { throw .invalidLockToken }
         for i in 0..<bytes.count { storage[i] = bytes[i] }

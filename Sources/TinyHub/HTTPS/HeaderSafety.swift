@@ -32,7 +32,7 @@ enum HeaderSafety {
     }
 
     /// Checks every application property; throws naming the first bad one.
-    static func check(_ properties: UnsafeBufferPointer<MessageProperty>) throws(HubHTTPSError) {
+    static func check(_ properties: UnsafeBufferPointer<MessageProperty>) throws(HubError) {
         var index = 0
         for property in properties {
             guard isToken(property.name), property.name.count <= maxPropertyNameLength else {
@@ -44,7 +44,7 @@ enum HeaderSafety {
     }
 
     /// Checks every system property value (one by one: an array literal would allocate).
-    static func check(_ system: TelemetrySystemProperties) throws(HubHTTPSError) {
+    static func check(_ system: TelemetrySystemProperties) throws(HubError) {
         try check(system.messageID)
         try check(system.correlationID)
         try check(system.contentType)
@@ -52,7 +52,7 @@ enum HeaderSafety {
         try check(system.creationTime)
     }
 
-    private static func check(_ value: UnsafeRawBufferPointer?) throws(HubHTTPSError) {
+    private static func check(_ value: UnsafeRawBufferPointer?) throws(HubError) {
         if let value, !isSafeValue(value) { throw .invalidSystemProperty }
     }
 }

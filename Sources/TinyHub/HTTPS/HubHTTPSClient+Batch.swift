@@ -27,7 +27,7 @@ extension HubHTTPSClient {
     /// `iothub-messageid`, `iothub-correlationid`, `iothub-contenttype`, `iothub-contentencoding`;
     /// creation time as `iothub-app-iothub-creation-time-utc`). The JSON is built in the body
     /// buffer, so the batch must fit it, and IoT Hub's 256 KB limit. Succeeds on 204.
-    public func sendTelemetryBatch(_ items: UnsafeBufferPointer<TelemetryBatchItem>) throws(HubHTTPSError) {
+    public func sendTelemetryBatch(_ items: UnsafeBufferPointer<TelemetryBatchItem>) throws(HubError) {
         for item in items {
             try HeaderSafety.check(item.properties)
             try HeaderSafety.check(item.system)
@@ -56,7 +56,7 @@ extension HubHTTPSClient {
     /// position is always before the assembled bytes when the result fits (a copy moves
     /// them left; keys are tokens, so nothing is escaped), and when it does not fit the
     /// writer throws before anything is used.
-    func writeBatchBody(_ items: UnsafeBufferPointer<TelemetryBatchItem>) throws(HubHTTPSError) -> Int {
+    func writeBatchBody(_ items: UnsafeBufferPointer<TelemetryBatchItem>) throws(HubError) -> Int {
         var json = JSONWriter(buffer: bodyBuffer, maxDepth: 4)
         do throws(JSONError) {
             try json.beginArray()

@@ -18,13 +18,13 @@ extension HubHTTPSClient {
     /// interval after the previous cycle's start throws `pollTooSoon` without sending.
     /// After 429/503 the next cycle waits for `Retry-After`. A message larger than the body
     /// buffer is rejected and reported as `receivedMessageTooLarge`.
-    public func receive() throws(HubHTTPSError) -> HTTPSCloudToDeviceMessage? {
+    public func receive() throws(HubError) -> HTTPSCloudToDeviceMessage? {
         guard connection.moduleID == nil else { throw .cloudToDeviceNeedsDeviceIdentity }
         try checkMaySend()
         let now = platform.monotonicMs()
         try schedule.beginGet(now: now)
         let status: Int
-        do throws(HubHTTPSError) {
+        do throws(HubError) {
             var writer = try beginRequest(.get, .deviceBound)
             let length: Int
             do throws(HTTPEncodeError) { length = try writer.finish() } catch { throw .request(error) }
@@ -64,16 +64,16 @@ extension HubHTTPSClient {
 
     /// Completes (deletes) a received message. 412 (`lockLost`) means the lock expired or
     /// the message was already settled.
-    public func complete(_ lock: C2DLockToken) throws(HubHTTPSError) { try settle(lock, .complete) }
+    public func complete(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .complete) }
 
     /// Rejects (dead-letters) a received message.
-    public func reject(_ lock: C2DLockToken) throws(HubHTTPSError) { try settle(lock, .reject) }
+    public func reject(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .reject) }
 
     /// Abandons a received message: it is queued again, its delivery count raised.
-    public func abandon(_ lock: C2DLockToken) throws(HubHTTPSError) { try settle(lock, .abandon) }
+    public func abandon(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .abandon) }
 
     /// Settles a message as `disposition` says, with `If-Match: "<lock>"` as the C SDK sends it.
-    public func settle(_ lock: C2DLockToken, _ disposition: C2DDisposition) throws(HubHTTPSError) {
+    public func settle(_ lock: C2DLockToken, _ disposition: C2DDisposition) throws(HubError) {
         try checkMaySend()
         var writer = try beginRequest(disposition == .abandon ? .post : .delete, .settle(lock, disposition))
         let length: Int
@@ -95,11 +95,11 @@ extension HubHTTPSClient {
     /// per-cycle bound), hands each to `handler` and settles it as the handler answers.
     /// Returns at once (nothing sent) when no poll is due. Throws what `receive` or
     /// settling throws (a lost lock is not an error here: the message comes again).
-    public func pollCloudToDevice(_ handler: (HTTPSCloudToDeviceMessage) -> C2DDisposition) throws(HubHTTPSError) -> C2DPollResult {
+    public func pollCloudToDevice(_ handler: (HTTPSCloudToDeviceMessage) -> C2DDisposition) throws(HubError) -> C2DPollResult {
         var received = 0
         while nextPollInMs == 0, !stopped {
             let message: HTTPSCloudToDeviceMessage?
-            do throws(HubHTTPSError) {
+            do throws(HubError) {
                 message = try receive()
             } catch {
                 if case .pollTooSoon = error { break }
@@ -108,7 +108,7 @@ extension HubHTTPSClient {
             guard let message else { break }
             received += 1
             let disposition = handler(message)
-            do throws(HubHTTPSError) {
+            do throws(HubError) {
                 try settle(message.lockToken, disposition)
             } catch {
                 if case .lockLost = error { continue }

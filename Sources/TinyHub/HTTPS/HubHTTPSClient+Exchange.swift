@@ -4,7 +4,7 @@ import TinyPlatform
 /// One request/response exchange over the kept-alive connection.
 extension HubHTTPSClient {
     /// Refuses to send while stopped after auth failures or inside a `Retry-After` window.
-    func checkMaySend() throws(HubHTTPSError) {
+    func checkMaySend() throws(HubError) {
         guard !stopped else { throw .stoppedAfterAuthenticationFailures }
         let now = platform.monotonicMs()
         if backoffUntilMs > now { throw .backingOff(remainingMs: backoffUntilMs - now) }
@@ -12,7 +12,7 @@ extension HubHTTPSClient {
 
     /// Sends the head written in the request buffer and `body`: copied behind the head when
     /// both fit (one TLS record), else sent from where it lies right after the head.
-    func exchange(headLength: Int, appending body: UnsafeRawBufferPointer) throws(HubHTTPSError) -> Int {
+    func exchange(headLength: Int, appending body: UnsafeRawBufferPointer) throws(HubError) -> Int {
         guard headLength + body.count <= requestBuffer.count else { return try exchange(headLength: headLength, body: body) }
         if body.count > 0 {
             UnsafeMutableRawBufferPointer(rebasing: requestBuffer[headLength..<(headLength + body.count)]).copyMemory(from: body)
@@ -24,7 +24,7 @@ extension HubHTTPSClient {
     /// lie outside the request buffer) and reads the response into the parser. Returns the
     /// status code. A request that met a stale kept-alive connection (send failed, or the
     /// peer closed before any response byte) is sent once more on a new connection.
-    func exchange(headLength: Int, body: UnsafeRawBufferPointer) throws(HubHTTPSError) -> Int {
+    func exchange(headLength: Int, body: UnsafeRawBufferPointer) throws(HubError) -> Int {
         try checkMaySend()
         // One deadline for the whole exchange (connect, request, response, the one resend on
         // a stale connection included): every transport call gets what is left of it.
@@ -49,7 +49,7 @@ extension HubHTTPSClient {
                 if reused, !retried { retried = true; continue }
                 throw .transport(error)
             }
-            do throws(HubHTTPSError) {
+            do throws(HubError) {
                 try readResponse(deadline: deadline)
             } catch {
                 transport.close()
@@ -66,7 +66,7 @@ extension HubHTTPSClient {
 
     /// Reads one response (skipping 1xx) into the parser, using the request buffer as the
     /// receive buffer.
-    private func readResponse(deadline: UInt64) throws(HubHTTPSError) {
+    private func readResponse(deadline: UInt64) throws(HubError) {
         parser.reset()
         noBytesReceived = true
         var total = 0
@@ -111,7 +111,7 @@ extension HubHTTPSClient {
 
     /// Maps the status to success or a typed error, and keeps the back-off and
     /// authentication-failure bookkeeping.
-    private func classify(_ status: Int) throws(HubHTTPSError) -> Int {
+    private func classify(_ status: Int) throws(HubError) -> Int {
         if status >= 200, status < 300 {
             authFailures = 0
             clockChecked = false
@@ -128,7 +128,7 @@ extension HubHTTPSClient {
             throw .clockAdjusted(offsetSeconds: clockOffsetSeconds)
         }
         let retryAfter = parser.retryAfterSeconds ?? Int(options.defaultRetryAfterSeconds)
-        let error = HubHTTPSError.status(status, retryAfter: retryAfter)
+        let error = HubError.status(status, retryAfter: retryAfter)
         switch error {
         case .throttled, .serviceUnavailable:
             backoffUntilMs = platform.monotonicMs() + UInt64(max(0, retryAfter)) * 1_000

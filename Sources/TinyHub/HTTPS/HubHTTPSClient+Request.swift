@@ -15,7 +15,7 @@ enum HubResource {
 /// operation's own headers.
 extension HubHTTPSClient {
     /// Writes the request line and the common headers into the request buffer.
-    func beginRequest(_ method: HTTPMethod, _ resource: HubResource) throws(HubHTTPSError) -> HTTPRequestWriter {
+    func beginRequest(_ method: HTTPMethod, _ resource: HubResource) throws(HubError) -> HTTPRequestWriter {
         var writer = HTTPRequestWriter(buffer: requestBuffer)
         let token = try authorization()
         do throws(HTTPEncodeError) {
@@ -37,11 +37,11 @@ extension HubHTTPSClient {
                 if disposition == .abandon { try writer.appendTarget("/abandon") }
             }
             try writer.appendTarget("?api-version=")
-            try writer.appendTarget(HubHTTPSOptions.apiVersion)
+            try writer.appendTarget(HubHTTPSProtocol.apiVersion)
             if case .settle(_, .reject) = resource { try writer.appendTarget("&reject") }
             try writer.endTarget(host: connection.hostName)
             if let token { try writer.header(name: "Authorization", value: token) }
-            try writer.header(name: "User-Agent", value: HubHTTPSOptions.userAgent)
+            try writer.header(name: "User-Agent", value: HubHTTPSProtocol.userAgent)
         } catch {
             throw .request(error)
         }

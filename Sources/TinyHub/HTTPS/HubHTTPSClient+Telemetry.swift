@@ -14,7 +14,7 @@ extension HubHTTPSClient {
     /// TLS record), otherwise sent from the caller's memory right after it.
     public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
-                              throws(HubHTTPSError) {
+                              throws(HubError) {
         var size = payload.count
         for property in properties { size += property.name.count + property.value.count }
         guard size <= HubLimits.maxTelemetryBytes else {

@@ -18,7 +18,7 @@ import TinyPlatform
 /// The transport is normally `TLSTransport` to `connectHost`, port 443.
 public final class HubHTTPSClient<T: Transport, P: Platform> {
     /// Behaviour chosen at init.
-    public let options: HubHTTPSOptions
+    public let options: HubOptions
 
     let transport: T
     let platform: P
@@ -53,15 +53,15 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     ///   - options: behaviour (SAS lifetime, polling policy, timeouts).
     ///   - log: receives one-line notices (development polling mode, stopping after
     ///     authentication failures); nothing is printed.
-    /// - Throws: `HubHTTPSError.bufferTooSmall` when the identity buffer cannot hold the
+    /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the
     ///   identity and a token, `.sasToken` when the token cannot be signed. A failed init wipes
     ///   the identity buffer.
     public init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubHTTPSBuffers,
-                options: HubHTTPSOptions = HubHTTPSOptions(), log: ((StaticString) -> Void)? = nil) throws(HubHTTPSError) {
+                options: HubOptions = HubOptions(), log: ((StaticString) -> Void)? = nil) throws(HubError) {
         do throws(HubCredentialsError) {
             credentials = try HubCredentials(configuration, in: buffers.identity)
         } catch {
-            throw HubHTTPSError(error)
+            throw HubError(error)
         }
         self.transport = transport
         self.platform = platform
@@ -72,7 +72,7 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
         parser = HTTPResponseParser(headerBuffer: buffers.responseHeaders, bodyBuffer: buffers.body, maxHeaderCount: 64)
         schedule = C2DPollSchedule(policy: options.polling)
         if !credentials.connection.usesX509 {
-            do throws(HubHTTPSError) { try renewToken() } catch { credentials.wipe(); throw error } // no key left behind
+            do throws(HubError) { try renewToken() } catch { credentials.wipe(); throw error } // no key left behind
         }
         if options.polling.isDevelopment {
             log?("TinyHub HTTPS: C2D development polling mode: polling faster than the 25-minute production rule; do not ship this")
@@ -114,7 +114,7 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     // MARK: - Token
 
     /// The `Authorization` value for the next request, renewed when due; nil with X.509.
-    func authorization() throws(HubHTTPSError) -> UnsafeRawBufferPointer? {
+    func authorization() throws(HubError) -> UnsafeRawBufferPointer? {
         guard !connection.usesX509 else { return nil }
         if credentials.needsRenewal(now: platform.wallSeconds() &+ clockOffsetSeconds) { try renewToken() }
         return credentials.token
@@ -124,12 +124,12 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     func invalidateToken() { credentials.invalidate() }
 
     /// Mints a fresh SAS token into the identity buffer after the connection string.
-    private func renewToken() throws(HubHTTPSError) {
+    private func renewToken() throws(HubError) {
         do throws(HubCredentialsError) {
             try credentials.renew(now: platform.wallSeconds() &+ clockOffsetSeconds, lifetime: options.sasLifetimeSeconds,
                                   renewPercent: options.renewAtPercent)
         } catch {
-            throw HubHTTPSError(error)
+            throw HubError(error)
         }
     }
 

@@ -181,7 +181,7 @@ public final class TelemetryOutbox<S: OutboxStorage> {
                 // why the session stopped.
                 if case .inflightWindowFull = error { return }
                 if case .notConnected = error { return }
-                throw .hub(.mqtt(error))
+                throw .hub(HubError(error))
             }
             let slot = (inflightStart + inflightCount) % inflight.count
             inflight[slot] = OutboxInflightEntry()

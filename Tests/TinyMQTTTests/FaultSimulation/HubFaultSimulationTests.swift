@@ -120,7 +120,7 @@ struct HubSimulation {
                     published += 1
                 } catch {
                     switch error {
-                    case .mqtt(.inflightWindowFull), .mqtt(.notConnected): break
+                    case .inflightWindowFull, .notConnected: break
                     default: if outcome.failure == nil { outcome.failure = "sendTelemetry threw \(error)" }
                     }
                 }
@@ -131,7 +131,7 @@ struct HubSimulation {
                 try client.poll(timeoutMs: timeoutMs, handler)
                 return true
             } catch {
-                guard case .mqtt(.connectionRefused(let code)) = error, broker.refusedWith == code.rawValue else {
+                guard case .connectionRefused(let code) = error, broker.refusedWith == code.rawValue else {
                     if outcome.failure == nil { outcome.failure = "poll threw \(error) without a permanent refusal" }
                     return false
                 }

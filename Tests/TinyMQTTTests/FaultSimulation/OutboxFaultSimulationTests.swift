@@ -176,7 +176,7 @@ struct OutboxSimulation {
                 try outbox.poll(client, timeoutMs: timeoutMs) { _ in }
                 return true
             } catch {
-                guard case .hub(.mqtt(.connectionRefused(let code))) = error, broker.refusedWith == code.rawValue else {
+                guard case .hub(.connectionRefused(let code)) = error, broker.refusedWith == code.rawValue else {
                     if outcome.failure == nil { outcome.failure = "poll threw \(error) without a permanent refusal" }
                     return false
                 }

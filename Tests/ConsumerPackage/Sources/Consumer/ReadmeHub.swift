@@ -22,14 +22,14 @@ func sendOneTelemetryMessage(connectionString: String) throws(HubError) {
 /// A telemetry-only hub client over TLS to the connection string's host, port 8883, trusting
 /// the built-in Azure roots. Parses the string once and signs a SAS token; opens no connection.
 func makeHubClient(connectionString: String) throws(HubError) -> HubClient<TLSTransport, SystemPlatform> {
-    guard let buffers = HubBuffers.allocate() else { throw .mqtt(.transport(.outOfMemory)) }
+    guard let buffers = HubBuffers.allocate() else { throw .transport(.outOfMemory) }
     // Parsed once, and kept in the client's identity buffer: who the device is, where it connects.
     let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
     let transport: TLSTransport
     do throws(TransportError) {
         transport = try TLSTransport(TLSConfiguration(host: configuration.connectHostText, port: 8883))
     } catch {
-        throw .mqtt(.transport(error))
+        throw .transport(error)
     }
     var options = HubOptions()
     options.features = []   // telemetry only: no C2D, twin or method subscriptions
