@@ -1,7 +1,7 @@
 // swift-tools-version:6.2
 // A package that depends on TinyHub by path, as a device maker's firmware would, and uses
 // every library product. Built and run by scripts/check/consumer.sh, which also checks that
-// the README's code snippets are the text of ReadmeMQTT.swift and ReadmeHub.swift.
+// the README's code snippets are the text of ReadmeMQTT.swift, ReadmeMinimal.swift and ReadmeHub.swift.
 import PackageDescription
 
 let package = Package(

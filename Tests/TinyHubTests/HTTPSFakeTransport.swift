@@ -20,6 +20,8 @@ final class FakeHTTPTransport: Transport {
         var head: String
         var atMs: UInt64
         var connection: Int
+        /// The body (Content-Length bytes after the head).
+        var body: [UInt8] = []
     }
 
     let clock: HTTPSTestClock
@@ -56,10 +58,11 @@ final class FakeHTTPTransport: Transport {
             length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
         }
         guard pending.count >= end + 4 + length else { return }
+        let body = Array(pending[(end + 4)..<(end + 4 + length)])
         pending.removeFirst(end + 4 + length)
         let requestLine = head.split(separator: "\r\n")[0].split(separator: " ")
         let request = Request(method: String(requestLine[0]), target: String(requestLine[1]), head: head,
-                              atMs: clock.nowMs, connection: opens)
+                              atMs: clock.nowMs, connection: opens, body: body)
         requests.append(request)
         switch respond(request) {
         case .reply(let text): outbound += Array(text.utf8)

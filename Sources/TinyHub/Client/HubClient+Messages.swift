@@ -31,17 +31,6 @@ public struct TelemetrySystemProperties {
 
     /// No system properties.
     public init() {}
-
-    /// Whether no system property is set.
-    var isEmpty: Bool {
-        messageID == nil && correlationID == nil && contentType == nil && contentEncoding == nil && creationTime == nil
-    }
-
-    /// Bytes of all values (they count toward IoT Hub's message size limit).
-    var byteCount: Int {
-        (messageID?.count ?? 0) + (correlationID?.count ?? 0) + (contentType?.count ?? 0)
-            + (contentEncoding?.count ?? 0) + (creationTime?.count ?? 0)
-    }
 }
 
 extension HubClient {
@@ -68,13 +57,9 @@ extension HubClient {
     /// limit; returns where the bag starts (after `…/messages/events/`) and ends.
     func writeTelemetryTopic(payloadCount: Int, system: TelemetrySystemProperties,
                              properties: UnsafeBufferPointer<MessageProperty>) throws(HubError) -> (bagStart: Int, end: Int) {
+        // The fixed properties count like the message's own: the same rule as over HTTPS.
+        try HubLimits.checkTelemetrySize(payloadCount: payloadCount + telemetryTopic.fixedBytes, system: system, properties: properties)
         let own = !system.isEmpty || !properties.isEmpty
-        var size = payloadCount + telemetryTopic.fixedBytes
-        if own {
-            size += system.byteCount
-            for property in properties { size += property.name.count + property.value.count }
-        }
-        guard size <= HubLimits.maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes) }
         let ready = try readyTelemetryTopic()
         guard own else { return (telemetryTopic.prefixEnd, ready) } // the ready topic as it is
         let bag = try writeBag(start: ready, count: telemetryTopic.fixedCount, system: system, properties: properties)

@@ -112,11 +112,7 @@ extension HubClient {
         }
         var bag = PropertyBagWriter(buffer: UnsafeMutableRawBufferPointer(rebasing: topicBuffer[0..<limit]), start: first)
         do throws(PropertyBagError) {
-            if let value = system.messageID { try bag.append(name: SystemProperty.messageID, value: value) }
-            if let value = system.correlationID { try bag.append(name: SystemProperty.correlationID, value: value) }
-            if let value = system.contentType { try bag.append(name: SystemProperty.contentType, value: value) }
-            if let value = system.contentEncoding { try bag.append(name: SystemProperty.contentEncoding, value: value) }
-            if let value = system.creationTime { try bag.append(name: SystemProperty.creationTime, value: value) }
+            try system.forEach { (property, value) throws(PropertyBagError) in try bag.append(name: property.propertyBagName, value: value) }
             for property in properties { try bag.append(name: property.name, value: property.value) }
         } catch {
             throw .properties(error)

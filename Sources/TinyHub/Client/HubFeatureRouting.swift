@@ -25,7 +25,7 @@ enum HubFeatureStep {
 typealias HubFeatureRoute<T: Transport, P: Platform> = (HubClient<T, P>, HubFeatureStep, (HubEvent) -> Void) throws(HubError) -> Bool
 
 /// Cloud-to-device messages, twin and direct methods, as `options.features` enables them.
-/// Only `HubClient.init(connectionString:...)` refers to this function, so the linker keeps topic
+/// Only `HubClient.init(configuration:...)` refers to this function, so the linker keeps topic
 /// classification, twin requests and their JSON only in programs that make a client that way; a
 /// telemetry-only client (`init(sendingTelemetryOnly:...)`) links none of it. A free function, so
 /// that referring to it captures nothing. Returns whether the step found something to report
@@ -35,7 +35,7 @@ func routeHubFeatures<T, P>(_ client: HubClient<T, P>, _ step: HubFeatureStep, _
     case .prepare:
         try client.prepareCloudToDevice()
     case .subscribe:
-        do throws(MQTTError) { try client.subscribeFeatures() } catch { throw .mqtt(error) }
+        do throws(MQTTError) { try client.subscribeFeatures() } catch { throw HubError(error) }
     case .connected:
         client.featuresConnected(handler)
     case .subscribed(let id, let codes):

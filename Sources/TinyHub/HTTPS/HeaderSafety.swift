@@ -43,16 +43,10 @@ enum HeaderSafety {
         }
     }
 
-    /// Checks every system property value (one by one: an array literal would allocate).
+    /// Checks every system property value.
     static func check(_ system: TelemetrySystemProperties) throws(HubError) {
-        try check(system.messageID)
-        try check(system.correlationID)
-        try check(system.contentType)
-        try check(system.contentEncoding)
-        try check(system.creationTime)
-    }
-
-    private static func check(_ value: UnsafeRawBufferPointer?) throws(HubError) {
-        if let value, !isSafeValue(value) { throw .invalidSystemProperty }
+        try system.forEach { (_, value) throws(HubError) in
+            if !isSafeValue(value) { throw .invalidSystemProperty }
+        }
     }
 }

@@ -67,17 +67,13 @@ extension HubHTTPSClient {
                     throw .bufferTooSmall(needed: json.count + Base64.encodedLength(item.payload.count) + 2)
                 }
                 try json.raw(quoted)
-                let system = item.system
-                let hasSystem = system.messageID != nil || system.correlationID != nil || system.contentType != nil
-                    || system.contentEncoding != nil || system.creationTime != nil
-                if hasSystem || item.properties.count > 0 {
+                if !item.system.isEmpty || item.properties.count > 0 {
                     try json.key("properties")
                     try json.beginObject()
-                    if let value = system.messageID { try json.key("iothub-messageid"); try json.string(value) }
-                    if let value = system.correlationID { try json.key("iothub-correlationid"); try json.string(value) }
-                    if let value = system.contentType { try json.key("iothub-contenttype"); try json.string(value) }
-                    if let value = system.contentEncoding { try json.key("iothub-contentencoding"); try json.string(value) }
-                    if let value = system.creationTime { try json.key("iothub-app-iothub-creation-time-utc"); try json.string(value) }
+                    try item.system.forEach { (property, value) throws(JSONError) in
+                        try json.key(property.batchKey)
+                        try json.string(value)
+                    }
                     for property in item.properties {
                         guard let key = tailAppKey(property.name, after: json.count) else {
                             throw .bufferTooSmall(needed: json.count + property.name.count + 14)

@@ -64,10 +64,6 @@ extension HubHTTPSClient {
 
     /// Writes the system-property headers of a telemetry message.
     static func systemHeaders(_ system: TelemetrySystemProperties, to writer: inout HTTPRequestWriter) throws(HTTPEncodeError) {
-        if let value = system.messageID { try writer.header(name: "iothub-messageid", value: value) }
-        if let value = system.correlationID { try writer.header(name: "iothub-correlationid", value: value) }
-        if let value = system.contentType { try writer.header(name: "iothub-contenttype", value: value) }
-        if let value = system.contentEncoding { try writer.header(name: "iothub-contentencoding", value: value) }
-        if let value = system.creationTime { try writer.header(name: "iothub-creation-time-utc", value: value) }
+        try system.forEach { (property, value) throws(HTTPEncodeError) in try writer.header(name: property.headerName, value: value) }
     }
 }

@@ -15,11 +15,7 @@ extension HubHTTPSClient {
     public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
                               throws(HubError) {
-        var size = payload.count
-        for property in properties { size += property.name.count + property.value.count }
-        guard size <= HubLimits.maxTelemetryBytes else {
-            throw .messageTooLarge(size: size, limit: HubLimits.maxTelemetryBytes)
-        }
+        try HubLimits.checkTelemetrySize(payloadCount: payload.count, system: system, properties: properties)
         try HeaderSafety.check(properties)
         try HeaderSafety.check(system)
         try checkMaySend()

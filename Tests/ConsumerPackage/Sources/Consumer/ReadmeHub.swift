@@ -8,8 +8,7 @@ import TinyTLS
 func sendOneTelemetryMessage(connectionString: String) throws(HubError) {
     let client = try makeHubClient(connectionString: connectionString)
     try client.connect()
-    let payload: StaticString = #"{"temperature":21.5}"#
-    let id = try client.sendTelemetry(UnsafeRawBufferPointer(start: payload.utf8Start, count: payload.utf8CodeUnitCount))
+    let id = try client.sendTelemetry(#"{"temperature":21.5}"#)
     var acknowledged = false
     while !acknowledged {
         try client.poll(timeoutMs: 1_000) { event in   // renews the SAS token and reconnects as needed
