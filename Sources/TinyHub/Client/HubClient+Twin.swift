@@ -18,7 +18,7 @@ extension HubClient {
 
     private func twinRequest(_ kind: TwinState.Kind, body: UnsafeRawBufferPointer) throws(HubError) -> UInt32 {
         guard session.isConnected else { throw .notConnected }
-        let (sum, overflow) = platform.monotonicMs().addingReportingOverflow(UInt64(options.twinRequestTimeoutMs))
+        let (sum, overflow) = platform.monotonicMs().addingReportingOverflow(UInt64(settings.twinRequestTimeoutMs))
         let deadline = overflow ? UInt64.max : sum
         guard let requestID = twin.begin(kind, deadlineMs: deadline) else { throw .tooManyPendingRequests }
         do throws(HubError) {

@@ -10,8 +10,8 @@ import TinyPlatform
 public final class HubClient<T: Transport, P: Platform> {
     /// The MQTT session underneath (for diagnostics; do not publish on hub topics directly).
     public let session: MQTTSession<T, P>
-    /// Behaviour chosen at init.
-    public let options: HubOptions
+    /// The MQTT fields of the options given at init.
+    let settings: HubMQTTSettings
 
     let platform: P
     let topicBuffer: UnsafeMutableRawBufferPointer
@@ -90,7 +90,7 @@ public final class HubClient<T: Transport, P: Platform> {
         } catch {
             throw HubError(error)
         }
-        self.options = options
+        settings = HubMQTTSettings(options)
         self.platform = platform
         self.topicBuffer = buffers.topic
         session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt)
@@ -120,7 +120,7 @@ public final class HubClient<T: Transport, P: Platform> {
 
     /// Notes the cloud-to-device subscription filter in the identity buffer, when enabled.
     func prepareCloudToDevice() throws(HubError) {
-        guard connection.moduleID == nil, options.features.contains(.cloudToDevice) else { return }
+        guard connection.moduleID == nil, settings.features.contains(.cloudToDevice) else { return }
         let deviceID = connection.deviceID
         do throws(TopicError) {
             cloudToDeviceFilterRange = try credentials.append { (free) throws(TopicError) -> Int in
@@ -198,14 +198,14 @@ public final class HubClient<T: Transport, P: Platform> {
     var connectOptions: MQTTConnectOptions {
         let password = connection.usesX509 ? nil : credentials.token
         return MQTTConnectOptions(clientID: credentials.bytes(clientIDRange), username: credentials.bytes(usernameRange),
-                                  password: password, cleanSession: false, keepAliveSeconds: options.effectiveKeepAlive)
+                                  password: password, cleanSession: false, keepAliveSeconds: settings.keepAliveSeconds)
     }
 
     /// Mints a fresh SAS token and hands it to the session for the next (re)connect.
     private func renewToken() throws(HubError) {
         do throws(HubCredentialsError) {
-            try credentials.renew(now: hubNow, lifetime: options.sasLifetimeSeconds,
-                                  renewPercent: options.renewAtPercent)
+            try credentials.renew(now: hubNow, lifetime: settings.sasLifetimeSeconds,
+                                  renewPercent: settings.renewAtPercent)
         } catch {
             throw HubError(error)
         }
@@ -224,11 +224,11 @@ public final class HubClient<T: Transport, P: Platform> {
             add(UnsafeRawBufferPointer(start: filter.utf8Start, count: filter.utf8CodeUnitCount), qos)
         }
         if !cloudToDeviceFilterRange.isEmpty { add(credentials.bytes(cloudToDeviceFilterRange), .atLeastOnce) }
-        if options.features.contains(.twin) {
+        if settings.features.contains(.twin) {
             add(HubTopics.twinResponseFilter, .atMostOnce)
             add(HubTopics.twinDesiredFilter, .atMostOnce)
         }
-        if options.features.contains(.methods) { add(HubTopics.methodsFilter, .atMostOnce) }
+        if settings.features.contains(.methods) { add(HubTopics.methodsFilter, .atMostOnce) }
         guard count > 0 else { return }
         let total = count
         subscriptionID = try filters.span.withUnsafeBufferPointer { (all) throws(MQTTError) -> UInt16 in
@@ -329,7 +329,7 @@ public final class HubClient<T: Transport, P: Platform> {
         guard id == subscriptionID else { return }
         for code in codes where code == 0x80 { handler(.subscriptionRefused); return }
         handler(.subscribed)
-        twinGetDue = options.features.contains(.twin) && options.getTwinOnConnect
+        twinGetDue = settings.features.contains(.twin) && settings.getTwinOnConnect
     }
 
     func routeMessage(_ message: MQTTPublish, _ handler: (HubEvent) -> Void) {

@@ -67,8 +67,11 @@ public struct HubOptions {
     var effectiveKeepAlive: UInt16 { min(keepAliveSeconds, 1_177) }
 }
 
-/// IoT Hub message limits (protocol notes §3.3).
+/// IoT Hub message limits, from Azure IoT Hub's developer guide: "Create and read IoT Hub
+/// messages", section "Message size" (the 256 KB figure and how a message is measured, the
+/// same over every protocol), and "IoT Hub quotas and throttling".
 public enum HubLimits {
-    /// Largest device-to-cloud message: body plus property names and values.
+    /// Largest device-to-cloud message: the body, plus the names and values of the
+    /// application properties, plus the values of the system properties.
     public static let maxTelemetryBytes = 262_144
 }

@@ -28,7 +28,7 @@ extension HubHTTPSClient {
         try checkMaySend()
         // One deadline for the whole exchange (connect, request, response, the one resend on
         // a stale connection included): every transport call gets what is left of it.
-        let (sum, overflow) = platform.monotonicMs().addingReportingOverflow(UInt64(max(0, options.timeoutMs)))
+        let (sum, overflow) = platform.monotonicMs().addingReportingOverflow(UInt64(max(0, settings.timeoutMs)))
         let deadline = overflow ? UInt64.max : sum
         var retried = false
         while true {
@@ -127,7 +127,7 @@ extension HubHTTPSClient {
             invalidateToken()
             throw .clockAdjusted(offsetSeconds: clockOffsetSeconds)
         }
-        let retryAfter = parser.retryAfterSeconds ?? Int(options.defaultRetryAfterSeconds)
+        let retryAfter = parser.retryAfterSeconds ?? Int(settings.defaultRetryAfterSeconds)
         let error = HubError.status(status, retryAfter: retryAfter)
         switch error {
         case .throttled, .serviceUnavailable:
@@ -135,7 +135,7 @@ extension HubHTTPSClient {
         case .unauthorized, .forbidden, .deviceNotFound:
             if case .unauthorized = error { invalidateToken() }
             authFailures &+= 1
-            if authFailures >= max(options.maxAuthenticationFailures, 1) {
+            if authFailures >= settings.maxAuthenticationFailures {
                 stopped = true
                 notice("TinyHub HTTPS: stopped after repeated authentication failures (401/403/404); call resume() after fixing it")
             }
