@@ -83,7 +83,7 @@ import TinyTLS
             try hub.client.connect()
             Issue.record("connected through a refusing proxy")
         } catch {
-            guard case .transport(let transport)? = error as? HubError, transport == .proxyRefused(status: status) else {
+            guard case .transport(let transport) = error, transport == .proxyRefused(status: status) else {
                 Issue.record("\(error)")
                 return
             }
@@ -100,7 +100,7 @@ import TinyTLS
             try hub.client.connect()
             Issue.record("connected through a proxy that is not there")
         } catch {
-            guard case .transport(.connectionRefused)? = error as? HubError else { Issue.record("\(error)"); return }
+            guard case .transport(.connectionRefused) = error else { Issue.record("\(error)"); return }
         }
         // Through `start`, the same failure is a lost connection retried with the backoff.
         hub.client.start()
