@@ -75,6 +75,21 @@ struct ReadAhead {
         return Int64(count)
     }
 
+    /// Whether the buffered bytes begin with a whole TLS record of content type `type`: its
+    /// 5-byte header (type, version, 16-bit length; RFC 5246 §6.2.1) and all of its fragment.
+    /// mbedTLS can then read that record without asking the socket for anything.
+    ///
+    /// - Parameter type: The content type (23 for application data).
+    /// - Returns: True when the whole record is buffered.
+    func startsWithWholeRecord(ofType type: UInt8) -> Bool {
+        let count = end - start
+        guard count >= 5, let base = storage.baseAddress else { return false }
+        let header = UnsafeRawPointer(base + start)
+        guard header.load(as: UInt8.self) == type else { return false }
+        let length = Int(header.load(fromByteOffset: 3, as: UInt8.self)) << 8 | Int(header.load(fromByteOffset: 4, as: UInt8.self))
+        return count - 5 >= length
+    }
+
     /// The shim's generic I/O failure, for a `fill` that claims more than it was given room for.
     private var ioFailure: Int64 { Int64(TP_ERR_IO) }
 }

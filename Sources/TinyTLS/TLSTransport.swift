@@ -35,6 +35,9 @@ public final class TLSTransport: Transport {
     let port: UInt16
     /// The master secret of the session offered to the handshake in progress.
     var offeredMaster = OfferedMaster()
+    /// The mbedTLS code of a failure met after bytes were already received in one `receive`
+    /// call (the connection is dropped at once); the next call throws it. 0 when none.
+    private var deferredReceiveCode: Int32 = 0
 
     /// Heap bytes of the three objects a transport is made of (this one, its `TCPTransport`
     /// and its `MbedTLSContexts`; about 170 today): an upper bound, checked by a test.
@@ -202,25 +205,54 @@ public final class TLSTransport: Transport {
         }
     }
 
-    /// Receives what one record gives, within one deadline `timeoutMs` from now shared by
-    /// every socket read mbedTLS makes (record header, body). Returns 0 when the deadline
-    /// passes first; a partly received record stays in mbedTLS for the next call.
+    /// Receives what one record gives, then every whole application-data record the read-ahead
+    /// already holds behind it (while `buffer` has room), within one deadline `timeoutMs` from
+    /// now shared by every socket read mbedTLS makes (record header, body). Returns 0 when the
+    /// deadline passes first; a partly received record stays in mbedTLS for the next call.
+    ///
+    /// The records after the first cost no socket read and no wait (they are whole in the
+    /// read-ahead), so a burst of small records (PUBACKs) reaches the caller in one call. A
+    /// failure on one of them is reported by the next call, after the bytes before it.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMs: Int32) throws(TransportError) -> Int {
-        guard established else { throw .notConnected }
-        guard buffer.count > 0 else { return 0 }
-        contexts.bio.pointee.deadlineMs = tp_deadline_after(max(0, timeoutMs))
-        let result = mbedtls_ssl_read(contexts.ssl, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count)
-        if result > 0 { return Int(result) }
-        if result == MBEDTLS_ERR_SSL_TIMEOUT || result == MBEDTLS_ERR_SSL_WANT_READ || result == MBEDTLS_ERR_SSL_WANT_WRITE {
-            return 0
+        if deferredReceiveCode != 0 {
+            let code = deferredReceiveCode
+            deferredReceiveCode = 0
+            throw receiveError(code)
         }
-        let error = receiveError(result)
-        abort()
-        throw error
+        guard established else { throw .notConnected }
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        contexts.bio.pointee.deadlineMs = tp_deadline_after(max(0, timeoutMs))
+        let first = mbedtls_ssl_read(contexts.ssl, base.assumingMemoryBound(to: UInt8.self), buffer.count)
+        guard first > 0 else {
+            if first == MBEDTLS_ERR_SSL_TIMEOUT || first == MBEDTLS_ERR_SSL_WANT_READ || first == MBEDTLS_ERR_SSL_WANT_WRITE {
+                return 0
+            }
+            let error = receiveError(first)
+            abort()
+            throw error
+        }
+        var total = Int(first)
+        // 23: application data (RFC 5246 §6.2.1). Anything else (an alert, a handshake message)
+        // is left for the next call, which reads it as the first record.
+        while total < buffer.count, contexts.bio.pointee.readAhead.startsWithWholeRecord(ofType: 23) {
+            let next = mbedtls_ssl_read(contexts.ssl, (base + total).assumingMemoryBound(to: UInt8.self), buffer.count - total)
+            guard next > 0 else {
+                // A whole record needs no socket read, so this is a failure of the record itself
+                // (a bad MAC...): the bytes before it are handed out, the failure next time.
+                if next != MBEDTLS_ERR_SSL_WANT_READ && next != MBEDTLS_ERR_SSL_WANT_WRITE {
+                    deferredReceiveCode = next == 0 ? MBEDTLS_ERR_SSL_CONN_EOF : next
+                    abort()
+                }
+                break
+            }
+            total += Int(next)
+        }
+        return total
     }
 
     /// Sends close_notify (best effort) and closes the socket. Safe to call when closed.
     public func close() {
+        deferredReceiveCode = 0
         if established, ready {
             // close_notify (RFC 5246 §7.2.1): best effort, one short deadline.
             contexts.bio.pointee.deadlineMs = tp_deadline_after(1_000)

@@ -207,4 +207,32 @@ import Testing
         reader.readAhead.reset() // a new connection
         #expect(reader.record() == .success(Self.records[2]))
     }
+
+    /// `TLSTransport.receive` reads on only while a whole application-data record is buffered:
+    /// checked at every split of the stream, against the records' own lengths.
+    @Test func aWholeRecordIsSeenOnlyWhenAllOfItIsBuffered() {
+        let stream = Self.stream
+        for cut in 0...stream.count {
+            let socket = ScriptedSocket([Array(stream[0..<cut])], end: Int64(TP_ERR_TIMEOUT))
+            let reader = Reader(capacity: 512, socket: socket)
+            var start = 0
+            var expected: [Bool] = []
+            var seen: [Bool] = []
+            // Before each record is read: is it whole among the bytes that came?
+            for record in Self.records {
+                if start == 0, cut > 0 {
+                    // The first read fills the buffer; ask after it, so the first record is read too.
+                    guard case .success = reader.record() else { break }
+                    start += record.count
+                    continue
+                }
+                expected.append(start + record.count <= cut)
+                seen.append(reader.readAhead.startsWithWholeRecord(ofType: 0x17))
+                #expect(!reader.readAhead.startsWithWholeRecord(ofType: 0x15), "another content type is not taken for data")
+                guard case .success = reader.record() else { break }
+                start += record.count
+            }
+            #expect(seen == expected, "cut at \(cut)")
+        }
+    }
 }
