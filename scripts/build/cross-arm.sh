@@ -13,7 +13,11 @@
 #   4. Tests/ARMSmoke (main.swift and the files it calls) compiled against those modules, linked by the cross gcc with
 #      the static mbedTLS archives, run under qemu-arm / qemu-aarch64: must print "N passed, 0 failed"
 #   5. a size table per architecture: .text of each TinyHub module object vs mbedTLS in the binary
-# Output: .build-cross/<arch>/ (objects, modules, arm-smoke binary, size.txt)
+#   6. Examples/hub-minimal compiled against the same module objects, linked with the static mbedTLS
+#      (one section per function, --gc-sections, as the x86 Embedded build), started once under qemu
+#      without its environment (must print its missing-environment error and exit 1), and its MQTT +
+#      hub protocol .text split by owner (scripts/lib/protocol_text.py with the cross binutils)
+# Output: .build-cross/<arch>/ (objects, modules, arm-smoke and hub-minimal binaries, size.txt)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 cd "$TINYHUB_ROOT"
@@ -67,7 +71,8 @@ build_arch() { # <name> <swift target> <clang target> <gcc prefix> <deb sysroot>
   local flags=(-target "$target" -Xfrontend -clang-target -Xfrontend "$clang_target"
     -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -package-name TinyHub
     -Xcc --sysroot="$libc_sysroot" -Xcc -I"$debroot/usr/include"
-    -I "$dir/modules" -I "$OUT/modulemaps/CTinyPlatform" -I "$ROOT/Sources/CMbedTLS" "$@")
+    -I "$dir/modules" -I "$OUT/modulemaps/CTinyPlatform" -I "$ROOT/Sources/CMbedTLS"
+    -Xfrontend -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections "$@")
   local t0; t0=$(date +%s)
   for m in "${modules[@]}"; do
     "$SWIFTC" "${flags[@]}" -module-name "$m" -emit-module -emit-module-path "$dir/modules/$m.swiftmodule" \
@@ -78,7 +83,7 @@ build_arch() { # <name> <swift target> <clang target> <gcc prefix> <deb sysroot>
     $(find "$ROOT/Tests/ARMSmoke" -name '*.swift' | sort) 2>"$dir/ARMSmoke.log" || { cat "$dir/ARMSmoke.log"; echo "FAIL: smoke test for $name" >&2; exit 1; }
   local gccflags=()
   [ "$name" = armv7 ] && gccflags=(-mthumb -mfloat-abi=hard -mfpu=vfpv3-d16)
-  "$prefix-gcc" -Os "${gccflags[@]}" -I"$ROOT/Sources/CTinyPlatform/include" -c -o "$dir/platform.o" "$ROOT/Sources/CTinyPlatform/platform.c"
+  "$prefix-gcc" -Os "${gccflags[@]}" -ffunction-sections -fdata-sections -I"$ROOT/Sources/CTinyPlatform/include" -c -o "$dir/platform.o" "$ROOT/Sources/CTinyPlatform/platform.c"
   local libdir=$debroot/usr/lib/$multiarch
   # shellcheck disable=SC2086
   "$prefix-gcc" $linkflags -Wl,-Map,"$dir/arm-smoke.map" -o "$dir/arm-smoke" "$dir/ARMSmoke.o" \
@@ -101,6 +106,41 @@ build_arch() { # <name> <swift target> <clang target> <gcc prefix> <deb sysroot>
     cat "$dir/smoke.out"; echo "FAIL: smoke test on $name" >&2; exit 1
   fi
   size_table "$name" "$prefix" "$dir" "$libdir"
+  hub_minimal "$name" "$prefix" "$dir" "$libdir" "$linkflags" "${run[@]}"
+}
+
+# hub_minimal NAME PREFIX DIR LIBDIR LINKFLAGS RUN...: step 6 (the Swift flags are build_arch's `flags`).
+# Linked with --emit-relocs (no byte of .text changes) so protocol_text.py sees the address loads of
+# ARM code (literal pools, adrp/add pairs), which the disassembly alone does not name.
+hub_minimal() {
+  local name=$1 prefix=$2 dir=$3 libdir=$4 linkflags=$5 t0
+  shift 5
+  t0=$(date +%s)
+  "$SWIFTC" "${flags[@]}" -module-name hub_minimal -c -o "$dir/hub-minimal.o" \
+    $(find "$ROOT/Examples/hub-minimal" -name '*.swift' | sort) 2>"$dir/hub-minimal.log" \
+    || { cat "$dir/hub-minimal.log"; echo "FAIL: hub-minimal for $name" >&2; exit 1; }
+  # shellcheck disable=SC2086
+  "$prefix-gcc" $linkflags -Wl,--emit-relocs -o "$dir/hub-minimal" "$dir/hub-minimal.o" \
+    "$dir/TinyPlatform.o" "$dir/TinyMQTT.o" "$dir/TinyHTTP.o" "$dir/TinyTLS.o" "$dir/TinyWebSocket.o" "$dir/TinyHub.o" \
+    "$dir/platform.o" "$libdir/libmbedtls.a" "$libdir/libmbedx509.a" "$libdir/libmbedcrypto.a" 2>"$dir/hub-minimal-link.log" \
+    || { cat "$dir/hub-minimal-link.log"; echo "FAIL: hub-minimal link for $name" >&2; exit 1; }
+  set +e
+  env -u IOTHUB_DEVICE_CONNECTION_STRING "$@" "$dir/hub-minimal" >"$dir/hub-minimal.out" 2>&1
+  local rc=$?
+  set -e
+  echo "$name hub-minimal (built in $(( $(date +%s) - t0 )) s) under $*, no environment: $(head -n 1 "$dir/hub-minimal.out") (exit $rc)"
+  if [ "$rc" -ne 1 ] || ! grep -q 'IOTHUB_DEVICE_CONNECTION_STRING is not set' "$dir/hub-minimal.out"; then
+    cat "$dir/hub-minimal.out"; echo "FAIL: hub-minimal did not start on $name" >&2; exit 1
+  fi
+  python3 "$ROOT/scripts/lib/protocol_text.py" "$dir/hub-minimal" --binutils "$prefix-" --symbols 8 >"$dir/text-hub-minimal.txt"
+  field() { awk -v k="$1" '$1 == k {print $2}' "$dir/text-hub-minimal.txt"; }
+  {
+    echo "-- hub-minimal: MQTT + hub protocol .text (scripts/lib/protocol_text.py --binutils $prefix-)"
+    printf '%-26s %10d\n' "TinyMQTT" "$(field TinyMQTT)" "TinyHub" "$(field TinyHub)" \
+      "stdlib reached" "$(field protocol-stdlib)" "TinyHTTP reached" "$(field protocol-http)" \
+      "protocol total" "$(field protocol-total)"
+    printf '%-26s %10d\n' "binary text (size)" "$("$prefix-size" "$dir/hub-minimal" | awk 'NR == 2 {print $1}')"
+  } | tee -a "$dir/size.txt"
 }
 
 # .text of each TinyHub module object and of the linked binary split by where it came from

@@ -1,6 +1,12 @@
 """Splits a linked Embedded program's .text by who owns each function, for scripts/bench/telemetry.sh.
 
-Usage: python3 scripts/lib/protocol_text.py BINARY [--symbols N]
+Usage: python3 scripts/lib/protocol_text.py BINARY [--symbols N] [--binutils PREFIX]
+
+--binutils PREFIX: the cross binutils for another target's binary (`arm-linux-gnueabihf-` runs
+arm-linux-gnueabihf-nm and arm-linux-gnueabihf-objdump; default: the host's nm and objdump). With
+it the edges come from the relocations (`objdump -r`) instead of the disassembly: ARM's objdump names
+no Swift (`$e…`) symbol, and ARM code loads addresses from literal pools or adrp/add pairs that the
+disassembly does not name. Link such a binary with -Wl,--emit-relocs (scripts/build/cross-arm.sh does).
 
 Owners come from the demangled symbol (swift-demangle): the module that declares the function,
 also when it is a specialisation made in another module (a `MQTTSession<TLSTransport, ...>` method
@@ -81,21 +87,8 @@ def owner(demangled, raw):
     return "other"
 
 
-def main():
-    binary = sys.argv[1]
-    top = int(sys.argv[sys.argv.index("--symbols") + 1]) if "--symbols" in sys.argv else 0
-    sizes, names = {}, {}
-    for line in subprocess.run(["nm", "-S", binary], capture_output=True, text=True).stdout.splitlines():
-        p = line.split()
-        if len(p) == 4 and p[2] in "tTwW":
-            sizes[p[3]] = max(sizes.get(p[3], 0), int(p[1], 16))
-            names[int(p[0], 16)] = p[3]
-    raws = list(sizes)
-    demangled = subprocess.run(["swift-demangle"], input="\n".join(raws), capture_output=True,
-                               text=True).stdout.splitlines()
-    pretty = dict(zip(raws, demangled))
-    own = {r: owner(pretty.get(r, r), r) for r in raws}
-    # Edges from the disassembly: every <symbol> an instruction names.
+def disassembly_edges(binary, sizes):
+    """Edges from the disassembly (`objdump -d`): every <symbol> an instruction names."""
     edges, current = {}, None
     dis = subprocess.run(["objdump", "-d", "--no-show-raw-insn", binary], capture_output=True, text=True).stdout
     for line in dis.splitlines():
@@ -109,6 +102,76 @@ def main():
         for t in re.findall(r"<([^>+]+)(?:\+0x[0-9a-f]+)?>", line.split("\t", 2)[-1] if "\t" in line else line):
             if t != current and t in sizes:
                 edges[current].add(t)
+    return edges
+
+
+def relocation_edges(tools, binary, names, sizes):
+    """Edges from the relocations a binary linked with --emit-relocs keeps (`objdump -r`): the
+    function holding a relocation's offset refers to the function its target falls in. ARM's objdump
+    names no `$`-prefixed symbol (it takes them for mapping symbols such as `$t`), so the Swift
+    functions have neither labels nor named branch targets in its disassembly; the relocations name
+    every call, tail call and address load (literal pools, adrp/add pairs) across functions."""
+    import bisect
+    sections = {}
+    for line in subprocess.run([tools + "objdump", "-h", binary], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        p = line.split()
+        if len(p) >= 4 and p[0].isdigit():
+            sections[p[1]] = int(p[3], 16)
+    starts = sorted(names)
+
+    def function_at(address):
+        i = bisect.bisect_right(starts, address & ~1) - 1
+        if i < 0:
+            return None
+        name = names[starts[i]]
+        return name if (address & ~1) < starts[i] + sizes[name] else None
+
+    def target(value):
+        m = re.match(r"^(.+?)(?:([+-])0x([0-9a-f]+))?$", value)
+        base, sign, off = m.group(1), m.group(2), int(m.group(3) or "0", 16)
+        if base in sizes:
+            return base
+        if base in sections:
+            return function_at(sections[base] + (-off if sign == "-" else off))
+        return None
+
+    edges, base = {}, 0
+    for line in subprocess.run([tools + "objdump", "-r", binary], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        m = re.match(r"^RELOCATION RECORDS FOR \[(.+)\]:$", line)
+        if m:  # offsets below are from the start of this section
+            base = sections.get(m.group(1), 0)
+            continue
+        p = line.split()
+        if len(p) != 3 or not p[1].startswith("R_") or not re.fullmatch(r"[0-9a-f]+", p[0]):
+            continue
+        source, t = function_at(base + int(p[0], 16)), target(p[2])
+        if source and t and t != source:
+            edges.setdefault(source, set()).add(t)
+    return edges
+
+
+def main():
+    binary = sys.argv[1]
+    top = int(sys.argv[sys.argv.index("--symbols") + 1]) if "--symbols" in sys.argv else 0
+    tools = sys.argv[sys.argv.index("--binutils") + 1] if "--binutils" in sys.argv else ""
+    sizes, names = {}, {}
+    for line in subprocess.run([tools + "nm", "-S", binary], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        p = line.split()
+        if len(p) == 4 and p[2] in "tTwW":
+            sizes[p[3]] = max(sizes.get(p[3], 0), int(p[1], 16))
+            names[int(p[0], 16) & ~1] = p[3]  # bit 0 set marks a Thumb function
+    raws = list(sizes)
+    demangled = subprocess.run(["swift-demangle"], input="\n".join(raws), capture_output=True,
+                               text=True).stdout.splitlines()
+    pretty = dict(zip(raws, demangled))
+    own = {r: owner(pretty.get(r, r), r) for r in raws}
+    if tools:
+        edges = relocation_edges(tools, binary, names, sizes)
+    else:
+        edges = disassembly_edges(binary, sizes)
 
     def reach(roots):
         seen, todo = set(), [t for r in roots for t in edges.get(r, ())]
