@@ -79,15 +79,19 @@ struct ReadAhead {
     /// 5-byte header (type, version, 16-bit length; RFC 5246 §6.2.1) and all of its fragment.
     /// mbedTLS can then read that record without asking the socket for anything.
     ///
-    /// - Parameter type: The content type (23 for application data).
-    /// - Returns: True when the whole record is buffered.
-    func startsWithWholeRecord(ofType type: UInt8) -> Bool {
+    /// - Parameters:
+    ///   - type: The content type (23 for application data).
+    ///   - overhead: Bytes of the fragment that carry no content (explicit nonce and tag): a
+    ///     fragment no longer than this is an empty record, which mbedTLS skips to read the next
+    ///     one, from the socket if need be; it does not count.
+    /// - Returns: True when the whole record is buffered and carries content.
+    func startsWithWholeRecord(ofType type: UInt8, overhead: Int = 0) -> Bool {
         let count = end - start
         guard count >= 5, let base = storage.baseAddress else { return false }
         let header = UnsafeRawPointer(base + start)
         guard header.load(as: UInt8.self) == type else { return false }
         let length = Int(header.load(fromByteOffset: 3, as: UInt8.self)) << 8 | Int(header.load(fromByteOffset: 4, as: UInt8.self))
-        return count - 5 >= length
+        return length > overhead && count - 5 >= length
     }
 
     /// The shim's generic I/O failure, for a `fill` that claims more than it was given room for.

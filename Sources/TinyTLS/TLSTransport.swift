@@ -232,9 +232,12 @@ public final class TLSTransport: Transport {
             throw error
         }
         var total = Int(first)
+        guard total < buffer.count, contexts.bio.pointee.readAhead.buffered > 0 else { return total }
         // 23: application data (RFC 5246 §6.2.1). Anything else (an alert, a handshake message)
-        // is left for the next call, which reads it as the first record.
-        while total < buffer.count, contexts.bio.pointee.readAhead.startsWithWholeRecord(ofType: 23) {
+        // is left for the next call, which reads it as the first record; so is an empty record.
+        // The expansion counts the 5-byte header too; what is left is the fragment's overhead.
+        let overhead = max(0, Int(mbedtls_ssl_get_record_expansion(contexts.ssl)) - 5)
+        while total < buffer.count, contexts.bio.pointee.readAhead.startsWithWholeRecord(ofType: 23, overhead: overhead) {
             let next = mbedtls_ssl_read(contexts.ssl, (base + total).assumingMemoryBound(to: UInt8.self), buffer.count - total)
             guard next > 0 else {
                 // A whole record needs no socket read, so this is a failure of the record itself

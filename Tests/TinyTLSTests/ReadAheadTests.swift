@@ -235,4 +235,16 @@ import Testing
             #expect(seen == expected, "cut at \(cut)")
         }
     }
+
+    /// A record whose fragment is no longer than the cipher's overhead carries nothing: mbedTLS
+    /// would skip it and read the next record, maybe from the socket, so it does not count.
+    @Test func anEmptyRecordIsNotTakenForContent() {
+        for (body, counted) in [(24, false), (25, true)] {
+            let record = Self.record(body, seed: 7)
+            let reader = Reader(capacity: 512, socket: ScriptedSocket([Self.records[0] + record], end: Int64(TP_ERR_TIMEOUT)))
+            #expect(reader.record() == .success(Self.records[0]))
+            #expect(reader.readAhead.startsWithWholeRecord(ofType: 0x17, overhead: 24) == counted, "body \(body)")
+            #expect(reader.readAhead.startsWithWholeRecord(ofType: 0x17), "without an overhead every whole record counts")
+        }
+    }
 }
