@@ -94,7 +94,7 @@ public struct ExampleEnvironment {
         }
         do throws(HubError) {
             client = try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
-                                   buffers: buffers, options: options)
+                                   crypto: MbedTLSCrypto(), buffers: buffers, options: options)
         } catch {
             ExampleOutput.fail("cannot start: ", error.summary)
         }
@@ -152,7 +152,7 @@ extension ExampleEnvironment {
         }
         do throws(HubError) {
             return try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
-                                      buffers: buffers, options: options,
+                                      crypto: MbedTLSCrypto(), buffers: buffers, options: options,
                                       log: { notice in
                                           Console.write(notice, to: .err)
                                           Console.write("\n", to: .err)

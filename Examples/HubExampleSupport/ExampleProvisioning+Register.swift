@@ -20,7 +20,7 @@ extension ExampleProvisioning {
                                          trustAnchors: environment.trustAnchors, clientIdentity: identity,
                                          clientCertificate: identity != nil, failure: "TLS setup for DPS failed: ")
         guard Heap.canAllocate(2 * MQTTSession<ExampleLink, SystemPlatform>.objectBytes),
-              let client = ProvisioningClient(transport: transport, platform: SystemPlatform()) else {
+              let client = ProvisioningClient(transport: transport, platform: SystemPlatform(), crypto: MbedTLSCrypto()) else {
             ExampleOutput.fail("out of memory: no room for the provisioning client")
         }
         // A refused token may be the device's clock: read DPS's once over HTTPS and try again.

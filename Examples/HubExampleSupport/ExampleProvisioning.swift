@@ -88,7 +88,7 @@ struct ExampleProvisioning {
             output.deallocate()
         }
         let length = try? ProvisioningCredentials.deriveDeviceKey(groupKey: groupKey.bytes, registrationID: registrationID.bytes,
-                                                                  into: output)
+                                                                  crypto: MbedTLSCrypto(), into: output)
         let text = length.map { String(decoding: UnsafeRawBufferPointer(rebasing: output[0..<$0]), as: UTF8.self) }
         guard let text else {
             ExampleOutput.fail("IOTHUB_DPS_GROUP_KEY is not a usable key (Base64, at most 128 bytes decoded)")

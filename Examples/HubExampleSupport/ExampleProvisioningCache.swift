@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHub
 import TinyPlatform
 

@@ -162,7 +162,7 @@ struct HubMinimal {
         }
         do throws(HubError) {
             return try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: SystemPlatform(),
-                                 buffers: buffers)
+                                 crypto: MbedTLSCrypto(), buffers: buffers)
         } catch {
             fail("cannot start: ", error.summary)
         }

@@ -1,4 +1,4 @@
-// libFuzzer entry for Base64 (`TinyTLS.Base64`, over mbedTLS).
+// libFuzzer entry for Base64 (`TinyBytes.Base64`, the package's one Base64).
 //
 // 1. Decode: the input is Base64 text. An independent strict decoder written here (RFC 4648 §4:
 //    length a multiple of 4, `+/` alphabet, at most two `=` and only at the end) is the oracle:
@@ -8,7 +8,7 @@
 //    decodes to the same bytes.
 // 2. Encode: the input as bytes must encode to the reference encoding (exact buffer; one byte
 //    less is `bufferTooSmall`), and decode back to the input.
-import TinyTLS
+import TinyBytes
 
 @inline(never)
 func fuzzFail(_ message: String, line: UInt = #line) -> Never {
@@ -88,9 +88,9 @@ func withBuffer<R>(_ count: Int, _ body: (UnsafeMutableRawBufferPointer) -> R) -
     return body(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
 }
 
-func decode(_ text: UnsafeRawBufferPointer, capacity: Int) -> Result<[UInt8], CryptoError> {
+func decode(_ text: UnsafeRawBufferPointer, capacity: Int) -> Result<[UInt8], Base64Error> {
     withBuffer(capacity) { out in
-        do throws(CryptoError) {
+        do throws(Base64Error) {
             let n = try Base64.decode(text, into: out)
             check(n >= 0 && n <= capacity, "decode length \(n) outside the buffer")
             return .success(Array(UnsafeRawBufferPointer(rebasing: out[0..<n])))
@@ -100,9 +100,9 @@ func decode(_ text: UnsafeRawBufferPointer, capacity: Int) -> Result<[UInt8], Cr
     }
 }
 
-func encode(_ bytes: UnsafeRawBufferPointer, capacity: Int) -> Result<[UInt8], CryptoError> {
+func encode(_ bytes: UnsafeRawBufferPointer, capacity: Int) -> Result<[UInt8], Base64Error> {
     withBuffer(capacity) { out in
-        do throws(CryptoError) {
+        do throws(Base64Error) {
             let n = try Base64.encode(bytes, into: out)
             check(n >= 0 && n <= capacity, "encode length \(n) outside the buffer")
             return .success(Array(UnsafeRawBufferPointer(rebasing: out[0..<n])))
@@ -118,7 +118,7 @@ func fuzzDecode(_ input: UnsafeRawBufferPointer) {
     switch decode(input, capacity: maxLength) {
     case .failure(let error):
         check(expected == nil, "refused valid text: \(error)")
-        check(error == .invalidBase64, "invalid text refused with \(error)")
+        check(error == .invalid, "invalid text refused with \(error)")
         return
     case .success(let bytes):
         guard let expected else { fuzzFail("accepted invalid text") }

@@ -8,6 +8,7 @@
 // with a key, the key strict Base64 of 1...128 bytes). Accepted strings must give exactly the
 // reference's fields as slices of the input; refused ones exactly the reference's error.
 @testable import TinyHub
+import TinyTLS
 
 @inline(never)
 func fuzzFail(_ message: String, line: UInt = #line) -> Never {
@@ -136,7 +137,7 @@ func fuzzCredentials(_ input: UnsafeRawBufferPointer, expected: Result<Reference
     let buffer = UnsafeMutableRawBufferPointer(rebasing: storage[0..<storageSize])
     var credentials: HubCredentials
     do throws(HubCredentialsError) {
-        credentials = try HubCredentials(copying: input, into: buffer)
+        credentials = try HubCredentials(copying: input, into: buffer, crypto: MbedTLSCrypto())
     } catch {
         switch error {
         case .bufferTooSmall(let needed):

@@ -13,6 +13,7 @@
 // 1...96 bytes, `nextPollInMs` stays within the polling interval or a Retry-After.
 import TinyHub
 import TinyPlatform
+import TinyTLS
 
 @inline(never)
 func fuzzFail(_ message: String, line: UInt = #line) -> Never {
@@ -111,7 +112,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         } catch {
             fuzzFail("configuration: \(error)")
         }
-        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: platform, buffers: buffers)
+        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: platform, crypto: MbedTLSCrypto(), buffers: buffers)
     } catch {
         fuzzFail("client init: \(error)")
     }

@@ -1,8 +1,9 @@
 // libFuzzer entry for the hub's pure parsers: JSON reader (tokenizer, unescape, integers,
-// pointer lookup), property-bag reader, percent decoding and topic classification. Build with
-// the files listed in sources.txt (pure Swift, no mbedTLS):
-//   swiftc -sanitize=fuzzer,address -parse-as-library -module-name FuzzHub $(cat Fuzz/hub-parsers/sources.txt) \
-//     Fuzz/hub-parsers/entry.swift -o /tmp/fuzz-hub && /tmp/fuzz-hub -max_total_time=30 <copy of corpus>
+// pointer lookup), property-bag reader, percent decoding and topic classification. Built by
+// scripts/fuzz.sh from the files listed in sources.txt (pure Swift, no mbedTLS, TinyBytes as a module):
+//   FUZZ_TARGETS=hub-parsers FUZZ_SECONDS=30 scripts/fuzz.sh
+
+import TinyBytes
 
 /// Runs every parser over one input; any trap or sanitizer report is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")

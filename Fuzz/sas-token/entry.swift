@@ -13,6 +13,7 @@
 // written here. Then with the fuzzed capacity: the same token when it fits, else
 // `bufferTooSmall(needed:)` with capacity < needed <= token length (the same error otherwise).
 import TinyHub
+import TinyTLS
 
 @inline(never)
 func fuzzFail(_ message: String, line: UInt = #line) -> Never {
@@ -84,7 +85,7 @@ func write(host: [UInt8], device: [UInt8], module: [UInt8]?, key: [UInt8], keyNa
         for p in [h, d, k, m, n] { if let p { UnsafeMutableRawPointer(mutating: p.baseAddress!).deallocate() } }
     }
     do throws(SASTokenError) {
-        let length = try SASToken.write(host: h, deviceID: d, moduleID: m, key: k, keyName: n, expiry: expiry, into: out)
+        let length = try SASToken.write(host: h, deviceID: d, moduleID: m, key: k, keyName: n, expiry: expiry, crypto: MbedTLSCrypto(), into: out)
         check(length >= 0 && length <= capacity, "token length \(length) outside the buffer")
         return .success(Array(UnsafeRawBufferPointer(rebasing: out[0..<length])))
     } catch {

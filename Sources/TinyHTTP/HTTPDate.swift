@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// The `Date` header's format, IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
 /// Servers must send this form; the two obsolete forms (RFC 850, asctime) are refused.
@@ -16,13 +18,7 @@ public enum HTTPDate {
               text[16] == 0x20, text[19] == 0x3A, text[22] == 0x3A, text[25] == 0x20,
               text[26] == 0x47, text[27] == 0x4D, text[28] == 0x54 else { return nil }
         func number(_ at: Int, _ digits: Int) -> Int64? {
-            var value: Int64 = 0
-            for i in at..<(at + digits) {
-                let b = text[i]
-                guard b >= 0x30, b <= 0x39 else { return nil }
-                value = value * 10 + Int64(b - 0x30)
-            }
-            return value
+            Decimal.value(UnsafeRawBufferPointer(rebasing: text[at..<(at + digits)]), limit: 9_999).map { Int64($0) }
         }
         guard let day = number(5, 2), let year = number(12, 4), let hour = number(17, 2),
               let minute = number(20, 2), let second = number(23, 2),

@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Low-level writes and validation for `HTTPRequestWriter`. The writes run only after
 /// `reserve` checked the space.
 extension HTTPRequestWriter {
@@ -20,32 +22,29 @@ extension HTTPRequestWriter {
         crlf()
     }
 
-    mutating func writeContentLength(_ digits: UnsafeRawBufferPointer) {
+    /// The size of `Content-Length: {length}` and the blank line that ends the head.
+    static func contentLengthSize(_ length: Int) -> Int {
+        contentLengthName.utf8CodeUnitCount + Decimal.digitCount(UInt64(length)) + 4
+    }
+
+    /// Writes `Content-Length: {length}` and the blank line (`reserve` checked the space).
+    mutating func writeContentLength(_ length: Int) {
         bytes(Self.contentLengthName)
-        bytes(digits)
+        sink.decimal(UInt64(length))
         crlf()
         crlf()
     }
 
-    mutating func byte(_ value: UInt8) {
-        buffer[length] = value
-        length += 1
-    }
+    mutating func byte(_ value: UInt8) { sink.byte(value) }
 
     mutating func crlf() {
         byte(ASCII.cr)
         byte(ASCII.lf)
     }
 
-    mutating func bytes(_ data: UnsafeRawBufferPointer) {
-        guard data.count > 0 else { return }
-        UnsafeMutableRawBufferPointer(rebasing: buffer[length..<(length + data.count)]).copyMemory(from: data)
-        length += data.count
-    }
+    mutating func bytes(_ data: UnsafeRawBufferPointer) { sink.bytes(data) }
 
-    mutating func bytes(_ text: StaticString) {
-        text.withUTF8Buffer { utf8 in bytes(UnsafeRawBufferPointer(utf8)) }
-    }
+    mutating func bytes(_ text: StaticString) { sink.literal(text) }
 
     /// Request-target and host bytes: visible ASCII and obs-text; no SP, no controls.
     static func isTargetBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -64,30 +63,6 @@ extension HTTPRequestWriter {
         let reserved = HeaderName.host.withBytes { ASCII.equalsIgnoringCase(name, $0) }
             || HeaderName.contentLength.withBytes { ASCII.equalsIgnoringCase(name, $0) }
         guard !reserved else { throw .reservedHeader }
-    }
-
-    /// Writes `value` in decimal (with `-` if negative) into `storage`; returns the length.
-    /// The package's one integer-to-text formatter for HTTP and the proxy's `host:port`.
-    package static func decimal(_ value: Int, into storage: inout (UInt64, UInt64, UInt64)) -> Int {
-        withUnsafeMutableBytes(of: &storage) { raw in
-            var v = UInt(value.magnitude)
-            var count = 0
-            repeat {
-                raw[count] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
-                v /= 10
-                count += 1
-            } while v > 0
-            if value < 0 {
-                raw[count] = 0x2D
-                count += 1
-            }
-            var lo = 0, hi = count - 1
-            while lo < hi {
-                let t = raw[lo]; raw[lo] = raw[hi]; raw[hi] = t
-                lo += 1; hi -= 1
-            }
-            return count
-        }
     }
 }
 

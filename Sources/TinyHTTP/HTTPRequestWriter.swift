@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Writes an HTTP/1.1 request into a caller-owned buffer, piece by piece, without
 /// allocating:
 ///
@@ -10,10 +12,13 @@
 /// injection) and checks the space it needs before writing, so a call that throws writes
 /// nothing. `Host` is written by `start`/`endTarget`; `Content-Length` by `finish`.
 public struct HTTPRequestWriter {
+    /// The bytes written so far, in the caller's buffer: every write checks its space with
+    /// `reserve` first, so the sink never overflows.
+    var sink: ByteSink
     /// The buffer the request is written into.
-    public let buffer: UnsafeMutableRawBufferPointer
+    public var buffer: UnsafeMutableRawBufferPointer { sink.buffer }
     /// Bytes written so far; after `finish`, the request's length.
-    public internal(set) var length = 0
+    public var length: Int { sink.count }
 
     private enum Stage: UInt8 { case empty, target, headers, headerValue, finished }
     private var stage = Stage.empty
@@ -21,12 +26,12 @@ public struct HTTPRequestWriter {
 
     /// A writer that writes from the start of `buffer`.
     public init(buffer: UnsafeMutableRawBufferPointer) {
-        self.buffer = buffer
+        sink = ByteSink(buffer)
     }
 
     /// Forgets everything written, to write a new request into the same buffer.
     public mutating func reset() {
-        length = 0
+        sink.truncate(to: 0)
         stage = .empty
         targetLength = 0
     }
@@ -67,6 +72,19 @@ public struct HTTPRequestWriter {
         try reserve(part.count)
         bytes(part)
         targetLength += part.count
+    }
+
+    /// Appends `bytes` percent-encoded (RFC 3986 unreserved bytes kept, `%XX` for the rest) to
+    /// the request target begun with `beginTarget`: IoT Hub device ids may hold `# ? % + $`.
+    ///
+    /// - Parameter part: the raw bytes (an id, a lock token).
+    /// - Throws: `outOfOrder` outside a target, `bufferTooSmall` when it does not fit (nothing written).
+    package mutating func appendPercentEncodedTarget(_ part: UnsafeRawBufferPointer) throws(HTTPEncodeError) {
+        guard stage == .target else { throw .outOfOrder }
+        let encoded = PercentEncoding.encodedLength(part)
+        try reserve(encoded)
+        sink.percentEncoded(part) // only unreserved bytes and `%XX`: valid target bytes
+        targetLength += encoded
     }
 
     /// Appends a constant to the request target.
@@ -112,11 +130,7 @@ public struct HTTPRequestWriter {
 
     /// Writes `name: value` with a decimal value.
     public mutating func header(name: StaticString, value: Int) throws(HTTPEncodeError) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for every Int
-        let count = Self.decimal(value, into: &digits)
-        try withUnsafeBytes(of: &digits) { (raw) throws(HTTPEncodeError) in
-            try header(name: name, value: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
-        }
+        try Decimal.withText(Int64(value)) { (digits) throws(HTTPEncodeError) in try header(name: name, value: digits) }
     }
 
     /// Starts a header whose value is written in pieces with `appendValue`, then `endHeader`.
@@ -163,22 +177,25 @@ public struct HTTPRequestWriter {
     public mutating func finish() throws(HTTPEncodeError) -> Int {
         guard stage == .headers else { throw .outOfOrder }
         try reserve(2)
+        // The end is computed before the last write, not read back after it: Swift 6.3.1's
+        // optimizer (EarlyCodeMotion) once sank a shared trailing `crlf()` below the read of
+        // `length` in a caller with two `finish` branches, making the request 2 bytes short.
+        let end = length + 2
         crlf()
         stage = .finished
-        return length
+        return end
     }
 
     /// Writes `Content-Length`, ends the header block and copies `body` after it.
     /// Returns the request's length.
     public mutating func finish(body: UnsafeRawBufferPointer) throws(HTTPEncodeError) -> Int {
         guard stage == .headers else { throw .outOfOrder }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = Self.decimal(body.count, into: &digits)
-        try reserve(Self.contentLengthName.utf8CodeUnitCount + count + 4 + body.count)
-        withUnsafeBytes(of: &digits) { raw in writeContentLength(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+        try reserve(Self.contentLengthSize(body.count) + body.count)
+        let end = length + Self.contentLengthSize(body.count) + body.count   // see finish()
+        writeContentLength(body.count)
         bytes(body)
         stage = .finished
-        return length
+        return end
     }
 
     /// Writes `Content-Length: contentLength` and ends the header block; the caller sends
@@ -186,11 +203,10 @@ public struct HTTPRequestWriter {
     public mutating func finish(contentLength: Int) throws(HTTPEncodeError) -> Int {
         guard stage == .headers else { throw .outOfOrder }
         guard contentLength >= 0 else { throw .invalidContentLength }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = Self.decimal(contentLength, into: &digits)
-        try reserve(Self.contentLengthName.utf8CodeUnitCount + count + 4)
-        withUnsafeBytes(of: &digits) { raw in writeContentLength(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+        try reserve(Self.contentLengthSize(contentLength))
+        let end = length + Self.contentLengthSize(contentLength)   // see finish()
+        writeContentLength(contentLength)
         stage = .finished
-        return length
+        return end
     }
 }

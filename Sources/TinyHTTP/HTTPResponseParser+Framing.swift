@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// The end of the header block: interpret the framing headers (RFC 9112 §6.3) and the
 /// connection options (RFC 9112 §9.3, §9.6).
 extension HTTPResponseParser {
@@ -43,13 +45,8 @@ extension HTTPResponseParser {
     /// `1*DIGIT`, possibly as a list of identical values (RFC 9110 §8.6), at most `maxLength`.
     mutating func parseContentLength(_ value: UnsafeRawBufferPointer) throws(HTTPParseError) {
         try ASCII.forEachListElement(value) { (element) throws(HTTPParseError) in
-            guard !element.isEmpty else { throw .invalidContentLength }
-            var number = 0
-            for b in element {
-                guard ASCII.isDigit(b) else { throw .invalidContentLength }
-                number = number * 10 + Int(b - 0x30)
-                guard number <= Self.maxLength else { throw .invalidContentLength }
-            }
+            guard let value = Decimal.value(element, limit: UInt64(Self.maxLength)) else { throw .invalidContentLength }
+            let number = Int(value)
             if let existing = contentLength, existing != number { throw .conflictingContentLength }
             contentLength = number
         }

@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Header conveniences for IoT Hub responses.
 extension HTTPResponseParser {
     /// The value of the first header called `name` (ASCII case-insensitive), or nil.
@@ -13,13 +15,12 @@ extension HTTPResponseParser {
     /// `Retry-After` in seconds when given as delta-seconds (capped at 2^31 - 1); nil when
     /// absent, empty, or an HTTP-date (TinyHTTP has no calendar).
     public var retryAfterSeconds: Int? {
-        guard let value = header(HeaderName.retryAfter), !value.isEmpty else { return nil }
-        var seconds = 0
-        for b in value {
-            guard ASCII.isDigit(b) else { return nil }
-            seconds = min(seconds * 10 + Int(b - 0x30), Self.maxLength)
+        guard let value = header(HeaderName.retryAfter) else { return nil }
+        do throws(Decimal.ParseError) {
+            return Int(try Decimal.parse(value, limit: UInt64(Self.maxLength)))
+        } catch {
+            return error == .tooLarge ? Self.maxLength : nil // all digits, too many: capped
         }
-        return seconds
     }
 
     /// The `ETag` value as received, quotes (and any `W/`) included: what `If-Match` takes.

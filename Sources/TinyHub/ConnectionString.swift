@@ -1,5 +1,5 @@
+import TinyBytes
 import TinyPlatform
-import TinyTLS
 
 /// The keys of an IoT Hub device connection string that TinyHub understands.
 public enum ConnectionStringKey: UInt8, Equatable, Sendable {
@@ -149,9 +149,9 @@ public struct ConnectionString {
     /// Decodes the key into stack scratch to prove it is Base64 of an acceptable length.
     private static func validateKey(_ key: UnsafeRawBufferPointer) throws(ConnectionStringError) {
         guard key.count <= SASToken.maxKeyTextLength else { throw .sharedAccessKeyTooLong }
-        let result: Result<Int, CryptoError> = withUnsafeTemporaryAllocation(byteCount: SASToken.maxKeyScratch, alignment: 1) { scratch in
+        let result: Result<Int, Base64Error> = withUnsafeTemporaryAllocation(byteCount: SASToken.maxKeyScratch, alignment: 1) { scratch in
             defer { zeroize(scratch) } // the decoded key, on every path
-            do throws(CryptoError) { return .success(try Base64.decode(key, into: scratch)) } catch { return .failure(error) }
+            do throws(Base64Error) { return .success(try Base64.decode(key, into: scratch)) } catch { return .failure(error) }
         }
         switch result {
         case .success(let length):

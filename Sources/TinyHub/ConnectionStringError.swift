@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Why a connection string was rejected.
 public enum ConnectionStringError: Error, Equatable {
     /// The string is empty (or only `;`).

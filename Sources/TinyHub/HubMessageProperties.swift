@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// The system properties a received cloud-to-device message may carry, named once for
 /// both faces: MQTT puts them in the topic's property bag (`$.mid`, …), HTTPS in response
 /// headers (`iothub-messageid`, …).

@@ -1,15 +1,17 @@
+import TinyBytes
+
 /// The MQTT CONNECT identity IoT Hub expects: client id and user name
 /// (as Azure SDK for Embedded C builds them, `az_iot_hub_client.c:22-137`). The password is a
 /// `SASToken` (nothing for X.509).
-public enum HubMQTTIdentity {
+package enum HubMQTTIdentity {
     /// The `api-version` sent in the user name.
-    public static let apiVersion: StaticString = "2020-09-30"
+    package static let apiVersion: StaticString = "2020-09-30"
     /// The `DeviceClientType` sent in the user name (percent-encoded on the wire).
-    public static let deviceClientType: StaticString = TinyHubVersion.product
+    package static let deviceClientType: StaticString = TinyHubVersion.product
 
     /// `{host}/{deviceId}[/{moduleId}]/?api-version=2020-09-30&DeviceClientType=tinyhub%2F0.2.0[&model-id={urlenc}]`.
     /// Ids are raw; query values are percent-encoded. Returns the length written.
-    public static func username(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
+    package static func username(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
                                 moduleID: UnsafeRawBufferPointer? = nil, modelID: UnsafeRawBufferPointer? = nil,
                                 into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try HubTopics.checkIdentifier(host, inTopic: false)
@@ -35,7 +37,7 @@ public enum HubMQTTIdentity {
     }
 
     /// Client id `{deviceId}` or `{deviceId}/{moduleId}` (no host). Returns the length written.
-    public static func clientID(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
+    package static func clientID(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
                                 into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try HubTopics.checkIdentifier(deviceID, inTopic: false)
         if let moduleID { try HubTopics.checkIdentifier(moduleID, inTopic: false) }
@@ -49,14 +51,14 @@ public enum HubMQTTIdentity {
     }
 
     /// The user name for a parsed connection string (`HostName`, not `GatewayHostName`).
-    public static func username(for connection: ConnectionString, modelID: UnsafeRawBufferPointer? = nil,
+    package static func username(for connection: ConnectionString, modelID: UnsafeRawBufferPointer? = nil,
                                 into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try username(host: connection.hostName, deviceID: connection.deviceID, moduleID: connection.moduleID,
                      modelID: modelID, into: output)
     }
 
     /// The client id for a parsed connection string.
-    public static func clientID(for connection: ConnectionString,
+    package static func clientID(for connection: ConnectionString,
                                 into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try clientID(deviceID: connection.deviceID, moduleID: connection.moduleID, into: output)
     }

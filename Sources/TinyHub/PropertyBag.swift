@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Why a property bag could not be written or read.
 public enum PropertyBagError: Error, Equatable {
     /// The output buffer is too small; `needed` bytes would fit (the bag is left as it was).
@@ -14,59 +16,59 @@ public enum PropertyBagError: Error, Equatable {
 
 /// Well-known system property names (written as `%24.xxx` on the wire by the writer;
 /// Azure SDK for Embedded C `az_iot_common.h:117-149`).
-public enum SystemProperty {
+package enum SystemProperty {
     /// Message id.
-    public static let messageID: StaticString = "$.mid"
+    package static let messageID: StaticString = "$.mid"
     /// Correlation id.
-    public static let correlationID: StaticString = "$.cid"
+    package static let correlationID: StaticString = "$.cid"
     /// User id.
-    public static let userID: StaticString = "$.uid"
+    package static let userID: StaticString = "$.uid"
     /// Content type, e.g. `application/json`.
-    public static let contentType: StaticString = "$.ct"
+    package static let contentType: StaticString = "$.ct"
     /// Content encoding, e.g. `utf-8`.
-    public static let contentEncoding: StaticString = "$.ce"
+    package static let contentEncoding: StaticString = "$.ce"
     /// Creation time.
-    public static let creationTime: StaticString = "$.ctime"
+    package static let creationTime: StaticString = "$.ctime"
     /// Absolute expiry time.
-    public static let expiry: StaticString = "$.exp"
+    package static let expiry: StaticString = "$.exp"
     /// Destination (received C2D).
-    public static let to: StaticString = "$.to"
+    package static let to: StaticString = "$.to"
     /// Plug-and-Play component name.
-    public static let component: StaticString = "$.sub"
+    package static let component: StaticString = "$.sub"
     /// Output name (Edge modules).
-    public static let outputName: StaticString = "$.on"
+    package static let outputName: StaticString = "$.on"
     /// Feedback request on C2D messages (not a `$.` key).
-    public static let ack: StaticString = "iothub-ack"
+    package static let ack: StaticString = "iothub-ack"
 }
 
 /// Writes an IoT Hub property bag (`name=value&name=value`) into a caller buffer, percent-
 /// encoding names and values itself (Azure SDK for Embedded C leaves this to the caller and
 /// azure-iot-sdk-c has it off by default; IoT Hub closes connections whose topics carry
 /// un-encoded `/ : space`). `$.mid` is written as `%24.mid`, as both C SDKs do.
-public struct PropertyBagWriter {
+package struct PropertyBagWriter {
     private var sink: ByteSink
     private let start: Int
 
     /// A writer that appends to `buffer` from byte `start` on (e.g. right after a telemetry
     /// topic prefix); bytes before `start` are left alone.
-    public init(buffer: UnsafeMutableRawBufferPointer, start: Int = 0) {
+    package init(buffer: UnsafeMutableRawBufferPointer, start: Int = 0) {
         let begin = max(0, min(start, buffer.count))
         self.sink = ByteSink(buffer, start: begin)
         self.start = begin
     }
 
     /// End of the written bytes in the buffer (start offset + bag length).
-    public var endIndex: Int { sink.count }
+    package var endIndex: Int { sink.count }
     /// Length of the bag written so far.
-    public var count: Int { sink.count - start }
+    package var count: Int { sink.count - start }
     /// Number of properties appended.
-    public private(set) var propertyCount = 0
+    package private(set) var propertyCount = 0
     /// The bag written so far (without the bytes before `start`).
-    public var bag: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: sink.buffer[start..<sink.count]) }
+    package var bag: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: sink.buffer[start..<sink.count]) }
 
     /// Appends `name=value` (or a bare `name` when `value` is nil), both percent-encoded.
     /// On error nothing is appended.
-    public mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
+    package mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
         guard name.count > 0 else { throw .emptyName(offset: count) }
         let before = sink.count
         if propertyCount > 0 { sink.byte(0x26) } // '&'
@@ -84,42 +86,42 @@ public struct PropertyBagWriter {
     }
 
     /// Appends a property whose name is a constant such as `SystemProperty.messageID`.
-    public mutating func append(name: StaticString, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
+    package mutating func append(name: StaticString, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
         try Bytes.with(name) { (bytes) throws(PropertyBagError) in try append(name: bytes, value: value) }
     }
 
     /// Appends a property whose name and value are constants.
-    public mutating func append(name: StaticString, value: StaticString) throws(PropertyBagError) {
+    package mutating func append(name: StaticString, value: StaticString) throws(PropertyBagError) {
         try Bytes.with(value) { (bytes) throws(PropertyBagError) in try append(name: name, value: bytes) }
     }
 }
 
 /// One decoded property. Name and value live in the scratch buffer given to `next`, valid
 /// until the next call that reuses it.
-public struct HubProperty {
+package struct HubProperty {
     /// The decoded name (`%24.mid` and `$.mid` both read as `$.mid`).
-    public var name: UnsafeRawBufferPointer
+    package var name: UnsafeRawBufferPointer
     /// The decoded value; nil for a bare `key` (null), empty for `key=`.
-    public var value: UnsafeRawBufferPointer?
+    package var value: UnsafeRawBufferPointer?
     /// The raw (still encoded) name as it appears in the bag.
-    public var rawName: UnsafeRawBufferPointer
+    package var rawName: UnsafeRawBufferPointer
     /// The raw (still encoded) value, nil for a bare key.
-    public var rawValue: UnsafeRawBufferPointer?
+    package var rawValue: UnsafeRawBufferPointer?
 
     /// Whether this is a system property (`$.` prefix after decoding).
-    public var isSystemProperty: Bool { Bytes.hasPrefix(name, "$.") }
+    package var isSystemProperty: Bool { Bytes.hasPrefix(name, "$.") }
 
     /// Whether the decoded name equals `other` byte for byte.
-    public func nameEquals(_ other: StaticString) -> Bool { Bytes.equal(name, other) }
+    package func nameEquals(_ other: StaticString) -> Bool { Bytes.equal(name, other) }
 }
 
 /// Iterates a received property bag (`k=v&k2=v2`, bare `key` = null value, `key=` = empty
 /// value; DOCS iot-mqtt-connect-to-iot-hub.md). Empty segments (`&&`, trailing `&`) are
 /// skipped; a segment with an empty name and malformed `%` escapes are errors. Accepts both
 /// `%24.` and `$.` system-key forms, since they decode alike.
-public struct PropertyBagReader {
+package struct PropertyBagReader {
     /// Longest bag accepted (the MQTT topic-name limit).
-    public static let maxLength = 65_535
+    package static let maxLength = 65_535
 
     private let bag: UnsafeRawBufferPointer
     private var position = 0
@@ -128,11 +130,11 @@ public struct PropertyBagReader {
     private(set) var bytesScanned = 0
 
     /// A reader over `bag` (caller-owned bytes, e.g. the tail of a received topic).
-    public init(_ bag: UnsafeRawBufferPointer) { self.bag = bag }
+    package init(_ bag: UnsafeRawBufferPointer) { self.bag = bag }
 
     /// The next property, decoded into `scratch` (name first, value right after it), or nil at
     /// the end. `scratch` needs at most the encoded length of the segment.
-    public mutating func next(scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> HubProperty? {
+    package mutating func next(scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> HubProperty? {
         guard bag.count <= PropertyBagReader.maxLength else { throw .tooLong }
         while position < bag.count {
             let start = position
@@ -164,7 +166,7 @@ public struct PropertyBagReader {
     }
 
     /// Finds the first property named `name` (compared after decoding) in `bag`.
-    public static func find(_ name: StaticString, in bag: UnsafeRawBufferPointer,
+    package static func find(_ name: StaticString, in bag: UnsafeRawBufferPointer,
                             scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> HubProperty? {
         var reader = PropertyBagReader(bag)
         while let property = try reader.next(scratch: scratch) {
@@ -185,18 +187,7 @@ public struct PropertyBagReader {
     /// Decodes validated `raw` into `scratch[at...]`; the caller checked the size.
     private func decode(_ raw: UnsafeRawBufferPointer, into scratch: UnsafeMutableRawBufferPointer,
                         at offset: Int) -> UnsafeRawBufferPointer {
-        var o = offset
-        var i = 0
-        while i < raw.count {
-            if raw[i] == 0x25 {
-                scratch[o] = Hex.value(raw[i + 1])! << 4 | Hex.value(raw[i + 2])!
-                i += 3
-            } else {
-                scratch[o] = raw[i]
-                i += 1
-            }
-            o += 1
-        }
-        return UnsafeRawBufferPointer(rebasing: scratch[offset..<o])
+        let length = PercentEncoding.decodeValidated(raw, into: UnsafeMutableRawBufferPointer(rebasing: scratch[offset...]))
+        return UnsafeRawBufferPointer(rebasing: scratch[offset..<(offset + length)])
     }
 }

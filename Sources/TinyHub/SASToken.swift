@@ -1,5 +1,5 @@
+import TinyBytes
 import TinyPlatform
-import TinyTLS
 
 /// Why a SAS token could not be written.
 public enum SASTokenError: Error, Equatable {
@@ -12,7 +12,7 @@ public enum SASTokenError: Error, Equatable {
     case invalidKey
     /// The key decodes to more than `SASToken.maxKeyLength` bytes.
     case keyTooLong
-    /// HMAC or Base64 failed inside mbedTLS.
+    /// The `CryptoProvider` failed to compute the HMAC.
     case crypto(CryptoError)
 }
 
@@ -28,26 +28,38 @@ public enum SASToken {
     public static let maxKeyLength = 128
     /// Longest accepted key text (Base64 of `maxKeyLength` bytes).
     public static let maxKeyTextLength = 172
-    /// Stack scratch used to decode a key (mbedTLS wants room for its size estimate).
+    /// Stack scratch used to decode a key: the longest key text decodes to at most 129 bytes.
     static let maxKeyScratch = 132
 
     /// Writes a token for `host`/`deviceID`[/`moduleID`] signed with the Base64 `key`, valid until
-    /// `expiry` (Unix seconds), into `output`; returns the token length. `keyName` becomes `skn`.
-    public static func write(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
-                             moduleID: UnsafeRawBufferPointer? = nil, key: UnsafeRawBufferPointer,
-                             keyName: UnsafeRawBufferPointer? = nil, expiry: UInt64,
-                             into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+    /// `expiry` (Unix seconds), into `output`.
+    ///
+    /// - Parameters:
+    ///   - host: the hub's `HostName`.
+    ///   - deviceID: the device id.
+    ///   - moduleID: the module id, or nil for a device identity.
+    ///   - key: the Base64 `SharedAccessKey`.
+    ///   - keyName: `SharedAccessKeyName`, sent as `skn`, or nil.
+    ///   - expiry: Unix seconds.
+    ///   - crypto: computes the HMAC-SHA256 (`MbedTLSCrypto()` by default in the examples).
+    ///   - output: where the token goes.
+    /// - Returns: the token's length.
+    /// - Throws: `SASTokenError` (empty identity, bad or too long key, buffer too small, crypto failure).
+    public static func write<C: CryptoProvider>(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
+                                                moduleID: UnsafeRawBufferPointer? = nil, key: UnsafeRawBufferPointer,
+                                                keyName: UnsafeRawBufferPointer? = nil, expiry: UInt64, crypto: C,
+                                                into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
         guard host.count > 0, deviceID.count > 0, moduleID.map({ $0.count > 0 }) ?? true else { throw .emptyIdentity }
         return try write(resource: { sink in writeResource(host: host, deviceID: deviceID, moduleID: moduleID, into: &sink) },
-                         key: key, keyName: keyName, expiry: expiry, into: output)
+                         key: key, keyName: keyName, expiry: expiry, crypto: crypto, into: output)
     }
 
     /// Writes `SharedAccessSignature sr={resource}&sig=…&se={expiry}[&skn={keyName}]`, where
     /// `resource` appends the already percent-encoded `sr` value: the construction shared by
     /// IoT Hub tokens and Device Provisioning Service tokens (which differ only in `sr` and `skn`).
-    package static func write(resource: (inout ByteSink) -> Void, key: UnsafeRawBufferPointer,
-                              keyName: UnsafeRawBufferPointer?, expiry: UInt64,
-                              into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+    package static func write<C: CryptoProvider>(resource: (inout ByteSink) -> Void, key: UnsafeRawBufferPointer,
+                                                 keyName: UnsafeRawBufferPointer?, expiry: UInt64, crypto: C,
+                                                 into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
         guard key.count <= maxKeyTextLength else { throw .keyTooLong }
 
         var sink = ByteSink(output)
@@ -68,7 +80,7 @@ public enum SASToken {
         var signature = InlineArray<48, UInt8>(repeating: 0) // Base64 of 32 bytes = 44 chars
         var signatureSpan = signature.mutableSpan
         let signatureLength = try signatureSpan.withUnsafeMutableBytes { (out) throws(SASTokenError) -> Int in
-            try sign(toSign, key: key, into: out)
+            try sign(toSign, key: key, crypto: crypto, into: out)
         }
         sink.truncate(to: resourceEnd)
         sink.literal("&sig=")
@@ -86,12 +98,20 @@ public enum SASToken {
     }
 
     /// Writes a token for the identity and key of a parsed connection string (`skn` from
-    /// `SharedAccessKeyName` when present). Throws `invalidKey` for an X.509 connection string.
-    public static func write(for connection: ConnectionString, expiry: UInt64,
-                             into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+    /// `SharedAccessKeyName` when present).
+    ///
+    /// - Parameters:
+    ///   - connection: the parsed connection string.
+    ///   - expiry: Unix seconds.
+    ///   - crypto: computes the HMAC-SHA256.
+    ///   - output: where the token goes.
+    /// - Returns: the token's length.
+    /// - Throws: `invalidKey` for an X.509 connection string, else as `write(host:…)`.
+    public static func write<C: CryptoProvider>(for connection: ConnectionString, expiry: UInt64, crypto: C,
+                                                into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
         guard let key = connection.sharedAccessKey else { throw .invalidKey }
         return try write(host: connection.hostName, deviceID: connection.deviceID, moduleID: connection.moduleID,
-                         key: key, keyName: connection.sharedAccessKeyName, expiry: expiry, into: output)
+                         key: key, keyName: connection.sharedAccessKeyName, expiry: expiry, crypto: crypto, into: output)
     }
 
     /// Writes only the encoded resource URI (`sr` value) into `output`; returns its length.
@@ -121,8 +141,8 @@ public enum SASToken {
     /// base64(HMAC-SHA256(base64decode(`key`), `message`)) into `output` (44 bytes); returns its
     /// length. The decoded key lives in stack scratch, wiped on every path. Also the enrollment
     /// group key derivation of the Device Provisioning Service (`message` = registration id).
-    package static func sign(_ message: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer,
-                             into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
+    package static func sign<C: CryptoProvider>(_ message: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, crypto: C,
+                                                into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {
         guard key.count <= maxKeyTextLength else { throw .keyTooLong }
         guard output.count >= signatureLength else { throw .bufferTooSmall(needed: signatureLength) }
         var mac = InlineArray<32, UInt8>(repeating: 0)
@@ -132,31 +152,30 @@ public enum SASToken {
         }
         let result: Result<Void, SASTokenError> = withUnsafeTemporaryAllocation(byteCount: maxKeyScratch, alignment: 1) { scratch in
             defer { zeroize(scratch) } // the decoded key, on every path
+            let keyLength: Int
+            do throws(Base64Error) {
+                keyLength = try Base64.decode(key, into: scratch)
+            } catch .invalid {
+                return .failure(.invalidKey)
+            } catch {
+                return .failure(.keyTooLong)
+            }
+            guard keyLength > 0 else { return .failure(.invalidKey) }
+            guard keyLength <= maxKeyLength else { return .failure(.keyTooLong) }
             do throws(CryptoError) {
-                let keyLength = try Base64.decode(key, into: scratch)
-                guard keyLength > 0 else { return .failure(.invalidKey) }
-                guard keyLength <= maxKeyLength else { return .failure(.keyTooLong) }
                 var macSpan = mac.mutableSpan
                 try macSpan.withUnsafeMutableBytes { (macBytes) throws(CryptoError) in
-                    try HMACSHA256.authenticate(key: UnsafeRawBufferPointer(rebasing: scratch[0..<keyLength]),
-                                                message: message, into: macBytes)
+                    try crypto.hmacSHA256(key: UnsafeRawBufferPointer(rebasing: scratch[0..<keyLength]),
+                                          message: message, into: macBytes)
                 }
                 return .success(())
-            } catch .invalidBase64 {
-                return .failure(.invalidKey)
-            } catch .bufferTooSmall {
-                return .failure(.keyTooLong)
             } catch {
                 return .failure(.crypto(error))
             }
         }
         if case .failure(let error) = result { throw error }
-        do throws(CryptoError) {
-            return try mac.span.withUnsafeBytes { (macBytes) throws(CryptoError) -> Int in
-                try Base64.encode(macBytes, into: output)
-            }
-        } catch {
-            throw .crypto(error)
-        }
+        var sink = ByteSink(output) // 44 bytes or more, checked above
+        mac.span.withUnsafeBytes { sink.base64($0) }
+        return sink.count
     }
 }

@@ -1,5 +1,7 @@
+import TinyBytes
+
 /// A received PUBLISH topic, classified. Slices point into the caller's topic bytes.
-public enum HubTopic {
+package enum HubTopic {
     /// Cloud-to-device message; `properties` is the still-encoded bag (read it with
     /// `PropertyBagReader`): everything after the first `/messages/devicebound/`
     /// (Azure SDK for Embedded C `az_iot_hub_client_c2d.c:17-50`).
@@ -19,20 +21,20 @@ public enum HubTopic {
 /// the MQTT protocol"). Device and module ids are inserted raw, as Azure SDK for Embedded C,
 /// azure-iot-sdk-c and the Python device SDK do; ids with `/`, `+`, `#` or NUL are refused
 /// because they would make an illegal or ambiguous topic name.
-public enum HubTopics {
+package enum HubTopics {
     /// Longest request id accepted by the builders.
-    public static let maxRequestIDLength = 64
+    package static let maxRequestIDLength = 64
     /// Subscription filter for twin responses (subscribe before any request).
-    public static let twinResponseFilter: StaticString = "$iothub/twin/res/#"
+    package static let twinResponseFilter: StaticString = "$iothub/twin/res/#"
     /// Subscription filter for desired-property patches.
-    public static let twinDesiredFilter: StaticString = "$iothub/twin/PATCH/properties/desired/#"
+    package static let twinDesiredFilter: StaticString = "$iothub/twin/PATCH/properties/desired/#"
     /// Subscription filter for direct-method requests.
-    public static let methodsFilter: StaticString = "$iothub/methods/POST/#"
+    package static let methodsFilter: StaticString = "$iothub/methods/POST/#"
 
     /// Telemetry topic `devices/{d}/messages/events/` or `devices/{d}/modules/{m}/messages/events/`
     /// followed by `properties` (an already-encoded bag, e.g. `PropertyBagWriter.bag`; no `?`,
     /// Azure SDK for Embedded C `az_iot_hub_client_telemetry.c:16-66`). Returns the topic length.
-    public static func telemetry(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
+    package static func telemetry(deviceID: UnsafeRawBufferPointer, moduleID: UnsafeRawBufferPointer? = nil,
                                  properties: UnsafeRawBufferPointer? = nil,
                                  into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkIdentifier(deviceID, inTopic: true)
@@ -50,7 +52,7 @@ public enum HubTopics {
     }
 
     /// C2D subscription filter `devices/{d}/messages/devicebound/#` (docs, azure-iot-sdk-c, the Python device SDK form).
-    public static func cloudToDeviceFilter(deviceID: UnsafeRawBufferPointer,
+    package static func cloudToDeviceFilter(deviceID: UnsafeRawBufferPointer,
                                            into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkIdentifier(deviceID, inTopic: true)
         var sink = ByteSink(output)
@@ -61,13 +63,13 @@ public enum HubTopics {
     }
 
     /// Twin GET request topic `$iothub/twin/GET/?$rid={rid}` (publish with an empty payload).
-    public static func twinGet(requestID: UnsafeRawBufferPointer,
+    package static func twinGet(requestID: UnsafeRawBufferPointer,
                                into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try request("$iothub/twin/GET/?$rid=", requestID: requestID, into: output)
     }
 
     /// Reported-properties patch topic `$iothub/twin/PATCH/properties/reported/?$rid={rid}`.
-    public static func twinReportedPatch(requestID: UnsafeRawBufferPointer,
+    package static func twinReportedPatch(requestID: UnsafeRawBufferPointer,
                                          into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try request("$iothub/twin/PATCH/properties/reported/?$rid=", requestID: requestID, into: output)
     }
@@ -84,7 +86,7 @@ public enum HubTopics {
 
     /// Direct-method response topic `$iothub/methods/res/{status}/?$rid={rid}`; `status` is
     /// the device-chosen result, printed in decimal (Azure SDK for Embedded C `az_iot_hub_client_methods.c:79-117`).
-    public static func methodResponse(status: UInt16, requestID: UnsafeRawBufferPointer,
+    package static func methodResponse(status: UInt16, requestID: UnsafeRawBufferPointer,
                                       into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkRequestID(requestID)
         var sink = ByteSink(output)
@@ -97,7 +99,7 @@ public enum HubTopics {
 
     /// Classifies a received topic. Unrelated topics are `.unrecognized`; topics with a hub
     /// prefix but a broken shape throw.
-    public static func classify(_ topic: UnsafeRawBufferPointer) throws(TopicError) -> HubTopic {
+    package static func classify(_ topic: UnsafeRawBufferPointer) throws(TopicError) -> HubTopic {
         if Bytes.hasPrefix(topic, "devices/") {
             guard let at = Bytes.index(of: "/messages/devicebound/", in: topic) else { return .unrecognized }
             let prefix = Bytes.length("devices/")
@@ -108,7 +110,7 @@ public enum HubTopics {
         if Bytes.hasPrefix(topic, "$iothub/twin/res/") {
             let rest = Bytes.slice(topic, Bytes.length("$iothub/twin/res/")..<topic.count)
             guard let slash = Bytes.index(of: 0x2F, in: rest) else { throw .malformedTopic }
-            guard let status = Bytes.parseDecimal(Bytes.slice(rest, 0..<slash), max: 999) else { throw .invalidStatus }
+            guard let status = Decimal.value(Bytes.slice(rest, 0..<slash), limit: 999) else { throw .invalidStatus }
             let query = try queryAfterSlash(rest, slash: slash)
             let fields = try QueryFields.parse(query)
             guard let rid = fields.requestID else { throw .missingRequestID }
@@ -143,7 +145,7 @@ public enum HubTopics {
     }
 
     private static func parseVersion(_ raw: UnsafeRawBufferPointer) throws(TopicError) -> Int64 {
-        guard let value = Bytes.parseDecimal(raw, max: UInt64(Int64.max)) else { throw .invalidVersion }
+        guard let value = Decimal.value(raw, limit: UInt64(Int64.max)) else { throw .invalidVersion }
         return Int64(value)
     }
 

@@ -1,4 +1,5 @@
 import CTinyPlatform
+import TinyBytes
 
 /// Minimal unbuffered output for examples and logs, without `print` (whose Embedded
 /// form pulls in formatting code) and without Foundation.
@@ -28,32 +29,24 @@ public enum Console {
     }
 
     /// Writes a signed integer in decimal.
+    ///
+    /// - Parameters:
+    ///   - value: the integer.
+    ///   - stream: where it goes.
     public static func write(int value: Int64, to stream: Stream = .out) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes of scratch on the stack
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            let count = formatDecimal(value, into: scratch)
-            tp_write(stream.rawValue, scratch.baseAddress, count)
-        }
+        Decimal.withText(value) { tp_write(stream.rawValue, $0.baseAddress, $0.count) }
     }
 
-    /// Formats `value` in decimal into `buffer` (needs up to 20 bytes); returns the length.
+    /// Formats `value` in decimal (with `-` when negative) at the start of `buffer`.
+    ///
+    /// - Parameters:
+    ///   - value: the integer.
+    ///   - buffer: where the text goes; 20 bytes hold every value.
+    /// - Returns: the text's length, or 0 (nothing written) when `buffer` is too small.
     public static func formatDecimal(_ value: Int64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        var magnitude = value.magnitude
-        var reversed: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &reversed) { tmp in
-            repeat {
-                tmp[count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            var out = 0
-            if value < 0, buffer.count > 0 { buffer[0] = 0x2D; out = 1 }
-            var i = count
-            while i > 0, out < buffer.count { i -= 1; buffer[out] = tmp[i]; out += 1 }
-            count = out
-        }
-        return count
+        var sink = ByteSink(buffer)
+        sink.decimal(value)
+        return sink.overflowed ? 0 : sink.count
     }
 
     /// Exits the process through C `exit()`, so buffered output is not lost (a Swift

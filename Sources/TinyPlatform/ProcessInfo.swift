@@ -1,4 +1,5 @@
 import CTinyPlatform
+import TinyBytes
 
 /// Program arguments and environment for examples, without `CommandLine` or Foundation
 /// (neither exists in Embedded Swift). The C shim captures argv before `main`.
@@ -54,16 +55,7 @@ public enum DecimalParser {
     /// The unsigned decimal value of all of `text`, or nil if it is empty, has a non-digit
     /// or exceeds `limit`.
     public static func parse(_ text: String, limit: UInt64 = UInt64(Int64.max)) -> UInt64? {
-        var value: UInt64 = 0
-        var digits = 0
-        for byte in text.utf8 {
-            guard byte >= 0x30, byte <= 0x39 else { return nil }
-            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(UInt64(byte - 0x30))
-            guard !overflow1, !overflow2, sum <= limit else { return nil }
-            value = sum
-            digits += 1
-        }
-        return digits > 0 ? value : nil
+        var copy = text
+        return copy.withUTF8 { Decimal.value(UnsafeRawBufferPointer($0), limit: limit) }
     }
 }

@@ -1,4 +1,6 @@
+import TinyBytes
 import TinyHub
+import TinyPlatform
 
 /// Symmetric-key credentials for DPS: SAS tokens for the `registration` policy and the
 /// per-device key of an enrollment group.
@@ -7,12 +9,21 @@ public enum ProvisioningCredentials {
     public static let derivedKeyLength = SASToken.signatureLength
 
     /// Derives the device key of `registrationID` from an enrollment group's Base64 key:
-    /// base64(HMAC-SHA256(base64decode(groupKey), registrationID)). Writes 44 bytes; returns 44.
-    public static func deriveDeviceKey(groupKey: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,
-                                       into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
+    /// base64(HMAC-SHA256(base64decode(groupKey), registrationID)).
+    ///
+    /// - Parameters:
+    ///   - groupKey: the enrollment group's Base64 key.
+    ///   - registrationID: the device's registration id.
+    ///   - crypto: computes the HMAC-SHA256 (`MbedTLSCrypto()` in the examples).
+    ///   - output: at least 44 bytes.
+    /// - Returns: 44, the derived key's length.
+    /// - Throws: `ProvisioningProtocolError` (bad id or key, small buffer, crypto failure).
+    public static func deriveDeviceKey<C: CryptoProvider>(groupKey: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,
+                                                          crypto: C, into output: UnsafeMutableRawBufferPointer)
+        throws(ProvisioningProtocolError) -> Int {
         try ProvisioningIdentity.validate(registrationID)
         do throws(SASTokenError) {
-            return try SASToken.sign(registrationID, key: groupKey, into: output)
+            return try SASToken.sign(registrationID, key: groupKey, crypto: crypto, into: output)
         } catch {
             throw ProvisioningProtocolError(error)
         }
@@ -21,16 +32,27 @@ public enum ProvisioningCredentials {
     /// Writes the MQTT password for DPS:
     /// `SharedAccessSignature sr={sr}&sig={urlenc(sig)}&se={expiry}&skn=registration`, where
     /// `sr` = urlenc(`{idScope}/registrations/{registrationId}`) and `sig` signs `sr + "\n" + expiry`
-    /// with the Base64 `key` (individual enrollment key or derived group key). Returns its length.
-    public static func writeSASToken(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,
-                                     key: UnsafeRawBufferPointer, expiry: UInt64,
-                                     into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
+    /// with the Base64 `key` (individual enrollment key or derived group key).
+    ///
+    /// - Parameters:
+    ///   - idScope: the DPS ID scope.
+    ///   - registrationID: the device's registration id.
+    ///   - key: the Base64 key.
+    ///   - expiry: Unix seconds.
+    ///   - crypto: computes the HMAC-SHA256.
+    ///   - output: where the token goes.
+    /// - Returns: the token's length.
+    /// - Throws: `ProvisioningProtocolError` (bad ids or key, small buffer, crypto failure).
+    public static func writeSASToken<C: CryptoProvider>(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,
+                                                        key: UnsafeRawBufferPointer, expiry: UInt64, crypto: C,
+                                                        into output: UnsafeMutableRawBufferPointer)
+        throws(ProvisioningProtocolError) -> Int {
         try ProvisioningIdentity.validate(idScope)
         try ProvisioningIdentity.validate(registrationID)
         do throws(SASTokenError) {
             return try SASToken.write(resource: { sink in
                 ProvisioningIdentity.writeResource(idScope: idScope, registrationID: registrationID, into: &sink)
-            }, key: key, keyName: Bytes.view("registration"), expiry: expiry, into: output)
+            }, key: key, keyName: Bytes.view("registration"), expiry: expiry, crypto: crypto, into: output)
         } catch {
             throw ProvisioningProtocolError(error)
         }

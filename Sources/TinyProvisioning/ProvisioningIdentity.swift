@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHub
 
 /// The MQTT identity a device presents to DPS: client id = registration id, user name

@@ -1,5 +1,5 @@
 import TinyHub
-import TinyTLS
+import TinyPlatform
 
 /// Why a piece of the Device Provisioning Service protocol could not be written or read.
 /// Every input (ids, keys, topics, bodies) is treated as hostile: each malformed one maps to
@@ -18,7 +18,7 @@ public enum ProvisioningProtocolError: Error, Equatable {
     /// An operation id (from a DPS answer) that is empty, longer than
     /// `ProvisioningTopics.maxOperationIDLength` or holds a byte outside `A-Z a-z 0-9 - . _ ~`.
     case invalidOperationID
-    /// HMAC or Base64 failed inside mbedTLS.
+    /// The `CryptoProvider` failed to compute the HMAC.
     case crypto(CryptoError)
     /// A response topic that is not `$dps/registrations/res/{status}/?{properties}` with a
     /// three-digit status and decimal `$rid` / `retry-after` values.

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHub
 
 /// A DPS answer topic `$dps/registrations/res/{status}/?$rid={rid}[&retry-after={seconds}]`.
@@ -64,6 +65,6 @@ public struct ProvisioningResponseTopic: Equatable {
     /// Decimal value of `digits` (1...10 ASCII digits, at most `max`), or nil.
     private static func decimal(_ digits: UnsafeRawBufferPointer, max: UInt64) -> UInt64? {
         guard digits.count <= 10 else { return nil }
-        return Bytes.parseDecimal(digits, max: max)
+        return Decimal.value(digits, limit: max)
     }
 }

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHub
 
 /// Builds the DPS request topics (request ids are decimal numbers chosen by the client).

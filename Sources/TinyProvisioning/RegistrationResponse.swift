@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHub
 
 /// The `status` of a DPS registration operation.

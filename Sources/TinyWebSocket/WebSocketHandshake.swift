@@ -1,4 +1,6 @@
+import TinyBytes
 import TinyHTTP
+import TinyPlatform
 import TinyTLS
 
 /// The client side of the opening handshake (RFC 6455 §4.1) as IoT Hub expects it:
@@ -15,15 +17,9 @@ public enum WebSocketHandshake {
     public static func makeKey(into key: UnsafeMutableRawBufferPointer,
                                random32: () -> UInt32) throws(WebSocketHandshakeError) {
         var raw: (UInt32, UInt32, UInt32, UInt32) = (random32(), random32(), random32(), random32())
-        let written: Int
-        do {
-            written = try withUnsafeBytes(of: &raw) { (bytes) throws(CryptoError) -> Int in
-                try Base64.encode(bytes, into: key)
-            }
-        } catch {
-            throw crypto(error)
-        }
-        guard written == keyLength else { throw .crypto(code: 0) }
+        var sink = ByteSink(key)
+        withUnsafeBytes(of: &raw) { sink.base64($0) }
+        guard !sink.overflowed, sink.count == keyLength else { throw .crypto(code: 0) }
     }
 
     /// Writes the upgrade request for `host` with `key` into `writer` and returns its length.
@@ -56,6 +52,7 @@ public enum WebSocketHandshake {
         // key (24) + GUID (36) = 60 bytes, on the stack.
         var joined: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         var digest: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var sink = ByteSink(accept)
         do throws(CryptoError) {
             try withUnsafeMutableBytes(of: &joined) { (buffer) throws(CryptoError) in
                 for i in 0..<keyLength { buffer[i] = key[i] }
@@ -65,12 +62,13 @@ public enum WebSocketHandshake {
                 try withUnsafeMutableBytes(of: &digest) { (d) throws(CryptoError) in
                     let sha = UnsafeMutableRawBufferPointer(rebasing: d[0..<SHA1.digestSize])
                     try SHA1.hash(message, into: sha)
-                    _ = try Base64.encode(UnsafeRawBufferPointer(sha), into: accept)
+                    sink.base64(UnsafeRawBufferPointer(sha))
                 }
             }
         } catch {
             throw crypto(error)
         }
+        guard !sink.overflowed else { throw .crypto(code: 0) }
     }
 
     /// Checks a complete response to the upgrade request sent with `key`: status 101,

@@ -7,6 +7,7 @@
 import TinyHub
 import TinyMQTT
 import TinyPlatform
+import TinyTLS
 
 /// A transport that never connects.
 final class OfflineTransport: Transport {
@@ -59,7 +60,7 @@ func outboxSmoke(_ check: (Bool, StaticString) -> Void) {
         let configuration = try HubConfiguration(connectionString: bytes("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
                                                  storage: hubBuffers.identity)
         client = try HubClient(configuration: configuration,
-                               transport: OfflineTransport(), platform: SystemPlatform(), buffers: hubBuffers)
+                               transport: OfflineTransport(), platform: SystemPlatform(), crypto: MbedTLSCrypto(), buffers: hubBuffers)
     } catch {
         check(false, "outbox: hub client set up")
         return

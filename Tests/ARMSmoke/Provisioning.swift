@@ -3,6 +3,7 @@
 // (computed with Python's hmac/base64/urllib.parse), the request topics and body, and DPS's
 // answers (topic and body) read as ProvisioningClient reads them.
 import TinyProvisioning
+import TinyTLS
 
 func provisioningSmoke(_ check: (Bool, StaticString) -> Void) {
     let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 8)
@@ -16,12 +17,12 @@ func provisioningSmoke(_ check: (Bool, StaticString) -> Void) {
               "DPS user name (client version percent-encoded)")
         let t = try ProvisioningCredentials.writeSASToken(idScope: bytes("0ne00000A0A"), registrationID: bytes("my-device-1"),
                                                           key: bytes("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="),
-                                                          expiry: 1_700_000_000, into: out)
+                                                          expiry: 1_700_000_000, crypto: MbedTLSCrypto(), into: out)
         let token: StaticString = "SharedAccessSignature sr=0ne00000A0A%2Fregistrations%2Fmy-device-1&sig=NWd2XmpafAS9r4iYibEPmSKI9Ry5Hob3n0%2BlBzvbUjA%3D&se=1700000000&skn=registration"
         check(same(text(t), token),
               "DPS registration SAS token matches the Python vector")
         let k = try ProvisioningCredentials.deriveDeviceKey(groupKey: bytes("Z3JvdXAta2V5LTAxMjM0NTY3ODlhYmNkZWZnaGlqa2xtbm9w"),
-                                                            registrationID: bytes("dev-42"), into: out)
+                                                            registrationID: bytes("dev-42"), crypto: MbedTLSCrypto(), into: out)
         check(same(text(k), "HboM0NJuI1pmwGmfpMaeC23NzShaJfrrC+PwFzu9dWA="), "group-derived device key matches the Python vector")
         let s = try ProvisioningTopics.writeOperationStatus(requestID: 12, operationID: bytes("4.abc.def-01"), into: out)
         check(same(text(s), "$dps/registrations/GET/iotdps-get-operationstatus/?$rid=12&operationId=4.abc.def-01"),
@@ -33,7 +34,7 @@ func provisioningSmoke(_ check: (Bool, StaticString) -> Void) {
     }
 
     do throws(ProvisioningProtocolError) {
-        _ = try ProvisioningCredentials.deriveDeviceKey(groupKey: bytes("not base64!"), registrationID: bytes("dev"), into: out)
+        _ = try ProvisioningCredentials.deriveDeviceKey(groupKey: bytes("not base64!"), registrationID: bytes("dev"), crypto: MbedTLSCrypto(), into: out)
         check(false, "a group key that is not Base64 is refused")
     } catch {
         check(error == .invalidKey, "a group key that is not Base64 is refused")

@@ -268,7 +268,7 @@ import TinyTLS
         let transport = FencedTransport(try dps.transport())
         var options = ProvisioningOptions()
         options.session.backoff = Backoff(baseMs: 50, capMs: 200)
-        let client = try #require(ProvisioningClient(transport: transport, platform: SystemPlatform(), options: options))
+        let client = try #require(ProvisioningClient(transport: transport, platform: SystemPlatform(), crypto: MbedTLSCrypto(), options: options))
         let scope = Array(DPSFixture.idScope.utf8), id = Array("dev-heap".utf8), key = Array(DPSFixture.individualKey.utf8)
         func register() throws -> (outside: UInt64, inside: UInt64) {
             try scope.withUnsafeBytes { scope in

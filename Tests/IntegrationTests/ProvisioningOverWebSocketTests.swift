@@ -16,7 +16,7 @@ import TinyWebSocket
         var options = ProvisioningOptions()
         options.session.backoff = Backoff(baseMs: 50, capMs: 200)
         options.registrationTimeoutMs = 60_000
-        guard let client = ProvisioningClient(transport: try bridge.transport(), platform: ShiftedPlatform(), options: options) else {
+        guard let client = ProvisioningClient(transport: try bridge.transport(), platform: ShiftedPlatform(), crypto: MbedTLSCrypto(), options: options) else {
             throw HarnessError("out of memory")
         }
         let scope = Array(DPSFixture.idScope.utf8), id = Array("ws-dev".utf8), key = Array(DPSFixture.individualKey.utf8)

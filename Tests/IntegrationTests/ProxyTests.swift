@@ -157,7 +157,7 @@ import TinyTLS
         let buffers = HubHTTPSBuffers.allocate()
         let configuration = try HubConfiguration(connectionString: "HostName=\(IoTHubGate.hostName);DeviceId=dev1;SharedAccessKey=\(HubFixture.key)",
                                                  storage: buffers.identity)
-        let client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(), buffers: buffers)
+        let client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(), crypto: MbedTLSCrypto(), buffers: buffers)
         return (client, buffers)
     }
 

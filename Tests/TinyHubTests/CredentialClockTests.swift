@@ -1,12 +1,13 @@
 import Testing
 @testable import TinyHub
+import TinyTLS
 
 /// A wall clock far off either way (never set, garbage) mints a token without trapping, and
 /// a nonsense clock does not make the client renew on every poll.
 @Suite struct CredentialClockTests {
     func credentials(_ storage: UnsafeMutableRawBufferPointer) throws -> HubCredentials {
         try withBytes(httpsConnectionString) { text throws(HubCredentialsError) in
-            try HubCredentials(copying: text, into: storage)
+            try HubCredentials(copying: text, into: storage, crypto: MbedTLSCrypto())
         }
     }
 

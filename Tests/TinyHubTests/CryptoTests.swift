@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import TinyPlatform
 import TinyTLS
 
 @Suite struct CryptoTests {
@@ -50,35 +51,6 @@ import TinyTLS
         }
         #expect(throws: CryptoError.bufferTooSmall(needed: 32)) {
             try withBytes("k") { key in try small.withUnsafeMutableBytes { try HMACSHA256.authenticate(key: key, message: key, into: $0) } }
-        }
-    }
-
-    @Test(arguments: [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
-                      ("foobar", "Zm9vYmFy")])
-    func base64RFC4648(plain: String, encoded: String) throws {
-        #expect(try written(64) { out in try withBytes(plain) { try Base64.encode($0, into: out) } } == encoded)
-        #expect(try written(64) { out in try withBytes(encoded) { try Base64.decode($0, into: out) } } == plain)
-    }
-
-    @Test func base64LongInputCrossesChunks() throws {
-        let plain = String(repeating: "0123456789", count: 20) // 200 bytes > one 48-byte chunk
-        let expected = Data(plain.utf8).base64EncodedString()
-        let encoded = try written(400) { out in try withBytes(plain) { try Base64.encode($0, into: out) } }
-        #expect(encoded == expected)
-        #expect(try written(400) { out in try withBytes(encoded) { try Base64.decode($0, into: out) } } == plain)
-    }
-
-    @Test func base64Errors() {
-        #expect(throws: CryptoError.bufferTooSmall(needed: 8)) {
-            try written(7) { out in try withBytes("foob") { try Base64.encode($0, into: out) } }
-        }
-        #expect(throws: CryptoError.bufferTooSmall(needed: 6)) {
-            try written(5) { out in try withBytes("Zm9vYmFy") { try Base64.decode($0, into: out) } }
-        }
-        for bad in ["Zm9v!mFy", "Zm=9", "Zg=", "Z", "====", "Zm9vYmFy==="] {
-            #expect(throws: CryptoError.invalidBase64, "\(bad)") {
-                try written(64) { out in try withBytes(bad) { try Base64.decode($0, into: out) } }
-            }
         }
     }
 }

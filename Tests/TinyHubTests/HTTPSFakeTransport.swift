@@ -1,6 +1,7 @@
 import Foundation
 @testable import TinyHub
 import TinyPlatform
+import TinyTLS
 
 /// An in-memory HTTP server behind the `Transport` protocol: it collects each request
 /// (head + Content-Length body), asks `respond` what to do, and plays that back.
@@ -123,7 +124,7 @@ final class FakeClient {
         self.transport = transport
         let sink = log, clock = clock, buffers = buffers
         let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
-        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers,
+        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers,
                                     options: options, log: { sink.lines.append(String(describing: $0)) })
     }
 

@@ -217,7 +217,7 @@ final class FixtureClient {
     let arena = Arena()
 
     init(_ fixture: HubFixture, connectionString: String = httpsConnectionString, options: HubOptions = HubOptions(),
-         body: Int = 4_096, request: Int = 2_048) throws {
+         body: Int = 4_096, request: Int = 2_048, crypto: any CryptoProvider = MbedTLSCrypto()) throws {
         self.fixture = fixture
         let buffers = HubHTTPSBuffers.allocate(request: request, body: body)
         self.buffers = buffers
@@ -225,7 +225,7 @@ final class FixtureClient {
         self.transport = transport
         let sink = log, clock = clock
         let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
-        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers,
+        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, crypto: crypto, buffers: buffers,
                                     options: options, log: { sink.lines.append(String(describing: $0)) })
     }
 

@@ -1,6 +1,7 @@
 import Testing
 @testable import TinyHub
 import TinyMQTT
+import TinyTLS
 
 /// A configuration is parsed once, from a connection string or its parts, and a client made
 /// from it uses it as it is: the same identity, the same host to connect to.
@@ -85,7 +86,7 @@ import TinyMQTT
                                                  storage: storage)
         let clock = HTTPSTestClock()
         let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock,
-                                   buffers: buffers)
+                                   crypto: MbedTLSCrypto(), buffers: buffers)
         #expect(text(client.connectHost) == "edge")
         #expect(text(client.connection.hostName) == "hub.azure-devices.net")
         #expect(text(client.connection.deviceID) == "dev1")

@@ -1,5 +1,6 @@
 import Testing
 @testable import TinyHub
+import TinyTLS
 
 /// Expected tokens come from an independent Python implementation, /tmp/sas.py:
 ///
@@ -26,7 +27,7 @@ import Testing
                         try withBytes(keyName ?? "") { n in
                             try written(capacity) { out in
                                 try SASToken.write(host: h, deviceID: d, moduleID: module == nil ? nil : m, key: kb,
-                                                   keyName: keyName == nil ? nil : n, expiry: Self.expiry, into: out)
+                                                   keyName: keyName == nil ? nil : n, expiry: Self.expiry, crypto: MbedTLSCrypto(), into: out)
                             }
                         }
                     }
@@ -69,7 +70,7 @@ import Testing
         let cs = "HostName=myhub.azure-devices.net;DeviceId=dev1;ModuleId=mod-a;SharedAccessKey=\(key)"
         let out = try withBytes(cs) { bytes in
             let parsed = try ConnectionString.parse(bytes)
-            return try written(512) { try SASToken.write(for: parsed, expiry: Self.expiry, into: $0) }
+            return try written(512) { try SASToken.write(for: parsed, expiry: Self.expiry, crypto: MbedTLSCrypto(), into: $0) }
         }
         #expect(out == "SharedAccessSignature sr=myhub.azure-devices.net%2Fdevices%2Fdev1%2Fmodules%2Fmod-a&sig=MBDS%2BjvQexjZCQqTKlOsKH5d%2FIupEev1p3%2FbbNeZFM0%3D&se=1700000000")
     }

@@ -3,6 +3,7 @@ import Testing
 @testable import TinyHub
 import TinyMQTT
 import TinyPlatform
+import TinyTLS
 
 /// Keys, SAS tokens and connection strings are overwritten with zeros wherever the memory
 /// stays observable: the identity buffer when credentials are wiped or refused, and when a
@@ -37,7 +38,7 @@ import TinyPlatform
     @Test func wipedCredentialsLeaveNoKeyNorToken() throws {
         let identity = Marked(1_024)
         var credentials = try withBytes(httpsConnectionString) { text throws(HubCredentialsError) in
-            try HubCredentials(copying: text, into: identity.bytes)
+            try HubCredentials(copying: text, into: identity.bytes, crypto: MbedTLSCrypto())
         }
         try credentials.renew(now: 1_700_000_000, lifetime: 3_600, renewPercent: 80)
         #expect(identity.contains(httpsTestKey))
@@ -51,7 +52,7 @@ import TinyPlatform
         // A valid key, but x509=true as well: parsed in the buffer, then refused.
         let text = "HostName=hub.example;DeviceId=dev1;SharedAccessKey=\(httpsTestKey);x509=true"
         #expect(throws: HubCredentialsError.self) {
-            _ = try withBytes(text) { bytes throws(HubCredentialsError) in try HubCredentials(copying: bytes, into: identity.bytes) }
+            _ = try withBytes(text) { bytes throws(HubCredentialsError) in try HubCredentials(copying: bytes, into: identity.bytes, crypto: MbedTLSCrypto()) }
         }
         #expect(identity.isAllZero)
     }
@@ -66,7 +67,7 @@ import TinyPlatform
         let storage = Marked(256)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
         #expect(throws: HubError.self) {
-            _ = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
+            _ = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
         }
         #expect(identity.isAllZero)
     }
@@ -81,7 +82,7 @@ import TinyPlatform
         let storage = Marked(256)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
         #expect(throws: HubError.self) {
-            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
+            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
         }
         #expect(identity.isAllZero)
     }
@@ -92,7 +93,7 @@ import TinyPlatform
         let clock = HTTPSTestClock()
         let buffers = HubHTTPSBuffers(request: request.bytes, responseHeaders: headers.bytes, body: body.bytes, identity: identity.bytes)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: identity.bytes)
-        let client = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
+        let client = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
         #expect(client.sasExpiry > 0)
         #expect(identity.contains(httpsTestKey))
     }
@@ -116,7 +117,7 @@ import TinyPlatform
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: identity.bytes)
         #expect(identity.contains(httpsTestKey))
         #expect(throws: HubError.self) {
-            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, buffers: buffers)
+            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
         }
         #expect(identity.isAllZero)
     }

@@ -1,4 +1,5 @@
 import Testing
+import TinyBytes
 @testable import TinyMQTT
 
 @Suite struct EncoderTests {
@@ -12,10 +13,10 @@ import Testing
         for (value, expected) in cases {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 268_435_460, alignment: 1)
             defer { buffer.deallocate() }
-            var writer = PacketWriter(buffer)
+            var writer = ByteSink(buffer)
             try writer.beginPacket(firstByte: 0x30, remainingLength: value)
-            #expect(Array(buffer[1..<writer.position]) == expected, "remaining length \(value)")
-            let header = try MQTTDecoder.fixedHeader(UnsafeRawBufferPointer(rebasing: buffer[0..<writer.position]))
+            #expect(Array(buffer[1..<writer.count]) == expected, "remaining length \(value)")
+            let header = try MQTTDecoder.fixedHeader(UnsafeRawBufferPointer(rebasing: buffer[0..<writer.count]))
             #expect(header?.remainingLength == value)
             #expect(header?.headerLength == 1 + expected.count)
         }

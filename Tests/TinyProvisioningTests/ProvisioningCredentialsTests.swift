@@ -1,6 +1,7 @@
 import Testing
 import TinyProvisioning
 import TinyHub
+import TinyTLS
 
 @Suite struct ProvisioningCredentialsTests {
     // Vectors computed with Python, independently of this code:
@@ -17,7 +18,7 @@ import TinyHub
         let token = try withBytes("0ne00000A0A", "my-device-1", Self.key) { scope, rid, key in
             try written { out throws(ProvisioningProtocolError) in
                 try ProvisioningCredentials.writeSASToken(idScope: scope, registrationID: rid, key: key,
-                                                          expiry: 1_700_000_000, into: out)
+                                                          expiry: 1_700_000_000, crypto: MbedTLSCrypto(), into: out)
             }
         }
         #expect(token == "SharedAccessSignature sr=0ne00000A0A%2Fregistrations%2Fmy-device-1"
@@ -27,7 +28,7 @@ import TinyHub
     @Test func groupKeyDerivation() throws {
         let derived = try withBytes(Self.groupKey, "dev-42") { gk, rid in
             try written { out throws(ProvisioningProtocolError) in
-                try ProvisioningCredentials.deriveDeviceKey(groupKey: gk, registrationID: rid, into: out)
+                try ProvisioningCredentials.deriveDeviceKey(groupKey: gk, registrationID: rid, crypto: MbedTLSCrypto(), into: out)
             }
         }
         #expect(derived == "HboM0NJuI1pmwGmfpMaeC23NzShaJfrrC+PwFzu9dWA=")
@@ -38,7 +39,7 @@ import TinyHub
         func token(_ scope: String, _ rid: String, _ key: String, capacity: Int = 512) throws -> String {
             try withBytes(scope, rid, key) { s, r, k in
                 try written(capacity: capacity) { out throws(ProvisioningProtocolError) in
-                    try ProvisioningCredentials.writeSASToken(idScope: s, registrationID: r, key: k, expiry: 1, into: out)
+                    try ProvisioningCredentials.writeSASToken(idScope: s, registrationID: r, key: k, expiry: 1, crypto: MbedTLSCrypto(), into: out)
                 }
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TinyHTTP
+import TinyPlatform
 import TinyTLS
 import TinyWebSocket
 

@@ -59,7 +59,7 @@ from linkmap_text import text_sections
 groups = {"tinyhub": 0, "mbedtls": 0, "other": 0}
 for path, n in text_sections(sys.argv[1]):
     if "libmbed" in path: groups["mbedtls"] += n
-    elif re.search(r"/(TinyPlatform|TinyMQTT|TinyTLS|TinyHub|CTinyPlatform|mqtt_demo)\.build/", path): groups["tinyhub"] += n
+    elif re.search(r"/(TinyBytes|TinyPlatform|TinyMQTT|TinyHTTP|TinyTLS|TinyHub|CTinyPlatform|mqtt_demo)\.build/", path): groups["tinyhub"] += n
     else: groups["other"] += n
 print(groups["tinyhub"], groups["mbedtls"], groups["other"])
 PY
@@ -77,6 +77,7 @@ for line in sys.stdin:
     elif re.match(r"\$e\d+TinyMQTT", s): k = "TinyMQTT (incl. MQTTSession specialised for TLSTransport)"
     elif re.match(r"\$e\d+TinyTLS", s): k = "TinyTLS"
     elif re.match(r"\$e\d+TinyPlatform", s): k = "TinyPlatform"
+    elif re.match(r"\$e\d+TinyBytes", s): k = "TinyBytes"
     elif re.match(r"\$e\d+mqtt_demo", s) or s == "mqtt_demo_main": k = "the example (mqtt-demo)"
     elif s.startswith("tp_"): k = "C shim (CTinyPlatform)"
     elif s.startswith(("swift_", "_swift")): k = "Swift runtime (Embedded)"
@@ -198,14 +199,14 @@ objects include the stdlib code each module specialises):
 |---|---:|
 EOF
 total=0
-for m in TinyPlatform TinyMQTT TinyTLS TinyHub; do t=$(module_text "$m"); total=$((total + t)); echo "| $m | $(kb "$t") |"; done
+for m in TinyBytes TinyPlatform TinyMQTT TinyTLS TinyHub; do t=$(module_text "$m"); total=$((total + t)); echo "| $m | $(kb "$t") |"; done
 t=$(module_text CTinyPlatform); total=$((total + t)); echo "| CTinyPlatform (C shim) | $(kb "$t") |"
 echo "| **all modules** | **$(kb "$total")** |"
 echo "| mqtt-demo (example) | $(kb "$(module_text mqtt_demo)") |"
 cat <<EOF
 
 Linked \`mqtt-demo\` (static mbedTLS; map of a re-link of SwiftPM's objects): .text from TinyHub's objects
-(TinyPlatform, TinyMQTT, TinyTLS, C shim, the example) **$(kb "$map_tinyhub")**, from mbedTLS $(kb "$map_mbedtls"),
+(TinyBytes, TinyPlatform, TinyMQTT, TinyHTTP, TinyTLS, C shim, the example) **$(kb "$map_tinyhub")**, from mbedTLS $(kb "$map_mbedtls"),
 other (crt, libc_nonshared) $(kb "$map_other"). mqtt-demo does not use the TinyHub (IoT Hub) module.
 Reference (issue 10, quoted): coreMQTT v2.3.1 + Azure SDK for Embedded C 1.5.0, 11,871 B .text on x86-64 (coreMQTT 8,654 +
 Azure SDK 3,217; MQTT + hub layer, no TLS, no sockets); see the telemetry section below for the like-with-like comparison.

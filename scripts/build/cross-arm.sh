@@ -7,7 +7,7 @@
 #   2. Debian's libmbedtls-dev for armhf/arm64: `apt-get download` through a temporary sources
 #      entry `[arch=armhf,arm64 signed-by=…]` (no dpkg --add-architecture), the entry removed and
 #      `apt-get update` run again, then `dpkg -x` into .build-cross/sysroot-<arch>
-#   3. each library module (TinyPlatform, TinyMQTT, TinyHTTP, TinyTLS, TinyWebSocket, TinyHub, TinyProvisioning: every .swift file of the
+#   3. each library module (TinyBytes, TinyPlatform, TinyMQTT, TinyHTTP, TinyTLS, TinyWebSocket, TinyHub, TinyProvisioning: every .swift file of the
 #      module) compiled to one object + .swiftmodule, in dependency order, with the target flags
 #      of docs/DESIGN (bare-metal Embedded triple + Linux clang target); platform.c with the cross gcc
 #   4. Tests/ARMSmoke (main.swift and the files it calls) compiled against those modules, linked by the cross gcc with
@@ -51,7 +51,7 @@ echo "mbedTLS: $(basename "$OUT"/debs/libmbedtls-dev_*_armhf.deb) $(basename "$O
 
 # --- 3-5. per architecture -------------------------------------------------------------------
 SWIFTC=$(command -v swiftc)
-modules=(TinyPlatform TinyMQTT TinyHTTP TinyTLS TinyWebSocket TinyHub TinyProvisioning) # dependency order
+modules=(TinyBytes TinyPlatform TinyMQTT TinyHTTP TinyTLS TinyWebSocket TinyHub TinyProvisioning) # dependency order
 
 # A module map for the C shim (SwiftPM makes one itself; here we name the header).
 mkdir -p "$OUT/modulemaps/CTinyPlatform"
@@ -87,7 +87,7 @@ build_arch() { # <name> <swift target> <clang target> <gcc prefix> <deb sysroot>
   local libdir=$debroot/usr/lib/$multiarch
   # shellcheck disable=SC2086
   "$prefix-gcc" $linkflags -Wl,-Map,"$dir/arm-smoke.map" -o "$dir/arm-smoke" "$dir/ARMSmoke.o" \
-    "$dir/TinyPlatform.o" "$dir/TinyMQTT.o" "$dir/TinyHTTP.o" "$dir/TinyTLS.o" "$dir/TinyWebSocket.o" "$dir/TinyHub.o" "$dir/TinyProvisioning.o" \
+    "$dir/TinyBytes.o" "$dir/TinyPlatform.o" "$dir/TinyMQTT.o" "$dir/TinyHTTP.o" "$dir/TinyTLS.o" "$dir/TinyWebSocket.o" "$dir/TinyHub.o" "$dir/TinyProvisioning.o" \
     "$dir/platform.o" \
     "$libdir/libmbedtls.a" "$libdir/libmbedx509.a" "$libdir/libmbedcrypto.a" 2>"$dir/link.log" \
     || { cat "$dir/link.log"; echo "FAIL: link for $name" >&2; exit 1; }
@@ -170,7 +170,7 @@ for path, n in text_sections(sys.argv[1]):
         groups["mbedTLS (libmbed*.a)"] += n
     elif "ARMSmoke.o" in path:
         groups["smoke test"] += n
-    elif re.search(r"/(TinyPlatform|TinyMQTT|TinyHTTP|TinyTLS|TinyWebSocket|TinyHub|TinyProvisioning|platform)\.o$", path):
+    elif re.search(r"/(TinyBytes|TinyPlatform|TinyMQTT|TinyHTTP|TinyTLS|TinyWebSocket|TinyHub|TinyProvisioning|platform)\.o$", path):
         groups["TinyHub modules + shim"] += n
     else:
         groups["libc / libgcc / crt"] += n

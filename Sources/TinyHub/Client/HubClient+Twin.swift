@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyMQTT
 import TinyPlatform
 
@@ -22,7 +23,7 @@ extension HubClient {
         let deadline = overflow ? UInt64.max : sum
         guard let requestID = twin.begin(kind, deadlineMs: deadline) else { throw .tooManyPendingRequests }
         do throws(HubError) {
-            let length = try withDecimal(requestID) { (rid) throws(HubError) -> Int in
+            let length = try Decimal.withText(Int64(requestID)) { (rid) throws(HubError) -> Int in
                 do throws(TopicError) {
                     return kind == .get
                         ? try HubTopics.twinGet(requestID: rid, into: claimTopicScratch())
@@ -47,7 +48,7 @@ extension HubClient {
     /// Handles `$iothub/twin/res/{status}/?$rid=...`.
     func twinResponse(status: UInt16, requestID: UnsafeRawBufferPointer, version: Int64?, body: UnsafeRawBufferPointer,
                       _ handler: (HubEvent) -> Void) {
-        guard let id = parseDecimal(requestID), let request = twin.finish(id) else { return } // not ours or late
+        guard let id = Decimal.value(requestID, limit: UInt64(UInt32.max)).map({ UInt32($0) }), let request = twin.finish(id) else { return } // not ours or late
         guard status < 300 else {
             handler(.twinRequestFailed(requestID: id, status: status))
             return
@@ -87,31 +88,4 @@ extension HubClient {
             handler(.twinRequestFailed(requestID: id, status: 0))
         }
     }
-}
-
-/// Calls `body` with the decimal digits of `value` (on the stack).
-func withDecimal<R, E: Error>(_ value: UInt32, _ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
-    var digits = InlineArray<10, UInt8>(repeating: 0)
-    var count = 0
-    var rest = value
-    repeat {
-        digits[9 - count] = UInt8(rest % 10) + 0x30
-        rest /= 10
-        count += 1
-    } while rest > 0
-    let used = count
-    return try digits.span.withUnsafeBytes { (all) throws(E) -> R in
-        try body(UnsafeRawBufferPointer(rebasing: all[(10 - used)...]))
-    }
-}
-
-/// The value of an all-digit request id, or nil.
-func parseDecimal(_ text: UnsafeRawBufferPointer) -> UInt32? {
-    guard text.count > 0, text.count <= 10 else { return nil }
-    var value: UInt64 = 0
-    for byte in text {
-        guard byte >= 0x30, byte <= 0x39 else { return nil }
-        value = value * 10 + UInt64(byte - 0x30)
-    }
-    return value <= UInt64(UInt32.max) ? UInt32(value) : nil
 }

@@ -45,21 +45,23 @@ public final class HubClient<T: Transport, P: Platform> {
     ///
     /// The client subscribes to `options.features` and reports their messages, so a program that
     /// makes its client here links the code of cloud-to-device messages, twin and direct methods;
-    /// one that only sends telemetry uses `init(sendingTelemetryOnly:transport:platform:buffers:options:)`.
+    /// one that only sends telemetry uses `init(sendingTelemetryOnly:transport:platform:crypto:buffers:options:)`.
     ///
     /// - Parameters:
     ///   - configuration: the device's identity and credential.
     ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 8883.
     ///   - platform: clocks and randomness.
+    ///   - crypto: signs the SAS tokens (`MbedTLSCrypto()` from TinyTLS, or your own `CryptoProvider`).
     ///   - buffers: all the memory the client uses; the caller keeps it alive while the client is.
     ///   - options: behaviour (features to subscribe to, SAS lifetime, keep-alive...).
     /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the identity
     ///   and a token, `.topic` for an id MQTT cannot carry, `.sasToken` when the token cannot be
     ///   signed. A failed init wipes the identity buffer.
-    public convenience init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubBuffers,
-                            options: HubOptions = HubOptions()) throws(HubError) {
-        try self.init(configuration: configuration, transport: transport, platform: platform, buffers: buffers,
-                      options: options, features: routeHubFeatures)
+    public convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
+                                               buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
+        // Generic and convenience: Embedded Swift allows no generic designated initialiser in a class.
+        try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
+                      buffers: buffers, options: options, features: routeHubFeatures)
     }
 
     /// A client that only sends telemetry: it subscribes to nothing (`options.features` is not
@@ -70,23 +72,24 @@ public final class HubClient<T: Transport, P: Platform> {
     ///   - configuration: the device's identity and credential.
     ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 8883.
     ///   - platform: clocks and randomness.
+    ///   - crypto: signs the SAS tokens (`MbedTLSCrypto()` from TinyTLS, or your own `CryptoProvider`).
     ///   - buffers: all the memory the client uses (a small receive buffer will do: only
     ///     acknowledgements arrive).
     ///   - options: SAS lifetime and keep-alive (`features` is not used).
-    /// - Throws: as `init(configuration:transport:platform:buffers:options:)`.
-    public convenience init(sendingTelemetryOnly configuration: HubConfiguration, transport: T, platform: P,
-                            buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
+    /// - Throws: as `init(configuration:transport:platform:crypto:buffers:options:)`.
+    public convenience init<C: CryptoProvider>(sendingTelemetryOnly configuration: HubConfiguration, transport: T, platform: P,
+                                               crypto: C, buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
         var options = options
         options.features = []
-        try self.init(configuration: configuration, transport: transport, platform: platform, buffers: buffers,
-                      options: options, features: nil)
+        try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
+                      buffers: buffers, options: options, features: nil)
     }
 
-    init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubBuffers,
+    init(configuration: HubConfiguration, transport: T, platform: P, signer crypto: StoredCrypto, buffers: HubBuffers,
          options: HubOptions, features: HubFeatureRoute<T, P>?) throws(HubError) {
         self.features = features
         do throws(HubCredentialsError) {
-            credentials = try HubCredentials(configuration, in: buffers.identity)
+            credentials = try HubCredentials(configuration, in: buffers.identity, crypto: crypto)
         } catch {
             throw HubError(error)
         }

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHTTP
 import TinyPlatform
 

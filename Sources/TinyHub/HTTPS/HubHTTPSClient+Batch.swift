@@ -1,6 +1,6 @@
+import TinyBytes
 import TinyHTTP
 import TinyPlatform
-import TinyTLS
 
 /// One message of a telemetry batch.
 public struct TelemetryBatchItem {
@@ -98,13 +98,11 @@ extension HubHTTPSClient {
         let n = Base64.encodedLength(payload.count) + 2
         guard used + 1 + n <= bodyBuffer.count else { return nil }
         let start = bodyBuffer.count - n
-        bodyBuffer[start] = 0x22
-        bodyBuffer[bodyBuffer.count - 1] = 0x22
-        do throws(CryptoError) {
-            _ = try Base64.encode(payload, into: UnsafeMutableRawBufferPointer(rebasing: bodyBuffer[(start + 1)..<(bodyBuffer.count - 1)]))
-        } catch {
-            return nil
-        }
+        var sink = ByteSink(bodyBuffer, start: start)
+        sink.byte(0x22)
+        sink.base64(payload)
+        sink.byte(0x22) // ends exactly at the buffer's end
+        guard !sink.overflowed else { return nil }
         return UnsafeRawBufferPointer(rebasing: bodyBuffer[start...])
     }
 

@@ -50,6 +50,7 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     ///   - configuration: the device's identity and credential.
     ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 443.
     ///   - platform: clocks and randomness.
+    ///   - crypto: signs the SAS tokens (`MbedTLSCrypto()` from TinyTLS, or your own `CryptoProvider`).
     ///   - buffers: all the memory the client uses; the caller keeps it alive while the client is.
     ///   - options: behaviour (SAS lifetime, polling policy, timeouts).
     ///   - log: receives one-line notices (development polling mode, stopping after
@@ -57,10 +58,20 @@ public final class HubHTTPSClient<T: Transport, P: Platform> {
     /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the
     ///   identity and a token, `.sasToken` when the token cannot be signed. A failed init wipes
     ///   the identity buffer.
-    public init(configuration: HubConfiguration, transport: T, platform: P, buffers: HubHTTPSBuffers,
-                options: HubOptions = HubOptions(), log: ((StaticString) -> Void)? = nil) throws(HubError) {
+    public convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
+                                               buffers: HubHTTPSBuffers, options: HubOptions = HubOptions(),
+                                               log: ((StaticString) -> Void)? = nil) throws(HubError) {
+        // Generic and convenience: Embedded Swift allows no generic designated initialiser in a class.
+        try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
+                      buffers: buffers, options: options, log: log)
+    }
+
+    /// The designated initialiser behind the generic one: `signer` keeps the crypto given.
+    init(configuration: HubConfiguration, transport: T, platform: P, signer crypto: StoredCrypto,
+         buffers: HubHTTPSBuffers, options: HubOptions = HubOptions(),
+         log: ((StaticString) -> Void)? = nil) throws(HubError) {
         do throws(HubCredentialsError) {
-            credentials = try HubCredentials(configuration, in: buffers.identity)
+            credentials = try HubCredentials(configuration, in: buffers.identity, crypto: crypto)
         } catch {
             throw HubError(error)
         }

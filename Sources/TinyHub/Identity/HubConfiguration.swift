@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyPlatform
 
 /// Who the device is and where it connects, made once and given to either client
@@ -20,7 +21,7 @@ import TinyPlatform
 /// let configuration = try HubConfiguration(connectionString: text, storage: buffers.identity)
 /// let transport = try TLSTransport(TLSConfiguration(host: configuration.connectHostText, port: 8883))
 /// let client = try HubClient(configuration: configuration, transport: transport,
-///                            platform: SystemPlatform(), buffers: buffers)
+///                            platform: SystemPlatform(), crypto: MbedTLSCrypto(), buffers: buffers)
 /// ```
 public struct HubConfiguration {
     /// The parsed connection string; its fields are slices of the storage.

@@ -8,6 +8,8 @@ import TinyPlatform
 struct HubCredentials {
     /// The parsed connection string (slices into the identity buffer).
     let connection: ConnectionString
+    /// Signs the tokens: the `CryptoProvider` the client was made with.
+    private let crypto: StoredCrypto
     private let storage: UnsafeMutableRawBufferPointer
     private var free: Int
     private var tokenRange = 0..<0
@@ -15,8 +17,10 @@ struct HubCredentials {
     private(set) var expiry: Int64 = 0
     private var renewAt = Int64.max
 
-    /// Copies `text` into `storage` and parses it there, so the caller's bytes may go away.
-    init(copying text: UnsafeRawBufferPointer, into storage: UnsafeMutableRawBufferPointer) throws(HubCredentialsError) {
+    /// Copies `text` into `storage` and parses it there, so the caller's bytes may go away;
+    /// tokens will be signed with `crypto`.
+    init<C: CryptoProvider>(copying text: UnsafeRawBufferPointer, into storage: UnsafeMutableRawBufferPointer,
+                            crypto: C) throws(HubCredentialsError) {
         guard text.count < storage.count else { throw .bufferTooSmall(needed: text.count + 256) }
         UnsafeMutableRawBufferPointer(rebasing: storage[0..<text.count]).copyMemory(from: text)
         do {
@@ -26,12 +30,15 @@ struct HubCredentials {
             throw .connectionString(error)
         }
         self.storage = storage
+        self.crypto = StoredCrypto(crypto)
         free = text.count
     }
 
     /// Takes the text of `configuration` into `storage` (copied, unless `storage` is where the
     /// configuration keeps it) with its fields moved along: nothing is parsed again.
-    init(_ configuration: HubConfiguration, in storage: UnsafeMutableRawBufferPointer) throws(HubCredentialsError) {
+    /// Tokens will be signed with `crypto`.
+    init(_ configuration: HubConfiguration, in storage: UnsafeMutableRawBufferPointer,
+         crypto: StoredCrypto) throws(HubCredentialsError) {
         let text = configuration.text
         guard text.count < storage.count else {
             zeroize(storage) // it may be the configuration's own storage: no key left behind
@@ -41,6 +48,7 @@ struct HubCredentials {
         if text.baseAddress != UnsafeRawPointer(target.baseAddress) { target.copyMemory(from: text) }
         connection = configuration.connectionString.moved(from: text, to: UnsafeRawBufferPointer(target))
         self.storage = storage
+        self.crypto = crypto
         free = text.count
     }
 
@@ -85,7 +93,7 @@ struct HubCredentials {
         let tokenSpace = UnsafeMutableRawBufferPointer(rebasing: storage[free...])
         zeroize(tokenSpace) // no tail of the previous token outlives it
         do {
-            length = try SASToken.write(for: connection, expiry: UInt64(newExpiry), into: tokenSpace)
+            length = try SASToken.write(for: connection, expiry: UInt64(newExpiry), crypto: crypto, into: tokenSpace)
         } catch {
             zeroize(tokenSpace)
             tokenRange = free..<free

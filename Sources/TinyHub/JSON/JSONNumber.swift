@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// JSON number grammar (RFC 8259 §6) and integer conversion.
 enum JSONNumber {
     /// Scans `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` from `start`; returns the end.
@@ -28,29 +30,16 @@ enum JSONNumber {
 
     /// The Int64 value of a grammar-checked number's text.
     static func integer(_ text: UnsafeRawBufferPointer) throws(JSONError) -> Int64 {
-        var i = 0
         let negative = text.count > 0 && text[0] == 0x2D
-        if negative { i = 1 }
-        guard i < text.count else { throw .notAnInteger }
-        var value: Int64 = 0 // accumulated negatively so Int64.min fits
-        while i < text.count {
-            let byte = text[i]
-            guard byte >= 0x30, byte <= 0x39 else { throw .notAnInteger }
-            let (shifted, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) = shifted.subtractingReportingOverflow(Int64(byte - 0x30))
-            if o1 || o2 {
-                // Keep checking the rest: a fraction or exponent makes it "not an integer".
-                while i < text.count {
-                    if text[i] < 0x30 || text[i] > 0x39 { throw .notAnInteger }
-                    i += 1
-                }
-                throw .integerOverflow
-            }
-            value = next
-            i += 1
+        let digits = UnsafeRawBufferPointer(rebasing: text[(negative ? 1 : 0)...])
+        // The magnitude of Int64.min is one more than Int64.max.
+        let limit = UInt64(Int64.max) + (negative ? 1 : 0)
+        do throws(Decimal.ParseError) {
+            let magnitude = try Decimal.parse(digits, limit: limit)
+            return negative ? Int64(bitPattern: 0 &- magnitude) : Int64(magnitude)
+        } catch {
+            // A fraction or an exponent is "not an integer" even when the digits overflow.
+            throw error == .tooLarge ? .integerOverflow : .notAnInteger
         }
-        if negative { return value }
-        guard value != Int64.min else { throw .integerOverflow }
-        return -value
     }
 }

@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Looks values up by JSON Pointer (RFC 6901: `/desired/$version`, `~1` = `/`, `~0` = `~`,
 /// array elements by decimal index) without allocating.
 public enum JSONPointer {
@@ -10,7 +12,7 @@ public enum JSONPointer {
     /// The empty pointer names the whole document. Only the part of the document up to the
     /// value is checked, so a match in a document broken further on is still returned.
     public static func find(_ pointer: UnsafeRawBufferPointer, in document: UnsafeRawBufferPointer,
-                            maxDepth: Int = 32, maxSize: Int = JSONReader.defaultMaxSize) throws(JSONError) -> JSONToken? {
+                            maxDepth: Int = 32, maxSize: Int = 65_536) throws(JSONError) -> JSONToken? {
         var reader = try JSONReader(document, maxDepth: maxDepth, maxSize: maxSize)
         guard var token = try reader.next() else { throw .unexpectedEnd }
         var start = 0
@@ -30,7 +32,7 @@ public enum JSONPointer {
                 guard let value = found else { return nil }
                 token = value
             case .arrayStart:
-                guard let index = Bytes.parseDecimal(segment, max: UInt64(Int.max)),
+                guard let index = Decimal.value(segment, limit: UInt64(Int.max)),
                       segment.count == 1 || segment[0] != 0x30 else { return nil }
                 var element = try reader.next()
                 var i: UInt64 = 0
@@ -55,14 +57,14 @@ public enum JSONPointer {
 
     /// `find` with a constant pointer.
     public static func find(_ pointer: StaticString, in document: UnsafeRawBufferPointer,
-                            maxDepth: Int = 32, maxSize: Int = JSONReader.defaultMaxSize) throws(JSONError) -> JSONToken? {
+                            maxDepth: Int = 32, maxSize: Int = 65_536) throws(JSONError) -> JSONToken? {
         try Bytes.with(pointer) { (bytes) throws(JSONError) in try find(bytes, in: document, maxDepth: maxDepth, maxSize: maxSize) }
     }
 
     /// The integer at `pointer` (e.g. `"/desired/$version"` in a twin GET response, `"/$version"`
     /// in a desired patch), or nil if absent. Throws `typeMismatch` if it is not a number.
     public static func integer(_ pointer: StaticString, in document: UnsafeRawBufferPointer,
-                               maxDepth: Int = 32, maxSize: Int = JSONReader.defaultMaxSize) throws(JSONError) -> Int64? {
+                               maxDepth: Int = 32, maxSize: Int = 65_536) throws(JSONError) -> Int64? {
         guard let token = try find(pointer, in: document, maxDepth: maxDepth, maxSize: maxSize) else { return nil }
         guard token.kind == .number else { throw .typeMismatch }
         return try JSONNumber.integer(UnsafeRawBufferPointer(rebasing: document[token.range]))

@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// What a JSON token is.
 // A UInt8 raw value keeps the compiler from emitting a Hashable witness, which would pull
 // Hasher and arc4random_buf into Embedded binaries.
@@ -40,26 +42,26 @@ public struct JSONToken: Equatable {
 /// checking (RFC 8259), a nesting limit and a size limit. Strings are checked for raw control
 /// characters and escape syntax; surrogate pairing is checked when unescaping. Bytes above
 /// 0x7F are passed through unvalidated.
-public struct JSONReader {
+package struct JSONReader {
     /// Default size limit in bytes.
-    public static let defaultMaxSize = 65_536
+    package static let defaultMaxSize = 65_536
     /// Largest supported nesting limit.
-    public static let maxDepthLimit = 64
+    package static let maxDepthLimit = 64
 
     private enum Expect: UInt8 { case value, valueOrEnd, keyOrEnd, key, colon, commaOrEnd, done }
 
     /// The document.
-    public let document: UnsafeRawBufferPointer
+    package let document: UnsafeRawBufferPointer
     private let maxDepth: Int
     private var position = 0
     private var expect = Expect.value
     private var objects: UInt64 = 0
     /// Current nesting depth (0 outside any container).
-    public private(set) var depth = 0
+    package private(set) var depth = 0
 
     /// A reader over `document`. Throws `tooLarge` if it exceeds `maxSize` bytes; nesting
     /// beyond `maxDepth` (clamped to 1...64) throws `tooDeep` while reading.
-    public init(_ document: UnsafeRawBufferPointer, maxDepth: Int = 32,
+    package init(_ document: UnsafeRawBufferPointer, maxDepth: Int = 32,
                 maxSize: Int = JSONReader.defaultMaxSize) throws(JSONError) {
         guard document.count <= maxSize else { throw .tooLarge(maxSize: maxSize) }
         self.document = document
@@ -67,13 +69,13 @@ public struct JSONReader {
     }
 
     /// Byte offset of the next unread byte.
-    public var offset: Int { position }
+    package var offset: Int { position }
 
     private var inObject: Bool { depth > 0 && (objects >> UInt64(depth - 1)) & 1 == 1 }
 
     /// The next token, or nil after the complete top-level value (trailing bytes other than
     /// whitespace throw `trailingData`).
-    public mutating func next() throws(JSONError) -> JSONToken? {
+    package mutating func next() throws(JSONError) -> JSONToken? {
         while true {
             skipWhitespace()
             if expect == .done {
@@ -118,7 +120,7 @@ public struct JSONReader {
 
     /// Skips what `token` (just returned by `next`) starts: the rest of an object or array, or
     /// for a key its whole value. Other tokens need no skipping.
-    public mutating func skip(_ token: JSONToken) throws(JSONError) {
+    package mutating func skip(_ token: JSONToken) throws(JSONError) {
         switch token.kind {
         case .objectStart, .arrayStart:
             let target = depth - 1
@@ -137,7 +139,7 @@ public struct JSONReader {
     /// consumed or skipped): the next member's key and the first token of its value, or nil at
     /// the object's end (the `objectEnd` is consumed). A container value must be read through
     /// or `skip`ped before asking for the next member.
-    public mutating func nextMember() throws(JSONError) -> (key: JSONToken, value: JSONToken)? {
+    package mutating func nextMember() throws(JSONError) -> (key: JSONToken, value: JSONToken)? {
         guard inObject, expect == .keyOrEnd || expect == .key || expect == .commaOrEnd else { throw .typeMismatch }
         guard let key = try next() else { throw .unexpectedEnd }
         if key.kind == .objectEnd { return nil }
@@ -148,7 +150,7 @@ public struct JSONReader {
     /// Inside an object (as for `nextMember`): scans members until one named `name` (compared
     /// after unescaping) and returns the first token of its value; other values are skipped.
     /// Returns nil, with the object consumed, when there is none.
-    public mutating func findMember(_ name: UnsafeRawBufferPointer) throws(JSONError) -> JSONToken? {
+    package mutating func findMember(_ name: UnsafeRawBufferPointer) throws(JSONError) -> JSONToken? {
         while let (key, value) = try nextMember() {
             if try keyEquals(key, name) { return value }
             try skip(value)
@@ -157,23 +159,23 @@ public struct JSONReader {
     }
 
     /// `findMember` with a constant name.
-    public mutating func findMember(_ name: StaticString) throws(JSONError) -> JSONToken? {
+    package mutating func findMember(_ name: StaticString) throws(JSONError) -> JSONToken? {
         try Bytes.with(name) { (bytes) throws(JSONError) in try findMember(bytes) }
     }
 
     /// The raw bytes of `token` (see `JSONToken.range`).
-    public func bytes(of token: JSONToken) -> UnsafeRawBufferPointer {
+    package func bytes(of token: JSONToken) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: document[token.range])
     }
 
     /// Unescapes a string or key token into `output` (UTF-8); returns the length.
-    public func unescape(_ token: JSONToken, into output: UnsafeMutableRawBufferPointer) throws(JSONError) -> Int {
+    package func unescape(_ token: JSONToken, into output: UnsafeMutableRawBufferPointer) throws(JSONError) -> Int {
         guard token.kind == .string || token.kind == .key else { throw .typeMismatch }
         return try JSONString.unescape(bytes(of: token), into: output, baseOffset: token.range.lowerBound)
     }
 
     /// Whether a string or key token, unescaped, equals `text` byte for byte.
-    public func keyEquals(_ token: JSONToken, _ text: UnsafeRawBufferPointer) throws(JSONError) -> Bool {
+    package func keyEquals(_ token: JSONToken, _ text: UnsafeRawBufferPointer) throws(JSONError) -> Bool {
         guard token.kind == .string || token.kind == .key else { throw .typeMismatch }
         let raw = bytes(of: token)
         if !token.hasEscapes { return Bytes.equal(raw, text) }
@@ -181,7 +183,7 @@ public struct JSONReader {
     }
 
     /// The value of an integer number token (no fraction, no exponent, within Int64).
-    public func integer(_ token: JSONToken) throws(JSONError) -> Int64 {
+    package func integer(_ token: JSONToken) throws(JSONError) -> Int64 {
         guard token.kind == .number else { throw .typeMismatch }
         return try JSONNumber.integer(bytes(of: token))
     }

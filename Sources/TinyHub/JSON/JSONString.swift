@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// JSON string unescaping (RFC 8259 §7), including `\uXXXX` with UTF-16 surrogate pairs → UTF-8.
 enum JSONString {
     /// Unescapes `raw` (text between the quotes) into `output`; returns the length.

@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Writes compact JSON into a caller-owned buffer, checking structure as it goes (keys only in
 /// objects, a value after every key, balanced ends, one top-level value) with a nesting limit.
 /// A call that does not fit throws `bufferTooSmall` and leaves the writer as it was, so the

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyPlatform
 
 /// Where a record sits in the ring and how big its parts are; its bytes are in the staging

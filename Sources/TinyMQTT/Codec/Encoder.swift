@@ -1,3 +1,5 @@
+import TinyBytes
+
 /// Encodes the packets a client sends (MQTT 3.1.1 §3) into caller-provided buffers.
 /// Every function returns the packet's length, or throws before writing anything.
 public enum MQTTEncoder {
@@ -22,7 +24,7 @@ public enum MQTTEncoder {
             length += try password.checkedFieldSize()
             flags |= 0x40
         }
-        var writer = PacketWriter(buffer)
+        var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.connect.rawValue << 4, remainingLength: length)
         writer.uint16(4)
         writer.byte(0x4D); writer.byte(0x51); writer.byte(0x54); writer.byte(0x54) // "MQTT"
@@ -36,7 +38,7 @@ public enum MQTTEncoder {
         }
         if let username = options.username { writer.lengthPrefixed(username) }
         if let password = options.password { writer.lengthPrefixed(password) }
-        return writer.position
+        return writer.count
     }
 
     /// Total size of a PUBLISH with this topic and payload length (for sizing buffers).
@@ -63,21 +65,21 @@ public enum MQTTEncoder {
         // §3.3.1.1: DUP must be 0 for QoS 0.
         let first = MQTTPacketType.publish.rawValue << 4 | (dup && qos != .atMostOnce ? 0x08 : 0)
             | qos.rawValue << 1 | (retain ? 0x01 : 0)
-        var writer = PacketWriter(buffer)
+        var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: first, remainingLength: length)
         writer.lengthPrefixed(topic)
         if qos != .atMostOnce { writer.uint16(packetID) }
         writer.bytes(payload)
-        return writer.position
+        return writer.count
     }
 
     /// PUBACK (§3.4).
     public static func puback(packetID: UInt16, into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         guard packetID != 0 else { throw .zeroPacketIdentifier }
-        var writer = PacketWriter(buffer)
+        var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.puback.rawValue << 4, remainingLength: 2)
         writer.uint16(packetID)
-        return writer.position
+        return writer.count
     }
 
     /// SUBSCRIBE (§3.8) with one or more filters; the fixed-header flags are 0b0010.
@@ -90,14 +92,14 @@ public enum MQTTEncoder {
             try checkTopicFilter(subscription.filter)
             length += try subscription.filter.checkedFieldSize() + 1
         }
-        var writer = PacketWriter(buffer)
+        var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.subscribe.rawValue << 4 | 0x02, remainingLength: length)
         writer.uint16(packetID)
         for subscription in subscriptions {
             writer.lengthPrefixed(subscription.filter)
             writer.byte(subscription.qos.rawValue)
         }
-        return writer.position
+        return writer.count
     }
 
     /// UNSUBSCRIBE (§3.10) with one or more filters; the fixed-header flags are 0b0010.
@@ -110,25 +112,25 @@ public enum MQTTEncoder {
             try checkTopicFilter(filter)
             length += try filter.checkedFieldSize()
         }
-        var writer = PacketWriter(buffer)
+        var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.unsubscribe.rawValue << 4 | 0x02, remainingLength: length)
         writer.uint16(packetID)
         for filter in filters { writer.lengthPrefixed(filter) }
-        return writer.position
+        return writer.count
     }
 
     /// PINGREQ (§3.12): two bytes, 0xC0 0x00.
     public static func pingreq(into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
-        var writer = PacketWriter(buffer)
+        var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.pingreq.rawValue << 4, remainingLength: 0)
-        return writer.position
+        return writer.count
     }
 
     /// DISCONNECT (§3.14): two bytes, 0xE0 0x00.
     public static func disconnect(into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
-        var writer = PacketWriter(buffer)
+        var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.disconnect.rawValue << 4, remainingLength: 0)
-        return writer.position
+        return writer.count
     }
 
     /// A topic name to publish to: non-empty UTF-8 without wildcards (§4.7.1, §4.7.3).

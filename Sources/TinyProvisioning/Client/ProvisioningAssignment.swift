@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyMQTT
 import TinyPlatform
 import TinyHub

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHub
 import TinyMQTT
 import TinyPlatform
@@ -30,11 +31,11 @@ extension ProvisioningClient {
                 // it is the key the assigned hub accepts.
                 guard key.count <= storage.deviceKey.count else { throw .keyTooLong }
                 _ = try ProvisioningCredentials.writeSASToken(idScope: idScope, registrationID: registrationID, key: key,
-                                                              expiry: 0, into: storage.token)
+                                                              expiry: 0, crypto: crypto, into: storage.token)
                 storage.deviceKey.copyMemory(from: key)
                 prepared.keyLength = key.count
             case .groupKey(let groupKey):
-                prepared.keyLength = try ProvisioningCredentials.deriveDeviceKey(groupKey: groupKey, registrationID: registrationID,
+                prepared.keyLength = try ProvisioningCredentials.deriveDeviceKey(groupKey: groupKey, registrationID: registrationID, crypto: crypto,
                                                                                  into: storage.deviceKey)
             case .x509:
                 break
@@ -58,7 +59,7 @@ extension ProvisioningClient {
             prepared.tokenLength = try ProvisioningCredentials.writeSASToken(
                 idScope: prepared.idScope, registrationID: prepared.registrationID,
                 key: UnsafeRawBufferPointer(rebasing: storage.deviceKey[0..<prepared.keyLength]),
-                expiry: expiry, into: storage.token)
+                expiry: expiry, crypto: crypto, into: storage.token)
         } catch {
             throw .protocolError(error)
         }

@@ -17,7 +17,7 @@ import TinyPlatform
 ///
 /// ```swift
 /// let tls = try TLSTransport(TLSConfiguration(host: "global.azure-devices-provisioning.net", port: 8883))
-/// guard let dps = ProvisioningClient(transport: tls, platform: SystemPlatform()) else { /* out of memory */ }
+/// guard let dps = ProvisioningClient(transport: tls, platform: SystemPlatform(), crypto: MbedTLSCrypto()) else { /* out of memory */ }
 /// let https = try TLSTransport(TLSConfiguration(host: "global.azure-devices-provisioning.net", port: 443))
 /// if let check = ProvisioningClockCheck(transport: https, host: bytes("global.azure-devices-provisioning.net")) {
 ///     dps.enableClockCheck { scope, id in check.dpsTime(idScope: scope, registrationID: id) }
@@ -39,6 +39,8 @@ public final class ProvisioningClient<T: Transport, P: Platform> {
     public internal(set) var connectionAttempts: UInt32 = 0
 
     let platform: P
+    /// Signs the tokens and derives group device keys: the `CryptoProvider` given at init.
+    let crypto: StoredCrypto
     let storage: ProvisioningStorage
     /// Reads DPS's clock after a refusal (see `enableClockCheck`).
     var clockCheck: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Int64?)? = nil
@@ -51,15 +53,25 @@ public final class ProvisioningClient<T: Transport, P: Platform> {
     ///   - transport: the connection to DPS (normally `TLSTransport`, port 8883); opened and
     ///     closed by each `register`.
     ///   - platform: clock, randomness and sleep (`SystemPlatform()` on a device).
+    ///   - crypto: signs the SAS tokens and derives group keys (`MbedTLSCrypto()` from TinyTLS,
+    ///     or your own `CryptoProvider`).
     ///   - options: deadlines, attempts and buffer sizes.
     /// - Returns: nil when memory ran out.
-    public init?(transport: T, platform: P, options: ProvisioningOptions = ProvisioningOptions()) {
+    public convenience init?<C: CryptoProvider>(transport: T, platform: P, crypto: C,
+                                                options: ProvisioningOptions = ProvisioningOptions()) {
+        // Generic and convenience: Embedded Swift allows no generic designated initialiser in a class.
+        self.init(transport: transport, platform: platform, signer: StoredCrypto(crypto), options: options)
+    }
+
+    /// The designated initialiser behind the generic one: `signer` keeps the crypto given.
+    init?(transport: T, platform: P, signer crypto: StoredCrypto, options: ProvisioningOptions) {
         guard let storage = ProvisioningStorage(options: options) else { return nil }
         var configuration = options.session
         configuration.reconnect = false // the client counts its connections itself
         self.storage = storage
         self.options = options
         self.platform = platform
+        self.crypto = crypto
         session = MQTTSession(transport: transport, platform: platform, buffers: storage.mqtt, configuration: configuration)
     }
 

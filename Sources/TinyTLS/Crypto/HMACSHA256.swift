@@ -7,9 +7,9 @@ import TinyPlatform
 /// Built on mbedTLS's SHA-256 context on the stack rather than `mbedtls_md_hmac`, which
 /// allocates (`mbedtls_md_setup` callocs two contexts on every call): signing a token allocates
 /// nothing.
-public enum HMACSHA256 {
+package enum HMACSHA256 {
     /// Size of an HMAC-SHA256 tag in bytes.
-    public static let macSize = 32
+    package static let macSize = 32
     /// SHA-256's block size: longer keys are hashed first, shorter ones zero-padded to it.
     static let blockSize = 64
 
@@ -21,7 +21,7 @@ public enum HMACSHA256 {
     ///   - message: the bytes to authenticate.
     ///   - output: receives the tag in its first 32 bytes.
     /// - Throws: `bufferTooSmall` if `output` holds fewer than 32 bytes; `backend` if mbedTLS fails.
-    public static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer,
+    package static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer,
                                     into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         guard output.count >= macSize, output.baseAddress != nil else { throw .bufferTooSmall(needed: macSize) }
         let tag = UnsafeMutableRawBufferPointer(rebasing: output[0..<macSize])

@@ -1,13 +1,14 @@
 import CMbedTLS
+import TinyPlatform
 
 /// SHA-256 (FIPS 180-4) through mbedTLS's generic message-digest layer.
-public enum SHA256 {
+package enum SHA256 {
     /// Size of a SHA-256 digest in bytes.
-    public static let digestSize = 32
+    package static let digestSize = 32
 
     /// Hashes `message` and writes the 32-byte digest to the start of `output`.
     /// Throws `bufferTooSmall` if `output` holds fewer than 32 bytes.
-    public static func hash(_ message: UnsafeRawBufferPointer,
+    package static func hash(_ message: UnsafeRawBufferPointer,
                             into output: UnsafeMutableRawBufferPointer) throws(CryptoError) {
         guard output.count >= digestSize, let out = output.baseAddress else { throw .bufferTooSmall(needed: digestSize) }
         guard let info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256) else { throw .unsupportedAlgorithm }

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyHTTP
 import TinyPlatform
 
@@ -70,16 +71,13 @@ enum ProxyConnectRequest {
     /// `host:port`, with brackets around an IPv6 literal (a host with a ':'). Returns the length.
     static func writeAuthority(host: UnsafeRawBufferPointer, port: UInt16, into out: UnsafeMutableRawBufferPointer) -> Int {
         let brackets = host.contains(0x3A)
-        var at = 0
-        func put(_ byte: UInt8) { out[at] = byte; at += 1 }
-        if brackets { put(0x5B) }
-        for byte in host { put(byte) }
-        if brackets { put(0x5D) }
-        put(0x3A)
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        let count = HTTPRequestWriter.decimal(Int(port), into: &digits)
-        withUnsafeBytes(of: &digits) { for byte in $0[0..<count] { put(byte) } }
-        return at
+        var sink = ByteSink(out)
+        if brackets { sink.byte(0x5B) }
+        sink.bytes(host)
+        if brackets { sink.byte(0x5D) }
+        sink.byte(0x3A)
+        sink.decimal(UInt64(port))
+        return sink.written.count // `out` holds host + 8 bytes: always all of it
     }
 
     /// Appends Base64(`user:password`) three bytes at a time, so the plain text is never
@@ -103,8 +101,10 @@ enum ProxyConnectRequest {
             let written: Int = withUnsafeMutableBytes(of: &plain) { group in
                 for k in 0..<take { group[k] = byte(at: index + k) }
                 return withUnsafeMutableBytes(of: &text) { out in
-                    // 4 bytes of room for at most 3 input bytes: Base64.encode cannot fail here.
-                    (try? Base64.encode(UnsafeRawBufferPointer(rebasing: group[0..<take]), into: out)) ?? 0
+                    // 4 bytes of room for at most 3 input bytes: always fits.
+                    var sink = ByteSink(out)
+                    sink.base64(UnsafeRawBufferPointer(rebasing: group[0..<take]))
+                    return sink.written.count
                 }
             }
             try withUnsafeBytes(of: &text) { (out) throws(HTTPEncodeError) in

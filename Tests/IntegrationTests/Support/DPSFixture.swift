@@ -123,7 +123,7 @@ final class DPSDevice {
         options.session.backoff = Backoff(baseMs: 50, capMs: 200)
         options.registrationTimeoutMs = 60_000
         configure(&options)
-        guard let client = ProvisioningClient(transport: try dps.transport(identity: identity), platform: platform,
+        guard let client = ProvisioningClient(transport: try dps.transport(identity: identity), platform: platform, crypto: MbedTLSCrypto(),
                                               options: options) else { throw HarnessError("out of memory") }
         self.client = client
     }

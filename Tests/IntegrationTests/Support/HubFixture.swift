@@ -49,7 +49,7 @@ final class HubFixtureOf<T: Transport> {
         let platform = self.platform
         self.buffers = buffers
         let configuration = try HubConfiguration(connectionString: text, storage: buffers.identity)
-        client = try HubClient(configuration: configuration, transport: transport, platform: platform, buffers: buffers, options: options)
+        client = try HubClient(configuration: configuration, transport: transport, platform: platform, crypto: MbedTLSCrypto(), buffers: buffers, options: options)
     }
 
     deinit {

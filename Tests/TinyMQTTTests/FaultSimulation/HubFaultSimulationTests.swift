@@ -3,6 +3,7 @@ import Testing
 import TinyHub
 @testable import TinyMQTT
 import TinyPlatform
+import TinyTLS
 
 /// The real `HubClient` (over the real `MQTTSession`) on the same simulated network, broker
 /// and clock as `FaultSimulationTests`, with C2D, twin and methods subscribed and a twin GET
@@ -64,7 +65,7 @@ struct HubSimulation {
         do {
             client = try text.withUnsafeBytes {
                 try HubClient(configuration: HubConfiguration(connectionString: $0, storage: buffers.identity),
-                              transport: transport, platform: clock, buffers: buffers, options: options)
+                              transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers, options: options)
             }
         } catch {
             return Outcome(failure: "init: \(error)")

@@ -3,6 +3,7 @@ import Testing
 import TinyHub
 @testable import TinyMQTT
 import TinyPlatform
+import TinyTLS
 
 /// `TelemetryOutbox` driving the real `HubClient` on the simulated network, broker and clock of
 /// `FaultSimulationTests` (cut connections, dropped, delayed, duplicated and reordered PUBACKs,
@@ -129,7 +130,7 @@ struct OutboxSimulation {
             do {
                 let made = try text.withUnsafeBytes {
                     try HubClient(configuration: HubConfiguration(connectionString: $0, storage: buffers.identity),
-                                  transport: transport, platform: clock, buffers: buffers, options: options)
+                                  transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers, options: options)
                 }
                 made.session.configuration.connectTimeoutMs = 4_000
                 made.session.configuration.pingTimeoutMs = 2_000

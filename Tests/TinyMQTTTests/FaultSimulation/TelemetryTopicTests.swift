@@ -3,6 +3,7 @@ import Testing
 import TinyHub
 @testable import TinyMQTT
 import TinyPlatform
+import TinyTLS
 
 /// The hub client's telemetry send path on the simulated network (no faults): fixed properties
 /// encoded once and sent with every message, a message's own properties after them, other topics
@@ -31,8 +32,8 @@ import TinyPlatform
             self.buffers = buffers
             let configuration = try HubConfiguration(connectionString: TelemetryTopicTests.connectionString, storage: buffers.identity)
             client = telemetryOnly
-                ? try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: clock, buffers: buffers)
-                : try HubClient(configuration: configuration, transport: transport, platform: clock, buffers: buffers)
+                ? try HubClient(sendingTelemetryOnly: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+                : try HubClient(configuration: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
             client.start()
             try poll { self.client.isConnected }
         }
@@ -152,7 +153,7 @@ import TinyPlatform
         defer { buffers.deallocate() }
         let configuration = try HubConfiguration(connectionString: Self.connectionString, storage: buffers.identity)
         let client = try HubClient(sendingTelemetryOnly: configuration, transport: AckingTransport(ack: ack), platform: SystemPlatform(),
-                                   buffers: buffers)
+                                   crypto: MbedTLSCrypto(), buffers: buffers)
         try client.connect()
         try Self.setContentProperties(client)
         var acknowledged = 0

@@ -33,5 +33,5 @@ func makeHubClient(connectionString: String) throws(HubError) -> HubClient<TLSTr
     var options = HubOptions()
     options.features = []   // telemetry only: no C2D, twin or method subscriptions
     return try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
-                         buffers: buffers, options: options)
+                         crypto: MbedTLSCrypto(), buffers: buffers, options: options)
 }

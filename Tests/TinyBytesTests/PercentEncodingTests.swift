@@ -1,5 +1,5 @@
 import Testing
-@testable import TinyHub
+import TinyBytes
 
 @Suite struct PercentEncodingTests {
     // python3 -c "import urllib.parse as u;print(u.quote('a b/c+d#e$f%g=h~i_j.k-l é', safe=''))"
