@@ -1,7 +1,6 @@
 import TinyHTTP
 import TinyMQTT
 import TinyPlatform
-import TinyTLS
 
 /// Every failure of the hub layer, over MQTT (``HubClient``) and HTTPS (``HubHTTPSClient``)
 /// alike: local mistakes, the transport, the hub's refusals and answers. Cases an application
