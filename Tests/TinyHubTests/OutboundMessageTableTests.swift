@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import TinyHub
 import TinyMQTT
+import TinyTLS
 
 /// The system properties of a device-to-cloud message come from one table: the same message
 /// gives the same properties in the MQTT property bag, the HTTPS headers and the batch JSON,
@@ -43,7 +44,7 @@ import TinyMQTT
         defer { buffers.deallocate() }
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: buffers.identity)
         let clock = HTTPSTestClock()
-        let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock,
+        let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(),
                                    buffers: buffers)
         let (start, end) = try client.writeTelemetryTopic(payloadCount: 2, system: system(arena),
                                                           properties: arena.properties([("k", "v")]))
@@ -125,7 +126,7 @@ import TinyMQTT
         defer { buffers.deallocate() }
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: buffers.identity)
         let clock = HTTPSTestClock()
-        let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock,
+        let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(),
                                    buffers: buffers)
         do throws(HubError) {
             try client.sendTelemetry("{}", qos: .atMostOnce)
