@@ -84,15 +84,17 @@ for m in "${modules[@]}"; do
   # curated topic, with a code listing.
   grep -E '^(Types|Members|Globals|  *\|) *\|' "$log" || true
   # Our own count over symbols only (not articles or docc's "… Implementations" groups), naming
-  # the undocumented ones. Expected among them: the compiler-made `init(rawValue:)` of enums
-  # with raw values, which has no source to comment.
-  python3 - "$out/$m.doccarchive/documentation-coverage.json" "$m" <<'PY'
+  # the undocumented ones; any undocumented public symbol fails the script. The compiler-made
+  # `init(rawValue:)` of an enum with raw values has no source to comment: its text is a
+  # documentation extension file in the catalog (<Module>.docc/RawValueInitializers/).
+  python3 - "$out/$m.doccarchive/documentation-coverage.json" "$m" <<'PY' || status=1
 import json, sys
 entries = [e for e in json.load(open(sys.argv[1])) if e["kind"].get("isSymbol")]
 missing = [e for e in entries if not e["hasAbstract"]]
 print(f"{sys.argv[2]}: {len(entries) - len(missing)} of {len(entries)} public symbols documented")
 for e in missing:
     print("  undocumented:", e["kind"]["name"], e["referencePath"].split("/documentation/", 1)[1])
+sys.exit(1 if missing else 0)
 PY
 done
 exit $status
