@@ -24,22 +24,22 @@ extension ExampleProvisioning {
             ExampleOutput.fail("out of memory: no room for the provisioning client")
         }
         // A refused token may be the device's clock: read DPS's once over HTTPS and try again.
-        let anchors = environment.trustAnchors, host = host, httpsPort = httpsPort, hostBytes = StableBytes(host)
+        let anchors = environment.trustAnchors, host = host, httpsPort = httpsPort
         client.enableClockCheck { scope, registration in
             guard let https = try? TLSTransport(TLSConfiguration(host: host, port: httpsPort, trustAnchors: anchors,
                                                                  proxy: ExampleProxy.configuration())),
-                  let check = ProvisioningClockCheck(transport: https, host: hostBytes.bytes) else { return nil }
+                  let check = ProvisioningClockCheck(transport: https, host: host) else { return nil }
             return check.dpsTime(idScope: scope, registrationID: registration)
         }
         let assignment: ProvisioningAssignment
         do throws(ProvisioningError) {
             switch credential {
             case .individual(let key):
-                assignment = try client.register(idScope: idScope.bytes, registrationID: registrationID.bytes, credential: .symmetricKey(key.bytes))
+                assignment = try client.register(idScope: idScope, registrationID: registrationID, credential: .symmetricKey(key))
             case .group(let key):
-                assignment = try client.register(idScope: idScope.bytes, registrationID: registrationID.bytes, credential: .groupKey(key.bytes))
+                assignment = try client.register(idScope: idScope, registrationID: registrationID, credential: .groupKey(key))
             case .x509:
-                assignment = try client.register(idScope: idScope.bytes, registrationID: registrationID.bytes, credential: .x509)
+                assignment = try client.register(idScope: idScope, registrationID: registrationID, credential: .x509)
             }
         } catch {
             Self.fail(error)
@@ -52,14 +52,22 @@ extension ExampleProvisioning {
         Console.write(" ")
         Console.write(bytes: assignment.deviceID)
         Console.write("\n")
-        cache?.write(idScope: idScope.bytes, registrationID: registrationID.bytes, hub: assignment.assignedHub,
-                     deviceID: assignment.deviceID)
-        return Self.connectionString(hub: assignment.assignedHub, deviceID: assignment.deviceID, key: deviceKey?.bytes)
+        cache?.write(idScope: ids[0], registrationID: ids[1], hub: assignment.assignedHub, deviceID: assignment.deviceID)
+        return Self.connectionString(assignment)
     }
 
-    /// `HostName={hub};DeviceId={id};SharedAccessKey={key}`, or `…;x509=true` without a key.
-    static func connectionString(hub: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) -> String {
-        let assignment = ProvisioningAssignment(assignedHub: hub, deviceID: deviceID, deviceKey: key)
+    /// `HostName={hub};DeviceId={id};SharedAccessKey={key}`, or `…;x509=true` without a key: a
+    /// cached assignment with the key from the settings.
+    static func connectionString(hub: String, deviceID: String, key: String?) -> String {
+        let parts = OwnedText([hub, deviceID, key ?? ""])
+        return withExtendedLifetime(parts) {
+            connectionString(ProvisioningAssignment(assignedHub: parts[0], deviceID: parts[1], deviceKey: key == nil ? nil : parts[2]))
+        }
+    }
+
+    /// The connection string of DPS's assignment (its device key: the individual key or the one
+    /// derived from the group key).
+    static func connectionString(_ assignment: ProvisioningAssignment) -> String {
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: assignment.connectionStringLength, alignment: 1)
         defer {
             zeroize(storage)

@@ -18,16 +18,18 @@ import TinyTLS
 /// failure 1, each with one stderr line.
 struct ExampleProvisioning {
     enum Credential {
-        case individual(StableBytes)
-        case group(StableBytes)
+        case individual(String)
+        case group(String)
         case x509
     }
 
-    let idScope: StableBytes
-    let registrationID: StableBytes
+    let idScope: String
+    let registrationID: String
+    /// The two ids' bytes, for the cache file.
+    let ids: OwnedText
     let credential: Credential
     /// The key the hub accepts: the individual key, or the one derived from the group key.
-    let deviceKey: StableBytes?
+    let deviceKey: String?
     let host: String
     let port: UInt16
     let httpsPort: UInt16
@@ -44,24 +46,21 @@ struct ExampleProvisioning {
         }
         let individual = ProcessEnvironment.value("IOTHUB_DPS_SYMMETRIC_KEY")
         let group = ProcessEnvironment.value("IOTHUB_DPS_GROUP_KEY")
-        let idScope = StableBytes(scope), registrationID = StableBytes(registration)
         do throws(ProvisioningProtocolError) {
-            try ProvisioningIdentity.validate(idScope.bytes)
-            try ProvisioningIdentity.validate(registrationID.bytes)
+            try ProvisioningIdentity.validate(scope)
+            try ProvisioningIdentity.validate(registration)
         } catch {
             ExampleOutput.fail("IOTHUB_DPS_ID_SCOPE and IOTHUB_DPS_REGISTRATION_ID must be 1-128 characters of A-Z a-z 0-9 - . _ ~")
         }
         let credential: Credential
-        var deviceKey: StableBytes? = nil
+        var deviceKey: String? = nil
         switch (individual, group, clientIdentity) {
         case (let key?, nil, nil):
-            let individualKey = StableBytes(key)
-            credential = .individual(individualKey)
-            deviceKey = individualKey
+            credential = .individual(key)
+            deviceKey = key
         case (nil, let key?, nil):
-            let groupKey = StableBytes(key)
-            credential = .group(groupKey)
-            deviceKey = derive(groupKey: groupKey, registrationID: registrationID)
+            credential = .group(key)
+            deviceKey = derive(groupKey: key, registrationID: registration)
         case (nil, nil, _?):
             credential = .x509
         case (nil, nil, nil):
@@ -74,34 +73,27 @@ struct ExampleProvisioning {
             ?? String(decoding: UnsafeRawBufferPointer(start: fallback.utf8Start, count: fallback.utf8CodeUnitCount), as: UTF8.self)
         guard !host.isEmpty else { ExampleOutput.fail("IOTHUB_DPS_HOST is empty") }
         let cache = ProcessEnvironment.value("IOTHUB_DPS_CACHE_FILE").map { ExampleProvisioningCache(path: $0) }
-        return ExampleProvisioning(idScope: idScope, registrationID: registrationID, credential: credential, deviceKey: deviceKey,
+        return ExampleProvisioning(idScope: scope, registrationID: registration, ids: OwnedText([scope, registration]), credential: credential, deviceKey: deviceKey,
                                    host: host, port: port("IOTHUB_DPS_PORT", 8883), httpsPort: port("IOTHUB_DPS_HTTPS_PORT", 443),
                                    cache: cache)
     }
 
     /// base64(HMAC-SHA256(base64decode(groupKey), registrationId)): the key DPS and the hub
     /// expect from a device of the group. Exits 1 when the group key or the id is unusable.
-    private static func derive(groupKey: StableBytes, registrationID: StableBytes) -> StableBytes {
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
-        defer {
-            zeroize(output)
-            output.deallocate()
-        }
-        let length = try? ProvisioningCredentials.deriveDeviceKey(groupKey: groupKey.bytes, registrationID: registrationID.bytes,
-                                                                  crypto: MbedTLSCrypto(), into: output)
-        let text = length.map { String(decoding: UnsafeRawBufferPointer(rebasing: output[0..<$0]), as: UTF8.self) }
-        guard let text else {
+    private static func derive(groupKey: String, registrationID: String) -> String {
+        guard let key = try? ProvisioningCredentials.deriveDeviceKey(groupKey: groupKey, registrationID: registrationID,
+                                                                     crypto: MbedTLSCrypto()) else {
             ExampleOutput.fail("IOTHUB_DPS_GROUP_KEY is not a usable key (Base64, at most 128 bytes decoded)")
         }
-        return StableBytes(text)
+        return key
     }
 
     /// The identity to connect with: the cached assignment when it is there and names this
     /// registration, else DPS's (which is then cached). Returns the connection string.
     mutating func connectionString(_ environment: ExampleEnvironment) -> String {
-        if let cache, let cached = cache.read(idScope: idScope.bytes, registrationID: registrationID.bytes) {
+        if let cache, let cached = cache.read(idScope: ids[0], registrationID: ids[1]) {
             fromCache = true
-            return Self.connectionString(hub: cached.hub.bytes, deviceID: cached.deviceID.bytes, key: deviceKey?.bytes)
+            return Self.connectionString(hub: cached.hub, deviceID: cached.deviceID, key: deviceKey)
         }
         fromCache = false
         return register(environment)

@@ -33,7 +33,7 @@ final class ExampleProvisioningCache {
     }
 
     /// The cached hub and device id for this ID scope and registration id, or nil.
-    func read(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer) -> (hub: StableBytes, deviceID: StableBytes)? {
+    func read(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer) -> (hub: String, deviceID: String)? {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.size, alignment: 1)
         defer { buffer.deallocate() }
         do throws(StorageError) {
@@ -62,7 +62,7 @@ final class ExampleProvisioningCache {
         for i in 0..<8 where checksumMatches && line(5)[i] != digest[i] { checksumMatches = false }
         guard checksumMatches, line(0).elementsEqual(header), line(1).elementsEqual(idScope), line(2).elementsEqual(registrationID),
               Self.isUsable(hub: line(3), deviceID: line(4)) else { return nil }
-        return (StableBytes(String(decoding: line(3), as: UTF8.self)), StableBytes(String(decoding: line(4), as: UTF8.self)))
+        return (String(decoding: line(3), as: UTF8.self), String(decoding: line(4), as: UTF8.self))
     }
 
     /// Replaces the file's content with this assignment and syncs it. A failure is reported on

@@ -9,7 +9,6 @@ import TinyTLS
 /// once with exit 1 and one line naming the proxy and its status.
 public enum ExampleProxy {
     nonisolated(unsafe) private static var cached: ProxyConfiguration?? = nil
-    nonisolated(unsafe) private static var credentialBytes: (StableBytes, StableBytes)? = nil
     /// Whether the tunnels are for DPS (while provisioning) rather than the hub, for the refusal line.
     nonisolated(unsafe) static var forDPS = false
 
@@ -35,10 +34,8 @@ public enum ExampleProxy {
         var configuration = ProxyConfiguration(host: host, port: port)
         if let user {
             guard !user.utf8.contains(0x3A) else { ExampleOutput.fail("IOTHUB_PROXY_USER must not contain ':' (Basic authentication)") }
-            // Kept for the whole run: every new connection builds its request from them.
-            let bytes = (StableBytes(user), StableBytes(password ?? ""))
-            credentialBytes = bytes
-            configuration.credentials = ProxyCredentials(user: bytes.0.bytes, password: bytes.1.bytes)
+            // A copy the credentials own, kept (in `cached`) for every connection of the run.
+            configuration.credentials = ProxyCredentials(user: user, password: password ?? "")
         } else if password != nil {
             ExampleOutput.fail("IOTHUB_PROXY_PASSWORD needs IOTHUB_PROXY_USER")
         }

@@ -26,7 +26,6 @@ struct HubTelemetry {
         var count: UInt64
         var intervalMs: UInt64
         var properties: PropertyStorage
-        var contentType: StableBytes?
         var messageID: UnsafeMutableRawBufferPointer
         var payload: UnsafeMutableRawBufferPointer
         var runID: UInt32
@@ -37,7 +36,7 @@ struct HubTelemetry {
             let bodyLength = HubTelemetry.formatPayload(sequence: sequence, wall: wall, into: payload)
             var system = TelemetrySystemProperties()
             system.messageID = UnsafeRawBufferPointer(rebasing: messageID[0..<idLength])
-            system.contentType = contentType?.bytes
+            system.contentType = properties.contentType
             return (system, UnsafeRawBufferPointer(rebasing: payload[0..<bodyLength]))
         }
     }
@@ -68,8 +67,7 @@ struct HubTelemetry {
         let environment = ExampleEnvironment.read(transport: transport)
         // All memory is set up here, before the first message.
         let platform = SystemPlatform()
-        let plan = Plan(count: count, intervalMs: intervalMs, properties: PropertyStorage(propertyTexts, flag: "--property", usage: usage),
-                        contentType: contentType.map { StableBytes($0) },
+        let plan = Plan(count: count, intervalMs: intervalMs, properties: PropertyStorage(propertyTexts, contentType: contentType, flag: "--property", usage: usage),
                         messageID: .allocate(byteCount: 32, alignment: 1), payload: .allocate(byteCount: 96, alignment: 1),
                         runID: platform.random32())
         switch transport {
@@ -95,7 +93,7 @@ struct HubTelemetry {
         let client = environment.connectMQTT(buffers: buffers, options: options)
         // What every message carries is encoded once: the content type and the --property pairs.
         var fixed = TelemetrySystemProperties()
-        fixed.contentType = plan.contentType?.bytes
+        fixed.contentType = plan.properties.contentType
         do throws(HubError) { try client.setTelemetryProperties(system: fixed, properties: plan.properties.list) } catch {
             ExampleOutput.fail("send failed: ", error.summary)
         }

@@ -29,6 +29,37 @@ public enum ProvisioningCredentials {
         }
     }
 
+    /// Derives the device key of `registrationID` from an enrollment group's Base64 key, as
+    /// `deriveDeviceKey(groupKey:registrationID:crypto:into:)` with byte views, taking and
+    /// returning strings (the scratch copies are zeroed before they are freed).
+    ///
+    /// ```swift
+    /// let deviceKey = try ProvisioningCredentials.deriveDeviceKey(groupKey: groupKey, registrationID: "dev-42",
+    ///                                                             crypto: MbedTLSCrypto())
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - groupKey: the enrollment group's Base64 key.
+    ///   - registrationID: the device's registration id.
+    ///   - crypto: computes the HMAC-SHA256 (`MbedTLSCrypto()` in the examples).
+    /// - Returns: the derived Base64 key (`derivedKeyLength` characters).
+    /// - Throws: `ProvisioningProtocolError` (bad id or key, crypto failure).
+    public static func deriveDeviceKey<C: CryptoProvider>(groupKey: String, registrationID: String, crypto: C)
+        throws(ProvisioningProtocolError) -> String {
+        let copy = OwnedText([groupKey, registrationID])
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: derivedKeyLength, alignment: 1)
+        defer {
+            zeroize(output)
+            output.deallocate()
+        }
+        let length = try withExtendedLifetime(copy) { () -> Result<Int, ProvisioningProtocolError> in
+            Result { () throws(ProvisioningProtocolError) in
+                try deriveDeviceKey(groupKey: copy[0], registrationID: copy[1], crypto: crypto, into: output)
+            }
+        }.get()
+        return String(decoding: UnsafeRawBufferPointer(rebasing: output[0..<length]), as: UTF8.self)
+    }
+
     /// Writes the MQTT password for DPS:
     /// `SharedAccessSignature sr={sr}&sig={urlenc(sig)}&se={expiry}&skn=registration`, where
     /// `sr` = urlenc(`{idScope}/registrations/{registrationId}`) and `sig` signs `sr + "\n" + expiry`

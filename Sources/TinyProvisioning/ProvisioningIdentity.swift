@@ -19,6 +19,22 @@ public enum ProvisioningIdentity {
         for byte in id where !PercentEncoding.isUnreserved(byte) { throw .invalidIdentity }
     }
 
+    /// Throws `invalidIdentity` unless `id` is 1...`maxIDLength` characters of `A-Z a-z 0-9 - . _ ~`,
+    /// as `validate(_:)` with bytes.
+    ///
+    /// ```swift
+    /// try ProvisioningIdentity.validate("my-device-1")
+    /// ```
+    ///
+    /// - Parameter id: an ID scope or registration id.
+    /// - Throws: `ProvisioningProtocolError.invalidIdentity`.
+    public static func validate(_ id: String) throws(ProvisioningProtocolError) {
+        var text = id
+        try text.withUTF8 { bytes in
+            Result { () throws(ProvisioningProtocolError) in try validate(UnsafeRawBufferPointer(bytes)) }
+        }.get()
+    }
+
     /// Writes the MQTT user name; `clientVersion` (e.g. `TinyHub/0.1`) is percent-encoded.
     /// Returns its length.
     public static func writeUserName(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,

@@ -100,3 +100,31 @@ import TinyTLS
         }
     }
 }
+
+/// The `String` entry points: the same results as the byte-view forms, from strings.
+@Suite struct ProvisioningTextEntryPointTests {
+    @Test func groupKeyDerivationFromStrings() throws {
+        // The vector of `ProvisioningCredentialsTests.groupKeyDerivation` (Python's HMAC).
+        let derived = try ProvisioningCredentials.deriveDeviceKey(groupKey: ProvisioningCredentialsTests.groupKey,
+                                                                  registrationID: "dev-42", crypto: MbedTLSCrypto())
+        #expect(derived == "HboM0NJuI1pmwGmfpMaeC23NzShaJfrrC+PwFzu9dWA=")
+    }
+
+    @Test func badGroupKeysAndIdsFromStringsAreTypedErrors() {
+        #expect(throws: ProvisioningProtocolError.invalidKey) {
+            try ProvisioningCredentials.deriveDeviceKey(groupKey: "not base64!", registrationID: "dev", crypto: MbedTLSCrypto())
+        }
+        #expect(throws: ProvisioningProtocolError.invalidIdentity) {
+            try ProvisioningCredentials.deriveDeviceKey(groupKey: ProvisioningCredentialsTests.groupKey, registrationID: "a/b",
+                                                        crypto: MbedTLSCrypto())
+        }
+    }
+
+    @Test func validateTakesStrings() throws {
+        try ProvisioningIdentity.validate("0ne00000A0A")
+        try ProvisioningIdentity.validate(String(repeating: "a", count: ProvisioningIdentity.maxIDLength))
+        for bad in ["", "a b", "a/b", "é", String(repeating: "a", count: ProvisioningIdentity.maxIDLength + 1)] {
+            #expect(throws: ProvisioningProtocolError.invalidIdentity, "\(bad)") { try ProvisioningIdentity.validate(bad) }
+        }
+    }
+}

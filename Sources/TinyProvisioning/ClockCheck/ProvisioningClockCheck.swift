@@ -45,6 +45,20 @@ public final class ProvisioningClockCheck<T: Transport> {
         self.reader = reader
     }
 
+    /// Prepares a check over `transport`, as `init(transport:host:timeoutMs:)` with bytes.
+    ///
+    /// - Parameters:
+    ///   - transport: the connection to use; opened and closed by each `dpsTime`.
+    ///   - host: DPS's host name, for the `Host` header (copied).
+    ///   - timeoutMs: the bound on the whole exchange (connect, request, answer's head).
+    /// - Returns: nil when the buffers cannot be allocated or `host` is empty or longer than
+    ///   `maxHostLength`.
+    public convenience init?(transport: T, host: String, timeoutMs: Int32 = 10_000) {
+        let copy = OwnedText([host])
+        defer { withExtendedLifetime(copy) {} } // the designated init copies the bytes
+        self.init(transport: transport, host: copy[0], timeoutMs: timeoutMs)
+    }
+
     deinit {
         reader.deallocate()
         host.baseAddress?.deallocate()

@@ -29,6 +29,7 @@ enum ProxyConnectRequest {
     /// for a user name with `:` or a control byte in either (RFC 7617 §2).
     static func credentialCount(_ credentials: ProxyCredentials?) throws(TransportError) -> Int? {
         guard let credentials else { return nil }
+        defer { withExtendedLifetime(credentials) {} } // the bytes may be in its own copy
         for byte in credentials.user where byte == 0x3A || byte < 0x20 || byte == 0x7F {
             throw .invalidConfiguration("proxy user name contains ':' or a control byte")
         }
@@ -43,6 +44,7 @@ enum ProxyConnectRequest {
     /// when `buffer` is smaller than `capacity(...)`.
     static func write(into buffer: UnsafeMutableRawBufferPointer, host: UnsafeRawBufferPointer, port: UInt16,
                       credentials: ProxyCredentials?) throws(TransportError) -> Int {
+        defer { withExtendedLifetime(credentials) {} } // the bytes may be in its own copy
         let credentialCount = try credentialCount(credentials)
         guard !host.isEmpty else { throw .invalidConfiguration("the destination host name is empty") }
         guard buffer.count >= capacity(hostCount: host.count, credentialCount: credentialCount) else {
@@ -83,6 +85,7 @@ enum ProxyConnectRequest {
     /// Appends Base64(`user:password`) three bytes at a time, so the plain text is never
     /// gathered in one place; the stack scratch is zeroed at the end.
     static func appendBase64(of credentials: ProxyCredentials, to writer: inout HTTPRequestWriter) throws(HTTPEncodeError) {
+        defer { withExtendedLifetime(credentials) {} } // the bytes may be in its own copy
         let total = credentials.user.count + 1 + credentials.password.count
         func byte(at index: Int) -> UInt8 {
             if index < credentials.user.count { return credentials.user[index] }

@@ -130,48 +130,24 @@ final class DPSDevice {
 
     /// Lets the client read DPS's clock over HTTPS (the stand-in's own port) after a refusal.
     func enableClockCheck(_ dps: DPSFixture) throws {
-        let host = Array("localhost".utf8)
-        let check = try host.withUnsafeBytes { bytes in
-            guard let check = ProvisioningClockCheck(transport: try dps.transport(), host: bytes) else {
-                throw HarnessError("out of memory")
-            }
-            return check
+        guard let check = ProvisioningClockCheck(transport: try dps.transport(), host: "localhost") else {
+            throw HarnessError("out of memory")
         }
         client.enableClockCheck { scope, id in check.dpsTime(idScope: scope, registrationID: id) }
     }
 
-    /// `register`, with the strings as bytes for the call and the assignment copied out.
+    /// `register` with strings (its `String` entry point), the assignment copied out.
     func register(_ registrationID: String, _ credential: Credential, idScope: String = DPSFixture.idScope,
                   payload: String? = nil) throws(ProvisioningError) -> Assignment {
-        let scope = Array(idScope.utf8), id = Array(registrationID.utf8), payloadBytes = payload.map { Array($0.utf8) }
-        let key: [UInt8]
+        let argument: ProvisioningTextCredential
         switch credential {
-        case .symmetricKey(let text), .groupKey(let text): key = Array(text.utf8)
-        case .x509: key = []
+        case .symmetricKey(let key): argument = .symmetricKey(key)
+        case .groupKey(let key): argument = .groupKey(key)
+        case .x509: argument = .x509
         }
-        var result: Result<Assignment, ProvisioningError> = .failure(.timedOut)
-        scope.withUnsafeBytes { scope in
-            id.withUnsafeBytes { id in
-                key.withUnsafeBytes { key in
-                    let argument: ProvisioningCredential
-                    switch credential {
-                    case .symmetricKey: argument = .symmetricKey(key)
-                    case .groupKey: argument = .groupKey(key)
-                    case .x509: argument = .x509
-                    }
-                    func run(_ payload: UnsafeRawBufferPointer?) {
-                        result = Result { () throws(ProvisioningError) -> Assignment in
-                            let assignment = try client.register(idScope: scope, registrationID: id, credential: argument,
-                                                                 payload: payload)
-                            return Assignment(hub: assignment.assignedHubText, deviceID: assignment.deviceIDText,
-                                              key: assignment.deviceKey.map { String(decoding: $0, as: UTF8.self) })
-                        }
-                    }
-                    if let payloadBytes { payloadBytes.withUnsafeBytes { run($0) } } else { run(nil) }
-                }
-            }
-        }
-        return try result.get()
+        let assignment = try client.register(idScope: idScope, registrationID: registrationID, credential: argument, payload: payload)
+        return Assignment(hub: assignment.assignedHubText, deviceID: assignment.deviceIDText,
+                          key: assignment.deviceKey.map { String(decoding: $0, as: UTF8.self) })
     }
 
     /// `register` expected to fail: its error.
