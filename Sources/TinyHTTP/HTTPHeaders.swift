@@ -7,16 +7,22 @@ public struct HTTPHeader {
     public var value: UnsafeRawBufferPointer
 
     /// True if the name equals `other`, ignoring ASCII case.
+    ///
+    /// - Parameter other: the name to compare with.
     public func nameEquals(_ other: StaticString) -> Bool {
         other.withBytes { ASCII.equalsIgnoringCase(name, $0) }
     }
 
     /// True if the name equals `other`, ignoring ASCII case.
+    ///
+    /// - Parameter other: the name to compare with.
     public func nameEquals(_ other: UnsafeRawBufferPointer) -> Bool {
         ASCII.equalsIgnoringCase(name, other)
     }
 
     /// True if the name starts with `prefix`, ignoring ASCII case (e.g. `iothub-app-`).
+    ///
+    /// - Parameter prefix: the prefix to look for.
     public func nameHasPrefix(_ prefix: StaticString) -> Bool {
         prefix.withBytes { ASCII.hasPrefixIgnoringCase(name, $0) }
     }
@@ -63,11 +69,17 @@ public struct HTTPHeaders: Sequence {
     }
 
     /// The value of the first header called `name` (ASCII case-insensitive), or nil.
+    ///
+    /// - Parameter name: the header name.
+    /// - Returns: its value, a view into the parser's header buffer.
     public func value(_ name: StaticString) -> UnsafeRawBufferPointer? {
         name.withBytes { value(named: $0) }
     }
 
     /// The value of the first header called `name` (ASCII case-insensitive), or nil.
+    ///
+    /// - Parameter name: the header name.
+    /// - Returns: its value, a view into the parser's header buffer.
     public func value(named name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         for header in self where header.nameEquals(name) { return header.value }
         return nil

@@ -3,11 +3,17 @@ import TinyBytes
 /// Header conveniences for IoT Hub responses.
 extension HTTPResponseParser {
     /// The value of the first header called `name` (ASCII case-insensitive), or nil.
+    ///
+    /// - Parameter name: the header name.
+    /// - Returns: its value, a view into the header buffer.
     public func header(_ name: StaticString) -> UnsafeRawBufferPointer? {
         headers.value(name)
     }
 
     /// The value of the first header called `name` (ASCII case-insensitive), or nil.
+    ///
+    /// - Parameter name: the header name.
+    /// - Returns: its value, a view into the header buffer.
     public func header(named name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         headers.value(named: name)
     }
@@ -29,7 +35,7 @@ extension HTTPResponseParser {
     }
 
     /// The `ETag` without `W/` and surrounding quotes: the lock token IoT Hub expects in
-    /// the C2D complete/reject/abandon paths. An unquoted value is returned as is.
+    /// the cloud-to-device complete/reject/abandon paths. An unquoted value is returned as is.
     public var etagUnquoted: UnsafeRawBufferPointer? {
         guard var value = etag else { return nil }
         if value.count >= 2, value[0] == 0x57, value[1] == 0x2F { // "W/"

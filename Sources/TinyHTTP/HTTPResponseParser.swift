@@ -75,6 +75,12 @@ public struct HTTPResponseParser {
 
     /// A parser storing headers in `headerBuffer` and the body in `bodyBuffer`.
     /// `maxLineLength` is clamped to 1...65,535.
+    ///
+    /// - Parameters:
+    ///   - headerBuffer: where the status line and headers are kept.
+    ///   - bodyBuffer: where the body is kept.
+    ///   - maxHeaderCount: the most headers kept (more: `tooManyHeaders`).
+    ///   - maxLineLength: the longest status or header line accepted.
     public init(headerBuffer: UnsafeMutableRawBufferPointer, bodyBuffer: UnsafeMutableRawBufferPointer,
                 maxHeaderCount: Int = 32, maxLineLength: Int = 4096) {
         self.headerBuffer = headerBuffer
@@ -85,6 +91,8 @@ public struct HTTPResponseParser {
 
     /// Prepares for the next response on the same connection. Pass `headRequest: true` when
     /// it answers a HEAD request (it then has no body whatever its headers say).
+    ///
+    /// - Parameter headRequest: whether the next response answers a HEAD request.
     public mutating func reset(headRequest: Bool = false) {
         self = HTTPResponseParser(headerBuffer: headerBuffer, bodyBuffer: bodyBuffer,
                                   maxHeaderCount: maxHeaderCount, maxLineLength: maxLineLength)
@@ -94,6 +102,10 @@ public struct HTTPResponseParser {
     /// Parses `bytes`, stopping at the end of the response. Returns how many bytes were
     /// used; the rest belong to the next response. Throws on malformed input (and keeps
     /// throwing that error until `reset`), or `dataAfterEnd` if fed after completion.
+    ///
+    /// - Parameter bytes: the next bytes read from the connection.
+    /// - Returns: how many of them belong to this response.
+    /// - Throws: `HTTPParseError` for malformed input, and `dataAfterEnd` after completion.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> Int {
         if let failure { throw failure }
         if phase == .complete {
@@ -132,6 +144,8 @@ public struct HTTPResponseParser {
 
     /// Tells the parser the peer closed the connection. Completes a body that runs until
     /// close; otherwise throws `truncated` unless the response was already complete.
+    ///
+    /// - Throws: `HTTPParseError.truncated` when the response was cut short (or the earlier parse error).
     public mutating func connectionClosed() throws(HTTPParseError) {
         if let failure { throw failure }
         switch phase {
@@ -172,6 +186,9 @@ public struct HTTPResponseParser {
     /// The body. Throws `incomplete` before the response is complete, the parse error if
     /// it failed, and `bodyTooLarge(totalBytes:)` if it was longer than the body buffer (the
     /// first `bodyBuffer.count` bytes are then in `bodyPrefix`).
+    ///
+    /// - Returns: the body, a view into the body buffer.
+    /// - Throws: `HTTPParseError`: `incomplete`, the parse error, or `bodyTooLarge(totalBytes:)`.
     public func body() throws(HTTPParseError) -> UnsafeRawBufferPointer {
         if let failure { throw failure }
         guard phase == .complete else { throw .incomplete }

@@ -13,16 +13,28 @@ public enum Console {
     }
 
     /// Writes a static string.
+    ///
+    /// - Parameters:
+    ///   - text: what to write.
+    ///   - stream: standard output or standard error.
     public static func write(_ text: StaticString, to stream: Stream = .out) {
         tp_write(stream.rawValue, text.utf8Start, text.utf8CodeUnitCount)
     }
 
     /// Writes raw bytes (assumed UTF-8 text).
+    ///
+    /// - Parameters:
+    ///   - bytes: what to write.
+    ///   - stream: standard output or standard error.
     public static func write(bytes: UnsafeRawBufferPointer, to stream: Stream = .out) {
         tp_write(stream.rawValue, bytes.baseAddress, bytes.count)
     }
 
     /// Writes a string's UTF-8 bytes.
+    ///
+    /// - Parameters:
+    ///   - text: what to write.
+    ///   - stream: standard output or standard error.
     public static func write(_ text: String, to stream: Stream = .out) {
         var copy = text
         copy.withUTF8 { tp_write(stream.rawValue, $0.baseAddress, $0.count) }
@@ -51,5 +63,7 @@ public enum Console {
 
     /// Exits the process through C `exit()`, so buffered output is not lost (a Swift
     /// `fatalError` in Embedded mode is a bare trap).
+    ///
+    /// - Parameter code: the process's exit status.
     public static func exit(_ code: Int32) -> Never { tp_exit(code) }
 }

@@ -8,6 +8,9 @@ public enum Heap {
     /// Whether `bytes` can be allocated right now: mallocs that much and frees it at once.
     /// Right before creating objects of at most `bytes` in all (single-threaded start-up),
     /// a `true` means they fit.
+    ///
+    /// - Parameter bytes: the size to try.
+    /// - Returns: whether the allocation succeeded.
     public static func canAllocate(_ bytes: Int) -> Bool {
         tp_can_allocate(max(0, bytes)) != 0
     }
@@ -17,6 +20,9 @@ public enum Heap {
     /// runtime rounds up: measured 80 bytes for 35, 144 for 93). Twice the bytes plus 64
     /// covers that and one doubling when appended to. Short strings live inline and take
     /// nothing, but probing them too keeps this independent of the platform's inline limit.
+    ///
+    /// - Parameter utf8Count: the string's length in UTF-8 bytes.
+    /// - Returns: an upper bound of its heap use, in bytes.
     public static func stringBytes(utf8Count: Int) -> Int {
         2 &* utf8Count &+ 64
     }
@@ -24,6 +30,8 @@ public enum Heap {
     /// Ends the program: writes `<program>: out of memory: <what>` as one line on stderr and
     /// exits with code 1. For programs and their helpers (`ProcessEnvironment`,
     /// `ProcessArguments`); the SDK's libraries report `outOfMemory` errors instead.
+    ///
+    /// - Parameter what: what could not be allocated, for the message.
     public static func exitOutOfMemory(_ what: StaticString) -> Never {
         if let name = tp_program_name() {
             var length = 0

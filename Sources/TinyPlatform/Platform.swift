@@ -2,6 +2,17 @@ import CTinyPlatform
 
 /// Time, randomness and sleep as the session and the hub client see them. Injected so
 /// tests can drive a fake clock deterministically; `SystemPlatform` is the real one.
+///
+/// ```swift
+/// /// A clock a test moves by hand.
+/// final class ManualClock: Platform {
+///     var now: UInt64 = 0
+///     func monotonicMs() -> UInt64 { now }
+///     func wallSeconds() -> Int64 { 1_700_000_000 + Int64(now / 1_000) }
+///     func random32() -> UInt32 { 4 }
+///     func sleep(ms: UInt32) { now += UInt64(ms) }
+/// }
+/// ```
 public protocol Platform: AnyObject {
     /// Milliseconds from a monotonic clock (never goes backwards).
     func monotonicMs() -> UInt64
@@ -10,10 +21,18 @@ public protocol Platform: AnyObject {
     /// A uniformly random 32-bit value (used for backoff jitter and request ids).
     func random32() -> UInt32
     /// Blocks for `ms` milliseconds (used while waiting out a reconnect backoff).
+    ///
+    /// - Parameter ms: how long to block, in milliseconds.
     func sleep(ms: UInt32)
 }
 
 /// The real clock (`CLOCK_MONOTONIC`, `CLOCK_REALTIME`), `getrandom()` and `poll()`-based sleep.
+///
+/// ```swift
+/// let platform = SystemPlatform()
+/// let session = MQTTSession(transport: transport, platform: platform, buffers: buffers)
+/// let expiry = platform.wallSeconds() + 3_600
+/// ```
 public final class SystemPlatform: Platform {
     /// Creates the system platform. It holds no state.
     public init() {}

@@ -9,12 +9,20 @@ public enum ProcessArguments {
 
     /// Argument `index` (0 = program name), or nil. When the heap cannot hold it, the program
     /// exits 1 with `out of memory` (Embedded Swift would trap on the String's storage).
+    ///
+    /// - Parameter index: the argument's position (0: the program).
+    /// - Returns: the argument, or nil past the last one.
     public static func argument(_ index: Int) -> String? {
         guard let pointer = tp_argv(Int32(clamping: index)) else { return nil }
         return checkedString(pointer, "the program arguments do not fit in the heap")
     }
 
     /// Whether argument `index` equals `flag` byte for byte (no Unicode tables needed).
+    ///
+    /// - Parameters:
+    ///   - index: the argument's position.
+    ///   - flag: the text to compare with.
+    /// - Returns: whether they are equal (false past the last argument).
     public static func argument(_ index: Int, is flag: StaticString) -> Bool {
         guard let pointer = tp_argv(Int32(clamping: index)) else { return false }
         return cStringEquals(pointer, flag)
@@ -25,6 +33,9 @@ public enum ProcessArguments {
 public enum ProcessEnvironment {
     /// The value of `name`, or nil when unset. When the heap cannot hold it, the program
     /// exits 1 with `out of memory` (Embedded Swift would trap on the String's storage).
+    ///
+    /// - Parameter name: the environment variable's name.
+    /// - Returns: its value, or nil when unset.
     public static func value(_ name: StaticString) -> String? {
         guard let pointer = tp_getenv(UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)) else { return nil }
         return checkedString(pointer, "the environment does not fit in the heap")
@@ -54,6 +65,11 @@ func cStringEquals(_ pointer: UnsafePointer<CChar>, _ text: StaticString) -> Boo
 public enum DecimalParser {
     /// The unsigned decimal value of all of `text`, or nil if it is empty, has a non-digit
     /// or exceeds `limit`.
+    ///
+    /// - Parameters:
+    ///   - text: the digits.
+    ///   - limit: the largest value accepted.
+    /// - Returns: the value, or nil.
     public static func parse(_ text: String, limit: UInt64 = UInt64(Int64.max)) -> UInt64? {
         var copy = text
         return copy.withUTF8 { Decimal.value(UnsafeRawBufferPointer($0), limit: limit) }

@@ -26,6 +26,12 @@ public enum StorageError: Error, Equatable {
 /// All calls go through the C shim (POSIX `pread`/`pwrite`/`fdatasync`); nothing is buffered
 /// in user space, so a write that returned has reached the operating system and survives the
 /// process being killed, and a `sync` that returned survives power loss.
+///
+/// ```swift
+/// let file = try StorageFile.open(path: "state.bin", size: 1_024)
+/// try file.write(at: 0, record)
+/// try file.sync()   // durable from here
+/// ```
 public final class StorageFile {
     private let descriptor: Int32
     /// The usable size in bytes, as asked for at `open`.
@@ -39,6 +45,12 @@ public final class StorageFile {
     /// Opens or creates the file at `path` (mode 0600) and makes it at least `size` bytes long.
     /// A file created or grown here is synced, a new one's directory too, before this returns:
     /// its name and size survive a power cut.
+    ///
+    /// - Parameters:
+    ///   - path: the file's path.
+    ///   - size: the bytes the file must hold.
+    /// - Returns: the open file.
+    /// - Throws: `StorageError`: `io` with the errno, `outOfMemory`.
     public static func open(path: String, size: Int) throws(StorageError) -> StorageFile {
         guard size >= 0 else { throw .outOfRange }
         guard Heap.canAllocate(64) else { throw .outOfMemory }
@@ -51,6 +63,11 @@ public final class StorageFile {
     deinit { tp_close(descriptor) }
 
     /// Reads `buffer.count` bytes at `offset`.
+    ///
+    /// - Parameters:
+    ///   - offset: where to read.
+    ///   - buffer: filled with `buffer.count` bytes.
+    /// - Throws: `StorageError`: `outOfRange` past `size`, `io` with the errno.
     public func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(StorageError) {
         guard offset >= 0, buffer.count <= size - offset else { throw .outOfRange }
         guard buffer.count > 0 else { return }
@@ -59,6 +76,11 @@ public final class StorageFile {
     }
 
     /// Writes `bytes` at `offset` (to the operating system; `sync` makes it durable).
+    ///
+    /// - Parameters:
+    ///   - offset: where to write.
+    ///   - bytes: what to write.
+    /// - Throws: `StorageError`: `outOfRange` past `size`, `io` with the errno.
     public func write(at offset: Int, _ bytes: UnsafeRawBufferPointer) throws(StorageError) {
         guard offset >= 0, bytes.count <= size - offset else { throw .outOfRange }
         guard bytes.count > 0 else { return }
@@ -67,6 +89,8 @@ public final class StorageFile {
     }
 
     /// Returns once everything written so far is on the storage device.
+    ///
+    /// - Throws: `StorageError.io` with the errno.
     public func sync() throws(StorageError) {
         var err: Int32 = 0
         guard tp_file_sync(descriptor, &err) == 0 else { throw .io(errno: err) }

@@ -2,6 +2,11 @@ import CTinyPlatform
 
 /// Plain TCP, for tests and debugging against a local broker. Never a default:
 /// IoT Hub only speaks TLS, and a device should too.
+///
+/// ```swift
+/// let tcp = TCPTransport(host: "localhost", port: 1883)   // a local broker, no TLS
+/// let session = MQTTSession(transport: tcp, platform: SystemPlatform(), buffers: buffers)
+/// ```
 public final class TCPTransport: Transport {
     private let host: String
     private let port: UInt16
@@ -9,6 +14,10 @@ public final class TCPTransport: Transport {
     public private(set) var descriptor: Int32 = -1
 
     /// A transport that will connect to `host:port` (a name, an IPv4 or an IPv6 literal).
+    ///
+    /// - Parameters:
+    ///   - host: a host name or IP literal.
+    ///   - port: the TCP port.
     public init(host: String, port: UInt16) {
         self.host = host
         self.port = port
@@ -68,6 +77,11 @@ public final class TCPTransport: Transport {
     }
 
     /// Maps a platform-shim result code (`TP_ERR_*`) and errno to a transport error.
+    ///
+    /// - Parameters:
+    ///   - code: the shim's result code.
+    ///   - errno: the C `errno` that came with it.
+    /// - Returns: the matching `TransportError`.
     public static func error(code: Int64, errno: Int32) -> TransportError {
         switch code {
         case Int64(TP_ERR_TIMEOUT): return .timeout

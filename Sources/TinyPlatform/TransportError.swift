@@ -58,6 +58,11 @@ public enum TransportError: Error, Equatable {
     case webSocketProtocolViolation
 
     /// Whether two errors are the same case with the same associated values.
+    ///
+    /// - Parameters:
+    ///   - lhs: one error.
+    ///   - rhs: the other.
+    /// - Returns: whether they are equal.
     public static func == (lhs: TransportError, rhs: TransportError) -> Bool {
         switch (lhs, rhs) {
         case let (.dnsFailure(a), .dnsFailure(b)): return a == b

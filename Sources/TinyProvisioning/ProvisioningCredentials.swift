@@ -4,6 +4,11 @@ import TinyPlatform
 
 /// Symmetric-key credentials for DPS: SAS tokens for the `registration` policy and the
 /// per-device key of an enrollment group.
+///
+/// ```swift
+/// let deviceKey = try ProvisioningCredentials.deriveDeviceKey(groupKey: groupKey, registrationID: "dev-1",
+///                                                             crypto: MbedTLSCrypto())
+/// ```
 public enum ProvisioningCredentials {
     /// Length of a derived device key (Base64 of a 32-byte HMAC-SHA256 tag).
     public static let derivedKeyLength = SASToken.signatureLength

@@ -14,6 +14,9 @@ public enum ProvisioningIdentity {
     /// Throws `invalidIdentity` unless `id` is 1...`maxIDLength` bytes of `A-Z a-z 0-9 - . _ ~`
     /// (DPS registration ids are lowercase alphanumerics with `- . _ :`; `:` is refused here
     /// because it would need escaping in the resource URI and appears raw in topics).
+    ///
+    /// - Parameter id: an ID scope or registration id.
+    /// - Throws: `ProvisioningProtocolError`: `invalidIdentity`.
     public static func validate(_ id: UnsafeRawBufferPointer) throws(ProvisioningProtocolError) {
         guard id.count > 0, id.count <= maxIDLength else { throw .invalidIdentity }
         for byte in id where !PercentEncoding.isUnreserved(byte) { throw .invalidIdentity }
@@ -37,6 +40,14 @@ public enum ProvisioningIdentity {
 
     /// Writes the MQTT user name; `clientVersion` (e.g. `TinyHub/0.1`) is percent-encoded.
     /// Returns its length.
+    ///
+    /// - Parameters:
+    ///   - idScope: the DPS ID scope.
+    ///   - registrationID: the device's registration id.
+    ///   - clientVersion: the SDK's name and version.
+    ///   - output: where the user name goes.
+    /// - Returns: its length.
+    /// - Throws: `ProvisioningProtocolError`: `invalidIdentity`, `bufferTooSmall`.
     public static func writeUserName(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,
                                      clientVersion: UnsafeRawBufferPointer,
                                      into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
@@ -56,6 +67,13 @@ public enum ProvisioningIdentity {
 
     /// Writes the resource URI `{idScope}/registrations/{registrationId}`, percent-encoded
     /// (the SAS `sr` value). Returns its length.
+    ///
+    /// - Parameters:
+    ///   - idScope: the DPS ID scope.
+    ///   - registrationID: the device's registration id.
+    ///   - output: where the resource URI goes.
+    /// - Returns: its length.
+    /// - Throws: `ProvisioningProtocolError`: `invalidIdentity`, `bufferTooSmall`.
     public static func writeResource(idScope: UnsafeRawBufferPointer, registrationID: UnsafeRawBufferPointer,
                                      into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         try validate(idScope)

@@ -12,6 +12,11 @@ public struct ProvisioningResponseTopic: Equatable {
     public var retryAfter: UInt32?
 
     /// A topic with these values.
+    ///
+    /// - Parameters:
+    ///   - status: the HTTP-style status DPS answered with.
+    ///   - requestID: the `$rid` of the request answered, when present.
+    ///   - retryAfter: the `retry-after` seconds, when present.
     public init(status: UInt16, requestID: UInt32?, retryAfter: UInt32?) {
         self.status = status
         self.requestID = requestID
@@ -28,6 +33,10 @@ public struct ProvisioningResponseTopic: Equatable {
     /// Classifies `topic`: nil when it is not under `$dps/registrations/res/` (not a DPS
     /// answer); throws `malformedTopic` when it is but cannot be read. Unknown properties
     /// are ignored; a repeated known one takes its last value.
+    ///
+    /// - Parameter topic: the PUBLISH topic received.
+    /// - Returns: the status and properties, or nil for a topic that is not a DPS answer.
+    /// - Throws: `ProvisioningProtocolError`: `malformedTopic`.
     public static func parse(_ topic: UnsafeRawBufferPointer) throws(ProvisioningProtocolError) -> ProvisioningResponseTopic? {
         let prefix = Bytes.view("$dps/registrations/res/")
         guard Bytes.hasPrefix(topic, "$dps/registrations/res/") else { return nil }

@@ -9,6 +9,12 @@ public enum ProvisioningTopics {
     public static let maxOperationIDLength = 128
 
     /// `$dps/registrations/PUT/iotdps-register/?$rid={requestID}`; returns its length.
+    ///
+    /// - Parameters:
+    ///   - requestID: the `$rid` that pairs the answer with the request.
+    ///   - output: where the topic goes.
+    /// - Returns: its length.
+    /// - Throws: `ProvisioningProtocolError`: `bufferTooSmall`.
     public static func writeRegister(requestID: UInt32,
                                      into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         var sink = ByteSink(output)
@@ -20,6 +26,13 @@ public enum ProvisioningTopics {
 
     /// `$dps/registrations/GET/iotdps-get-operationstatus/?$rid={requestID}&operationId={operationID}`;
     /// returns its length. The operation id comes from DPS and is checked, not trusted.
+    ///
+    /// - Parameters:
+    ///   - requestID: the `$rid` that pairs the answer with the request.
+    ///   - operationID: the operation id from DPS's `202` answer.
+    ///   - output: where the topic goes.
+    /// - Returns: its length.
+    /// - Throws: `ProvisioningProtocolError`: `invalidOperationID`, `bufferTooSmall`.
     public static func writeOperationStatus(requestID: UInt32, operationID: UnsafeRawBufferPointer,
                                             into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         guard operationID.count > 0, operationID.count <= maxOperationIDLength else { throw .invalidOperationID }

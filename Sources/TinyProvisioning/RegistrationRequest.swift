@@ -5,6 +5,13 @@ import TinyHub
 public enum RegistrationRequest {
     /// Writes the body; `payload`, when given, must be one complete JSON value (it is
     /// inserted as is after a syntax check). Returns its length.
+    ///
+    /// - Parameters:
+    ///   - registrationID: the device's registration id.
+    ///   - payload: a custom allocation payload (one JSON value), or nil.
+    ///   - output: where the body goes.
+    /// - Returns: its length.
+    /// - Throws: `ProvisioningProtocolError`: `invalidIdentity`, `malformedBody` for a payload that is not one JSON value, `bufferTooSmall`.
     public static func writeBody(registrationID: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer? = nil,
                                  into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         try ProvisioningIdentity.validate(registrationID)

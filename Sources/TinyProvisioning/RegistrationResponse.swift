@@ -38,6 +38,10 @@ public struct RegistrationResponse: Equatable {
 
     /// Reads `body`. Throws `malformedBody` for broken JSON, a non-object document or a field
     /// of the wrong type, `unknownStatus` for a status DPS does not define. Unknown members are skipped.
+    ///
+    /// - Parameter body: the answer's JSON body; the result's tokens index into it.
+    /// - Returns: the fields found.
+    /// - Throws: `ProvisioningProtocolError`: `malformedBody`, `unknownStatus`.
     public static func parse(_ body: UnsafeRawBufferPointer) throws(ProvisioningProtocolError) -> RegistrationResponse {
         let result: (response: RegistrationResponse, knownStatus: Bool)
         do throws(JSONError) {
@@ -51,6 +55,13 @@ public struct RegistrationResponse: Equatable {
 
     /// Copies the unescaped text of `token` (one of this response's fields) from `body` into
     /// `output`; returns its length.
+    ///
+    /// - Parameters:
+    ///   - token: one of this response's string fields.
+    ///   - body: the body the token indexes into.
+    ///   - output: where the unescaped text goes.
+    /// - Returns: its length.
+    /// - Throws: `ProvisioningProtocolError`: `malformedBody` for a bad escape, `bufferTooSmall`.
     public static func copy(_ token: JSONToken, from body: UnsafeRawBufferPointer,
                             into output: UnsafeMutableRawBufferPointer) throws(ProvisioningProtocolError) -> Int {
         do throws(JSONError) {

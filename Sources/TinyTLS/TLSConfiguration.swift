@@ -20,8 +20,15 @@ public enum ClientIdentity {
 
 /// How a `TLSTransport` connects and what it trusts. Certificate chain and host-name
 /// verification are always on: there is no switch to turn them off.
+///
+/// ```swift
+/// var configuration = TLSConfiguration(host: "myhub.azure-devices.net", port: 8883,
+///                                      trustAnchors: .file("/etc/ssl/certs/ca-certificates.crt"))
+/// configuration.sessionCacheBytes = 4_096   // resume the session on reconnects
+/// let tls = try TLSTransport(configuration)
+/// ```
 public struct TLSConfiguration {
-    /// DNS name to connect to, send as SNI and match against the certificate.
+    /// DNS name to connect to, send as server name indication (SNI) and match against the certificate.
     public var host: String
     /// TCP port (8883 for MQTT, 443 for HTTPS).
     public var port: UInt16
@@ -46,6 +53,13 @@ public struct TLSConfiguration {
     public var sessionCacheBytes: Int = 0
 
     /// A configuration for `host:port` trusting `trustAnchors`, directly or through `proxy`.
+    ///
+    /// - Parameters:
+    ///   - host: the server's DNS name (checked against its certificate).
+    ///   - port: the TCP port (8883 for MQTT, 443 for HTTPS and WebSockets).
+    ///   - trustAnchors: the certificates the server's chain must lead to.
+    ///   - clientIdentity: the device certificate and key (X.509), or nil.
+    ///   - proxy: an HTTP proxy to tunnel through, or nil.
     public init(host: String, port: UInt16, trustAnchors: TrustAnchors = .azureRoots, clientIdentity: ClientIdentity? = nil,
                 proxy: ProxyConfiguration? = nil) {
         self.host = host

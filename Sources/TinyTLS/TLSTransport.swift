@@ -5,7 +5,7 @@ import TinyPlatform
 /// TLS 1.2 client over TCP with Debian's mbedTLS 2.28: the transport devices use.
 ///
 /// - Server certificate chain verified against the configured roots (`VERIFY_REQUIRED`),
-///   host name checked and sent as SNI; neither can be turned off.
+///   host name checked and sent as server name indication (SNI); neither can be turned off.
 /// - Offers only ECDHE-ECDSA and ECDHE-RSA with AES-128/256-GCM (`tp_tls_ciphersuites`).
 /// - A TCP close before the peer's close_notify is `TransportError.truncated`, not `.closed`.
 /// - DRBG seeded from `getrandom()`; no mbedTLS entropy context (saves 38 KB).
@@ -22,6 +22,11 @@ import TinyPlatform
 ///
 /// All mbedTLS memory is allocated at init and by the handshake (record buffers); none per
 /// message. The read-ahead buffer and the session's room are one block allocated at init.
+///
+/// ```swift
+/// let tls = try TLSTransport(TLSConfiguration(host: "myhub.azure-devices.net", port: 8883))
+/// try tls.open(timeoutMs: 10_000)   // TCP, then the verified handshake
+/// ```
 public final class TLSTransport: Transport {
     let contexts: MbedTLSContexts
     private let tcp: TCPTransport
@@ -47,6 +52,9 @@ public final class TLSTransport: Transport {
     /// seeds the DRBG. Throws `invalidConfiguration` for unusable PEM or keys, `outOfMemory`
     /// when the heap cannot hold the transport (checked before any object is created:
     /// Embedded Swift traps when a class instance cannot be allocated).
+    ///
+    /// - Parameter configuration: the server, trust anchors, client identity and proxy.
+    /// - Throws: `TransportError`: `invalidConfiguration`, `outOfMemory`.
     public convenience init(_ configuration: TLSConfiguration) throws(TransportError) {
         guard Heap.canAllocate(TLSTransport.objectBytes) else { throw .outOfMemory }
         try self.init(checked: configuration)
@@ -127,6 +135,9 @@ public final class TLSTransport: Transport {
     /// With a stored session (`TLSConfiguration.sessionCacheBytes`) the handshake offers it; when
     /// that handshake fails, the session is forgotten and the connection made once more with a
     /// full handshake, within the same deadline.
+    ///
+    /// - Parameter timeoutMs: the deadline for the whole opening, in milliseconds.
+    /// - Throws: `TransportError`: `timeout`, a connection failure, `proxyRefused`, a handshake or verification failure.
     public func open(timeoutMs: Int32) throws(TransportError) {
         close()
         let deadline = tp_deadline_after(max(0, timeoutMs))
@@ -189,6 +200,11 @@ public final class TLSTransport: Transport {
     /// Sends all of `bytes` within one deadline `timeoutMs` from now (every record and every
     /// socket wait shares it). A deadline that passes mid-record leaves the TLS stream
     /// unusable, so the connection is dropped and `.timeout` thrown.
+    ///
+    /// - Parameters:
+    ///   - bytes: what to send.
+    ///   - timeoutMs: the deadline for the whole call, in milliseconds.
+    /// - Throws: `TransportError`: `timeout`, `closed`, a TLS failure.
     public func send(_ bytes: UnsafeRawBufferPointer, timeoutMs: Int32) throws(TransportError) {
         guard established else { throw .notConnected }
         let deadline = tp_deadline_after(max(0, timeoutMs))
@@ -213,6 +229,12 @@ public final class TLSTransport: Transport {
     /// The records after the first cost no socket read and no wait (they are whole in the
     /// read-ahead), so a burst of small records (PUBACKs) reaches the caller in one call. A
     /// failure on one of them is reported by the next call, after the bytes before it.
+    ///
+    /// - Parameters:
+    ///   - buffer: where the bytes go.
+    ///   - timeoutMs: the deadline for the whole call, in milliseconds (0: do not wait).
+    /// - Returns: the count received, 0 when nothing came in time.
+    /// - Throws: `TransportError`: `closed`, a TLS failure.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, timeoutMs: Int32) throws(TransportError) -> Int {
         if deferredReceiveCode != 0 {
             let code = deferredReceiveCode

@@ -1,6 +1,11 @@
 /// What a `WebSocketTransport` asks for and how much memory it takes.
 ///
 /// The transport allocates `frameBufferBytes + receiveBufferBytes` once, at init; nothing after.
+///
+/// ```swift
+/// let configuration = WebSocketConfiguration(host: "myhub.azure-devices.net", clientCertificate: false)
+/// let webSocket = try WebSocketTransport(over: tls, configuration: configuration)
+/// ```
 public struct WebSocketConfiguration {
     /// The smallest buffer accepted for either side: the upgrade request (with a host name of up
     /// to 255 bytes) must fit the frame buffer, and the answer's header block is read into it.

@@ -18,6 +18,11 @@ public struct WebSocketDecodeResult: Equatable, Sendable {
     public var event: WebSocketControlEvent?
 
     /// A result (public so callers and tests can compare against one written out).
+    ///
+    /// - Parameters:
+    ///   - consumed: input bytes used.
+    ///   - produced: application bytes written.
+    ///   - event: the control frame completed, if any.
     public init(consumed: Int, produced: Int, event: WebSocketControlEvent? = nil) {
         self.consumed = consumed
         self.produced = produced
@@ -51,6 +56,8 @@ public struct WebSocketFrameDecoder {
     private var failure: WebSocketFrameError?
 
     /// A decoder refusing data frames longer than `maxFrameLength` bytes.
+    ///
+    /// - Parameter maxFrameLength: the longest data frame accepted, in bytes.
     public init(maxFrameLength: UInt64) {
         self.maxFrameLength = maxFrameLength
         control = [UInt8](repeating: 0, count: 125)
@@ -97,6 +104,12 @@ public struct WebSocketFrameDecoder {
 
     /// Decodes from `input`, writing application bytes to `output`, until the input is used up,
     /// the output is full while payload remains, or a control frame completes.
+    ///
+    /// - Parameters:
+    ///   - input: bytes received from the server.
+    ///   - output: where application bytes go.
+    /// - Returns: what was consumed and produced, and any control event.
+    /// - Throws: `WebSocketFrameError` for a frame RFC 6455 forbids or one over `maxFrameLength`.
     public mutating func decode(
         _ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
     ) throws(WebSocketFrameError) -> WebSocketDecodeResult {

@@ -3,6 +3,9 @@
 /// the payload XORed with it (§5.3). Works on caller buffers only; never allocates.
 public enum WebSocketFrameEncoder {
     /// The header size of a masked client frame carrying `payloadLength` bytes (6, 8 or 14).
+    ///
+    /// - Parameter payloadLength: the payload's length in bytes.
+    /// - Returns: the header's length in bytes.
     public static func headerLength(payloadLength: Int) -> Int {
         if payloadLength < 126 { return 6 }
         if payloadLength <= 0xFFFF { return 8 }
@@ -12,6 +15,15 @@ public enum WebSocketFrameEncoder {
     /// Encodes one frame of `payload` masked with `mask` (its bytes taken most significant
     /// first) into `out`, returning the frame's size. Control frames longer than 125 bytes and
     /// an `out` too small are refused with a typed error; nothing is written past `out`.
+    ///
+    /// - Parameters:
+    ///   - opcode: the frame's type.
+    ///   - fin: whether it is the message's last frame.
+    ///   - payload: the bytes to carry.
+    ///   - mask: the masking key.
+    ///   - out: where the frame goes.
+    /// - Returns: the frame's size.
+    /// - Throws: `WebSocketFrameError` for a control frame over 125 bytes or an `out` too small.
     public static func encode(
         opcode: WebSocketOpcode, fin: Bool = true, payload: UnsafeRawBufferPointer, mask: UInt32,
         into out: UnsafeMutableRawBufferPointer

@@ -14,6 +14,11 @@ public enum WebSocketHandshake {
     public static let acceptLength = 28
 
     /// Writes the Base64 of 16 bytes from `random32` (called 4 times) into `key` (24 bytes).
+    ///
+    /// - Parameters:
+    ///   - key: where the 24-byte key goes.
+    ///   - random32: the random source.
+    /// - Throws: `WebSocketHandshakeError.crypto(code: 0)` when `key` is not 24 bytes long.
     public static func makeKey(into key: UnsafeMutableRawBufferPointer,
                                random32: () -> UInt32) throws(WebSocketHandshakeError) {
         var raw: (UInt32, UInt32, UInt32, UInt32) = (random32(), random32(), random32(), random32())
@@ -24,6 +29,14 @@ public enum WebSocketHandshake {
 
     /// Writes the upgrade request for `host` with `key` into `writer` and returns its length.
     /// `clientCertificate: false` (SAS authentication) adds `?iothub-no-client-cert=true`.
+    ///
+    /// - Parameters:
+    ///   - writer: the request writer.
+    ///   - host: the server's host name.
+    ///   - key: the `Sec-WebSocket-Key`.
+    ///   - clientCertificate: whether the device authenticates with a certificate.
+    /// - Returns: the request's length.
+    /// - Throws: `WebSocketHandshakeError.requestNotEncodable` when the request does not fit or the host cannot go into it.
     public static func writeRequest(
         into writer: inout HTTPRequestWriter, host: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer,
         clientCertificate: Bool
@@ -45,6 +58,11 @@ public enum WebSocketHandshake {
     }
 
     /// Writes base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) into `accept` (28 bytes).
+    ///
+    /// - Parameters:
+    ///   - key: the `Sec-WebSocket-Key` sent.
+    ///   - accept: where the 28-byte value goes.
+    /// - Throws: `WebSocketHandshakeError`: `badAccept` for a `key` that is not 24 bytes, `crypto` when SHA-1 fails or `accept` is shorter than 28 bytes.
     public static func expectedAccept(key: UnsafeRawBufferPointer,
                                       into accept: UnsafeMutableRawBufferPointer) throws(WebSocketHandshakeError) {
         let guid: StaticString = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -74,6 +92,11 @@ public enum WebSocketHandshake {
     /// Checks a complete response to the upgrade request sent with `key`: status 101,
     /// `Upgrade: websocket`, `Connection` listing `Upgrade`, the right `Sec-WebSocket-Accept`
     /// and the `mqtt` subprotocol.
+    ///
+    /// - Parameters:
+    ///   - response: the parsed answer to the upgrade request.
+    ///   - key: the `Sec-WebSocket-Key` sent.
+    /// - Throws: `WebSocketHandshakeError` naming the first check that failed (`unexpectedStatus`, `missingUpgradeHeader`, `badAccept`...).
     public static func validate(_ response: HTTPResponseParser,
                                 key: UnsafeRawBufferPointer) throws(WebSocketHandshakeError) {
         guard response.statusCode == 101 else { throw .unexpectedStatus(response.statusCode) }

@@ -22,6 +22,12 @@ import TinyPlatform
 /// Memory: one buffer of `frameBufferBytes + receiveBufferBytes`, allocated at init and freed
 /// at deinit; nothing per message. Every call is bounded by its deadline, shared by all the
 /// inner transport's calls it makes.
+///
+/// ```swift
+/// let tls = try TLSTransport(TLSConfiguration(host: "myhub.azure-devices.net", port: 443))
+/// let webSocket = try WebSocketTransport(over: tls, configuration: WebSocketConfiguration(host: "myhub.azure-devices.net"))
+/// // then, like any transport: HubClient(configuration: configuration, transport: webSocket, …)
+/// ```
 public final class WebSocketTransport<Inner: Transport>: Transport {
     /// The transport the frames travel over.
     public let inner: Inner

@@ -16,6 +16,11 @@ public struct OutboxInflightEntry {
 /// - `inflight` tracks the messages handed to the session, oldest first; acknowledgements out
 ///   of order wait here until the ones before them are acknowledged too. Messages beyond it
 ///   wait on storage. Twice the session's in-flight window is plenty.
+///
+/// ```swift
+/// guard let outboxBuffers = OutboxBuffers.allocate(maxMessage: 1_024, window: 8) else { /* out of memory */ }
+/// let outbox = try TelemetryOutbox(storage: try StorageFile.open(path: "outbox.bin", size: 65_536), buffers: outboxBuffers)
+/// ```
 public struct OutboxBuffers {
     /// One record.
     public var staging: UnsafeMutableRawBufferPointer
@@ -23,6 +28,10 @@ public struct OutboxBuffers {
     public var inflight: UnsafeMutableBufferPointer<OutboxInflightEntry>
 
     /// Wraps memory the caller already owns.
+    ///
+    /// - Parameters:
+    ///   - staging: where one record is assembled (payload, properties and header).
+    ///   - inflight: one entry per message the session may have in flight.
     public init(staging: UnsafeMutableRawBufferPointer, inflight: UnsafeMutableBufferPointer<OutboxInflightEntry>) {
         self.staging = staging
         self.inflight = inflight
@@ -31,6 +40,11 @@ public struct OutboxBuffers {
     /// Allocates both once, at start-up, for payloads plus properties of up to `maxMessage`
     /// bytes (as in `HubBuffers.allocate`) and a session window of `window` messages; nil when
     /// memory ran out. Release them with `deallocate()` after the outbox is gone.
+    ///
+    /// - Parameters:
+    ///   - maxMessage: the largest payload plus properties, in bytes.
+    ///   - window: the session's in-flight window (messages).
+    /// - Returns: the buffers, or nil when memory ran out.
     public static func allocate(maxMessage: Int = 1_024, window: Int = 8) -> OutboxBuffers? {
         let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: maxMessage + 512 + OutboxFormat.wrapBytes, alignment: 8)
         let inflight = UnsafeMutableBufferPointer<OutboxInflightEntry>.allocate(capacity: max(1, 2 * window))
@@ -51,6 +65,12 @@ public struct OutboxBuffers {
 }
 
 /// How a `TelemetryOutbox` uses its storage.
+///
+/// ```swift
+/// var options = OutboxOptions()
+/// options.sync = false   // battery-backed RAM: nothing to flush
+/// let outbox = try TelemetryOutbox(storage: OutboxMemoryStorage(region: retained), buffers: outboxBuffers, options: options)
+/// ```
 public struct OutboxOptions {
     /// Sync after every record (before its PUBLISH goes out) and after every checkpoint
     /// (default true). Off, a record is only written to the storage (for a file: handed to the

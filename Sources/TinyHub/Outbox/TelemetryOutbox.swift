@@ -41,6 +41,12 @@ public final class TelemetryOutbox<S: OutboxStorage> {
 
     /// Opens the outbox in `storage` and recovers what it holds (formatting it when it holds no
     /// outbox yet). Recovered messages go out, oldest first, from the first `poll` or `send`.
+    ///
+    /// - Parameters:
+    ///   - storage: where the records are kept; the same storage on every start.
+    ///   - buffers: the staging buffer and in-flight table (`OutboxBuffers.allocate`).
+    ///   - options: whether each record is synced.
+    /// - Throws: `OutboxError`: `invalidCapacity`, `capacityMismatch` for storage formatted with another size, `storage` when reading or formatting fails.
     public init(storage: S, buffers: OutboxBuffers, options: OutboxOptions = OutboxOptions()) throws(OutboxError) {
         guard buffers.inflight.count > 0 else { throw .invalidCapacity(0) }
         log = try OutboxLog(storage: storage, staging: buffers.staging, syncs: options.sync)
@@ -69,6 +75,14 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     /// Throws `full` when the storage has no room until acknowledgements free some (nothing was
     /// stored: send it again after a `poll`), `messageTooLarge` when the record exceeds the store
     /// or the staging buffer, or its PUBLISH the session's in-flight arena (nothing stored either).
+    ///
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: the system properties (message id, content type...).
+    ///   - properties: the application properties.
+    ///   - client: the hub client the message goes out through.
+    /// - Returns: the message's sequence number in the outbox.
+    /// - Throws: `OutboxError`: `full`, `messageTooLarge`, `storage` when writing fails, `hub` when the client refuses it.
     @discardableResult
     public func send<T, P>(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                            properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
@@ -102,6 +116,9 @@ public final class TelemetryOutbox<S: OutboxStorage> {
 
     /// Notes an acknowledgement of one of the outbox's messages; returns whether it was one.
     /// `poll` calls it for every event; call it yourself when you poll the client directly.
+    ///
+    /// - Parameter event: an event from `HubClient.poll`.
+    /// - Returns: whether it acknowledged one of the outbox's messages.
     @discardableResult
     public func handle(_ event: HubEvent) -> Bool {
         guard case .telemetryAcknowledged(let id) = event else { return false }
@@ -126,6 +143,9 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     /// Writes the acknowledged-up-to marker when acknowledgements moved it (one small write and
     /// a sync), then hands stored messages to the session while its window has room. `poll`
     /// calls it before and after polling the client.
+    ///
+    /// - Parameter client: the hub client the outbox sends through.
+    /// - Throws: `OutboxError`: `storage` when the marker cannot be written, `hub` when the session refuses a stored message.
     public func update<T, P>(_ client: HubClient<T, P>) throws(OutboxError) {
         if log.checkpointBehind {
             do throws(StorageError) { try log.writeCheckpoint() } catch { throw .storage(error) }
@@ -135,6 +155,12 @@ public final class TelemetryOutbox<S: OutboxStorage> {
 
     /// Polls `client` (see `HubClient.poll`), noting the acknowledgements of the outbox's messages
     /// and keeping the session's window filled with stored ones. Every event goes on to `handler`.
+    ///
+    /// - Parameters:
+    ///   - client: the hub client the outbox sends through.
+    ///   - timeoutMs: the longest the call waits for events.
+    ///   - handler: receives every event.
+    /// - Throws: `OutboxError`: `hub` with the client's error, `storage` when the marker cannot be written.
     public func poll<T, P>(_ client: HubClient<T, P>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(OutboxError) {
         try update(client)
         do throws(HubError) {

@@ -31,6 +31,12 @@ public enum ConnectionStringKey: UInt8, Equatable, Sendable {
 /// empty segments are skipped, duplicates and mixed authentication are rejected, `x509`
 /// must be exactly `true`, unknown keys are ignored but counted. No whitespace trimming.
 /// `HostName` need not contain a dot (`localhost`, an IoT Edge gateway name).
+///
+/// ```swift
+/// let text: StaticString = "HostName=myhub.azure-devices.net;DeviceId=dev-1;SharedAccessKey=AAECAwQ="
+/// let parsed = try ConnectionString.parse(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+/// // parsed.hostName, parsed.deviceID and parsed.sharedAccessKey are views into `text`
+/// ```
 public struct ConnectionString {
     /// Longest accepted connection string in bytes.
     public static let maxLength = 4096
@@ -59,6 +65,10 @@ public struct ConnectionString {
     public var connectHostName: UnsafeRawBufferPointer { gatewayHostName ?? hostName }
 
     /// Parses `text`. Throws a `ConnectionStringError` naming the first problem found.
+    ///
+    /// - Parameter text: the connection string's bytes; the result's fields are views into them.
+    /// - Returns: the parsed fields.
+    /// - Throws: `ConnectionStringError` naming the field and its problem.
     public static func parse(_ text: UnsafeRawBufferPointer) throws(ConnectionStringError) -> ConnectionString {
         guard text.count <= maxLength else { throw .tooLong(maxLength: maxLength) }
         var host: UnsafeRawBufferPointer?

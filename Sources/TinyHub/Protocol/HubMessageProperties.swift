@@ -74,19 +74,42 @@ public protocol HubMessageProperties {
     var payload: UnsafeRawBufferPointer { get }
 
     /// The value of a system property, or nil when absent.
+    ///
+    /// - Parameters:
+    ///   - property: which system property.
+    ///   - scratch: where the value is decoded.
+    /// - Returns: the value, or nil when absent.
+    /// - Throws: `ReadError` when the properties cannot be read.
     func systemProperty(_ property: HubSystemProperty, scratch: UnsafeMutableRawBufferPointer) throws(ReadError) -> UnsafeRawBufferPointer?
 
     /// The value of the application property `name` (as the sender named it, without any
     /// `iothub-app-` prefix), or nil when absent. A property without value reads as empty.
+    ///
+    /// - Parameters:
+    ///   - name: the property's name, as the sender named it.
+    ///   - scratch: where names and values are decoded.
+    /// - Returns: the value, or nil when absent.
+    /// - Throws: `ReadError` when the properties cannot be read.
     func applicationProperty(named name: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws(ReadError) -> UnsafeRawBufferPointer?
 
     /// Calls `body(name, value)` for each application property, in order received.
+    ///
+    /// - Parameters:
+    ///   - scratch: where names and values are decoded.
+    ///   - body: called with each name and value (views valid during the call).
+    /// - Throws: `ReadError` when the properties cannot be read.
     func forEachApplicationProperty(scratch: UnsafeMutableRawBufferPointer,
                                     _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(ReadError)
 }
 
 extension HubMessageProperties {
     /// The application property named by a constant.
+    ///
+    /// - Parameters:
+    ///   - name: the property's name, as the sender named it.
+    ///   - scratch: where the value is decoded.
+    /// - Returns: the value (a view into `scratch` or the message), or nil when absent.
+    /// - Throws: `ReadError` when the properties cannot be read (a malformed bag, a small `scratch`).
     public func applicationProperty(_ name: StaticString, scratch: UnsafeMutableRawBufferPointer) throws(ReadError) -> UnsafeRawBufferPointer? {
         try applicationProperty(named: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), scratch: scratch)
     }
@@ -100,12 +123,24 @@ extension CloudToDeviceMessage: HubMessageProperties {
 
     /// The value of a system property (decoded into `scratch`); sequence number, delivery
     /// count and enqueued time are not carried over MQTT and read as nil.
+    ///
+    /// - Parameters:
+    ///   - property: which system property.
+    ///   - scratch: where the value is decoded.
+    /// - Returns: the value, or nil when absent.
+    /// - Throws: `PropertyBagError` for a malformed property bag or a small `scratch`.
     public func systemProperty(_ property: HubSystemProperty, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> UnsafeRawBufferPointer? {
         guard let name = property.mqttName else { return nil }
         return try self.property(name, scratch: scratch)
     }
 
     /// The value of application property `name` (byte-exact match after decoding).
+    ///
+    /// - Parameters:
+    ///   - name: the property's name, as the sender named it.
+    ///   - scratch: where names and values are decoded.
+    /// - Returns: the value, or nil when absent.
+    /// - Throws: `PropertyBagError` for a malformed property bag or a small `scratch`.
     public func applicationProperty(named name: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> UnsafeRawBufferPointer? {
         var reader = PropertyBagReader(properties)
         while let property = try reader.next(scratch: scratch) {
@@ -117,6 +152,11 @@ extension CloudToDeviceMessage: HubMessageProperties {
     }
 
     /// Calls `body` for each application property (decoded into `scratch`).
+    ///
+    /// - Parameters:
+    ///   - scratch: where names and values are decoded.
+    ///   - body: called with each name and value (views valid during the call).
+    /// - Throws: `PropertyBagError` for a malformed property bag or a small `scratch`.
     public func forEachApplicationProperty(scratch: UnsafeMutableRawBufferPointer,
                                            _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(PropertyBagError) {
         var reader = PropertyBagReader(properties)

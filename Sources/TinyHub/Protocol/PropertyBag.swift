@@ -31,13 +31,13 @@ package enum SystemProperty {
     package static let creationTime: StaticString = "$.ctime"
     /// Absolute expiry time.
     package static let expiry: StaticString = "$.exp"
-    /// Destination (received C2D).
+    /// Destination (a received cloud-to-device message).
     package static let to: StaticString = "$.to"
     /// Plug-and-Play component name.
     package static let component: StaticString = "$.sub"
     /// Output name (Edge modules).
     package static let outputName: StaticString = "$.on"
-    /// Feedback request on C2D messages (not a `$.` key).
+    /// Feedback request on cloud-to-device messages (not a `$.` key).
     package static let ack: StaticString = "iothub-ack"
 }
 

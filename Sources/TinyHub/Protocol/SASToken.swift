@@ -23,6 +23,13 @@ public enum SASTokenError: Error, Equatable {
 /// - string-to-sign = `sr` + `\n` + decimal expiry (the *encoded* `sr`; the hub checks the literal text it receives)
 /// - `sig` = urlenc(base64(HMAC-SHA256(base64decode(key), string-to-sign)))
 /// - token = `SharedAccessSignature sr=…&sig=…&se=…[&skn=…]` (`skn` raw, only with a key name)
+///
+/// ```swift
+/// let token = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 1)
+/// let length = try SASToken.write(for: parsed, expiry: UInt64(SystemPlatform().wallSeconds()) + 3_600,
+///                                 crypto: MbedTLSCrypto(), into: token)
+/// // token[0..<length] is the MQTT password: SharedAccessSignature sr=…&sig=…&se=…
+/// ```
 public enum SASToken {
     /// Largest accepted decoded key, in bytes (IoT Hub keys are 16–64 bytes).
     public static let maxKeyLength = 128
@@ -115,6 +122,14 @@ public enum SASToken {
     }
 
     /// Writes only the encoded resource URI (`sr` value) into `output`; returns its length.
+    ///
+    /// - Parameters:
+    ///   - host: the hub's host name.
+    ///   - deviceID: the device id.
+    ///   - moduleID: the module id, for a module identity.
+    ///   - output: where the resource URI goes.
+    /// - Returns: its length.
+    /// - Throws: `SASTokenError.bufferTooSmall` when `output` is too short.
     public static func writeResource(host: UnsafeRawBufferPointer, deviceID: UnsafeRawBufferPointer,
                                      moduleID: UnsafeRawBufferPointer? = nil,
                                      into output: UnsafeMutableRawBufferPointer) throws(SASTokenError) -> Int {

@@ -51,7 +51,7 @@ package enum HubTopics {
         return try finish(sink)
     }
 
-    /// C2D subscription filter `devices/{d}/messages/devicebound/#` (docs, azure-iot-sdk-c, the Python device SDK form).
+    /// Cloud-to-device subscription filter `devices/{d}/messages/devicebound/#` (docs, azure-iot-sdk-c, the Python device SDK form).
     package static func cloudToDeviceFilter(deviceID: UnsafeRawBufferPointer,
                                            into output: UnsafeMutableRawBufferPointer) throws(TopicError) -> Int {
         try checkIdentifier(deviceID, inTopic: true)

@@ -48,8 +48,19 @@ public enum MQTTInboundPacket {
 
 /// Decodes packets a client receives. Input is hostile: every path is bounds-checked
 /// and ends in a packet or an `MQTTCodecError`.
+///
+/// ```swift
+/// if let (packet, length) = try MQTTDecoder.decode(received) {
+///     if case .publish(let message) = packet { /* message.topic, message.payload */ }
+///     // the next packet starts `length` bytes on
+/// }
+/// ```
 public enum MQTTDecoder {
     /// Reads the fixed header at the start of `bytes`. Returns nil when more bytes are needed.
+    ///
+    /// - Parameter bytes: the received bytes, from a packet's start.
+    /// - Returns: the fixed header, or nil when more bytes are needed.
+    /// - Throws: `MQTTCodecError.malformedRemainingLength`.
     public static func fixedHeader(_ bytes: UnsafeRawBufferPointer) throws(MQTTCodecError) -> MQTTFixedHeader? {
         guard bytes.count >= 2 else { return nil }
         var value = 0
@@ -70,6 +81,12 @@ public enum MQTTDecoder {
 
     /// Decodes one whole packet whose fixed header is `header` and body is `body`
     /// (exactly `header.remainingLength` bytes).
+    ///
+    /// - Parameters:
+    ///   - header: the packet's fixed header.
+    ///   - body: the rest of the packet.
+    /// - Returns: the packet (its byte fields are views into `body`).
+    /// - Throws: `MQTTCodecError` for a malformed packet (bad flags, length, QoS, UTF-8, an unexpected type).
     public static func decode(header: MQTTFixedHeader, body: UnsafeRawBufferPointer) throws(MQTTCodecError) -> MQTTInboundPacket {
         guard body.count == header.remainingLength else { throw .truncated }
         let flags = header.firstByte & 0x0F
@@ -133,6 +150,10 @@ public enum MQTTDecoder {
 
     /// Decodes the packet at the start of `bytes`. Returns nil when the packet is not
     /// complete yet; otherwise the packet and how many bytes it took.
+    ///
+    /// - Parameter bytes: the received bytes, from a packet's start.
+    /// - Returns: the packet (views into `bytes`) and its length, or nil when incomplete.
+    /// - Throws: `MQTTCodecError` for a malformed packet (bad flags, length, QoS, UTF-8, an unexpected type).
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(MQTTCodecError) -> (packet: MQTTInboundPacket, length: Int)? {
         guard let header = try fixedHeader(bytes), bytes.count >= header.packetLength else { return nil }
         let body = UnsafeRawBufferPointer(rebasing: bytes[header.headerLength..<header.packetLength])

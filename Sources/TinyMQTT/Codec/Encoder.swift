@@ -2,8 +2,19 @@ import TinyBytes
 
 /// Encodes the packets a client sends (MQTT 3.1.1 §3) into caller-provided buffers.
 /// Every function returns the packet's length, or throws before writing anything.
+///
+/// ```swift
+/// let length = try MQTTEncoder.publish(topic: topic, payload: payload, qos: .atMostOnce, retain: false, packetID: 0, into: transmit)
+/// try transport.send(UnsafeRawBufferPointer(rebasing: transmit[0..<length]), timeoutMs: 5_000)
+/// ```
 public enum MQTTEncoder {
     /// CONNECT (§3.1): protocol name "MQTT", level 4.
+    ///
+    /// - Parameters:
+    ///   - options: the CONNECT fields.
+    ///   - buffer: where the packet goes.
+    /// - Returns: the packet's length.
+    /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short, `fieldTooLong`/`invalidUTF8`/`nullCharacter` for a field MQTT cannot carry.
     public static func connect(_ options: MQTTConnectOptions, into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         try UTF8Check.validate(options.clientID)
         var length = 10 + (try options.clientID.checkedFieldSize()) // variable header is 10 bytes
@@ -42,12 +53,29 @@ public enum MQTTEncoder {
     }
 
     /// Total size of a PUBLISH with this topic and payload length (for sizing buffers).
+    ///
+    /// - Parameters:
+    ///   - topicLength: the topic's length in bytes.
+    ///   - payloadLength: the payload's length in bytes.
+    ///   - qos: the quality of service (QoS 1 adds the packet id).
+    /// - Returns: the packet's size in bytes.
     public static func publishSize(topicLength: Int, payloadLength: Int, qos: MQTTQoS) -> Int {
         let remaining = 2 + topicLength + (qos == .atMostOnce ? 0 : 2) + payloadLength
         return 1 + PacketWriter.remainingLengthSize(remaining) + remaining
     }
 
     /// PUBLISH (§3.3). `packetID` must be non-zero for QoS 1 and is ignored for QoS 0.
+    ///
+    /// - Parameters:
+    ///   - topic: the topic name (no wildcards).
+    ///   - payload: the message body.
+    ///   - qos: the quality of service.
+    ///   - retain: the retain flag.
+    ///   - dup: the duplicate flag (a resend).
+    ///   - packetID: the packet id (QoS 1).
+    ///   - buffer: where the packet goes.
+    /// - Returns: the packet's length.
+    /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short, `invalidTopic`, `zeroPacketIdentifier` for QoS 1 with id 0, `qos2NotSupported`.
     public static func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
                                retain: Bool = false, dup: Bool = false, packetID: UInt16 = 0,
                                into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
@@ -74,6 +102,12 @@ public enum MQTTEncoder {
     }
 
     /// PUBACK (§3.4).
+    ///
+    /// - Parameters:
+    ///   - packetID: the id of the PUBLISH acknowledged.
+    ///   - buffer: where the packet goes.
+    /// - Returns: the packet's length.
+    /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short, `zeroPacketIdentifier`.
     public static func puback(packetID: UInt16, into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         guard packetID != 0 else { throw .zeroPacketIdentifier }
         var writer = ByteSink(buffer)
@@ -83,6 +117,13 @@ public enum MQTTEncoder {
     }
 
     /// SUBSCRIBE (§3.8) with one or more filters; the fixed-header flags are 0b0010.
+    ///
+    /// - Parameters:
+    ///   - packetID: the request's packet id.
+    ///   - subscriptions: the filters and their QoS.
+    ///   - buffer: where the packet goes.
+    /// - Returns: the packet's length.
+    /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short, `noTopicFilters`, `invalidTopic`, `zeroPacketIdentifier`.
     public static func subscribe(packetID: UInt16, _ subscriptions: UnsafeBufferPointer<MQTTSubscription>,
                                  into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         guard packetID != 0 else { throw .zeroPacketIdentifier }
@@ -103,6 +144,13 @@ public enum MQTTEncoder {
     }
 
     /// UNSUBSCRIBE (§3.10) with one or more filters; the fixed-header flags are 0b0010.
+    ///
+    /// - Parameters:
+    ///   - packetID: the request's packet id.
+    ///   - filters: the filters to remove.
+    ///   - buffer: where the packet goes.
+    /// - Returns: the packet's length.
+    /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short, `noTopicFilters`, `invalidTopic`, `zeroPacketIdentifier`.
     public static func unsubscribe(packetID: UInt16, _ filters: UnsafeBufferPointer<UnsafeRawBufferPointer>,
                                    into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         guard packetID != 0 else { throw .zeroPacketIdentifier }
@@ -120,6 +168,10 @@ public enum MQTTEncoder {
     }
 
     /// PINGREQ (§3.12): two bytes, 0xC0 0x00.
+    ///
+    /// - Parameter buffer: where the packet goes.
+    /// - Returns: the packet's length.
+    /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short.
     public static func pingreq(into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.pingreq.rawValue << 4, remainingLength: 0)
@@ -127,6 +179,10 @@ public enum MQTTEncoder {
     }
 
     /// DISCONNECT (§3.14): two bytes, 0xE0 0x00.
+    ///
+    /// - Parameter buffer: where the packet goes.
+    /// - Returns: the packet's length.
+    /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short.
     public static func disconnect(into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.disconnect.rawValue << 4, remainingLength: 0)

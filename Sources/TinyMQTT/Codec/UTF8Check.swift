@@ -3,6 +3,9 @@
 /// and U+0000.
 public enum UTF8Check {
     /// Throws `invalidUTF8` or `nullCharacter` if `text` is not an acceptable MQTT string.
+    ///
+    /// - Parameter text: the string's bytes.
+    /// - Throws: `MQTTCodecError.invalidUTF8` or `.nullCharacter`.
     public static func validate(_ text: UnsafeRawBufferPointer) throws(MQTTCodecError) {
         let n = text.count
         var i = 0

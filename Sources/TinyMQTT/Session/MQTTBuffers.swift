@@ -22,6 +22,13 @@ public struct MQTTInflightSlot {
 /// - `receive` holds inbound packets; a larger one is drained and reported.
 /// - `inflightArena` holds encoded QoS 1 PUBLISH packets until their PUBACK, so they can
 ///   be resent after a reconnect; `inflightSlots.count` is the in-flight window.
+///
+/// ```swift
+/// guard let buffers = MQTTBuffers.allocate(transmit: 1_024, receive: 1_024, inflightBytes: 4_096, inflightWindow: 16) else {
+///     /* out of memory */
+/// }
+/// defer { buffers.deallocate() }   // after the session that uses them is gone
+/// ```
 public struct MQTTBuffers {
     /// Outgoing packets that are not kept for resend.
     public var transmit: UnsafeMutableRawBufferPointer
@@ -33,6 +40,12 @@ public struct MQTTBuffers {
     public var inflightSlots: UnsafeMutableBufferPointer<MQTTInflightSlot>
 
     /// Wraps memory the caller already owns (static arrays, a linker section...).
+    ///
+    /// - Parameters:
+    ///   - transmit: where outgoing packets other than QoS 1 PUBLISHes are encoded.
+    ///   - receive: where incoming packets are assembled (the largest packet accepted).
+    ///   - inflightArena: where QoS 1 PUBLISHes wait for their PUBACK.
+    ///   - inflightSlots: one slot per message in flight (the window).
     public init(transmit: UnsafeMutableRawBufferPointer, receive: UnsafeMutableRawBufferPointer,
                 inflightArena: UnsafeMutableRawBufferPointer, inflightSlots: UnsafeMutableBufferPointer<MQTTInflightSlot>) {
         self.transmit = transmit
@@ -44,6 +57,13 @@ public struct MQTTBuffers {
     /// Allocates all buffers once, at start-up; nil when memory ran out (Embedded Swift's
     /// `allocate` returns null rather than trapping). Release them with `deallocate()`
     /// after the session is gone.
+    ///
+    /// - Parameters:
+    ///   - transmit: bytes for outgoing packets.
+    ///   - receive: bytes for the largest incoming packet.
+    ///   - inflightBytes: bytes for QoS 1 messages awaiting their PUBACK.
+    ///   - inflightWindow: how many messages may be in flight.
+    /// - Returns: the buffers, or nil when memory ran out.
     public static func allocate(transmit: Int, receive: Int, inflightBytes: Int, inflightWindow: Int) -> MQTTBuffers? {
         let slots = UnsafeMutableBufferPointer<MQTTInflightSlot>.allocate(capacity: max(1, inflightWindow))
         let buffers = MQTTBuffers(

@@ -7,6 +7,10 @@ extension MQTTSession {
     /// Returns the CONNACK's session-present flag. Throws on any failure; a permanent
     /// refusal (bad credentials, a proxy that refuses the tunnel...) stops the session until
     /// `connect` or `start` is called again.
+    ///
+    /// - Parameter options: the CONNECT fields.
+    /// - Returns: the CONNACK's session-present flag.
+    /// - Throws: `MQTTError`: `transport`, `connectionRefused` with the CONNACK code, `connackTimeout`, `encoding`.
     @discardableResult
     public func connect(_ options: MQTTConnectOptions) throws(MQTTError) -> Bool {
         self.options = options
@@ -29,6 +33,8 @@ extension MQTTSession {
     }
 
     /// Replaces the options used by the next (re)connect, e.g. a renewed password.
+    ///
+    /// - Parameter options: the CONNECT fields for the next connection (their bytes must stay valid).
     public func updateConnectOptions(_ options: MQTTConnectOptions) {
         self.options = options
     }

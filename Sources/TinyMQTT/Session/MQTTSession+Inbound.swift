@@ -7,6 +7,11 @@ extension MQTTSession {
     /// (waiting out the backoff). Returns early once it has reported at least one event.
     /// Throws only when the session cannot continue: never connected / disconnected by
     /// the app (`notConnected`) or a permanent refusal on reconnect (`isPermanentRefusal`).
+    ///
+    /// - Parameters:
+    ///   - timeoutMs: the longest the call waits.
+    ///   - handler: receives each event (message views are valid during the call).
+    /// - Throws: `MQTTError` when the session stopped for good (a permanent refusal, reconnects off).
     public func poll(timeoutMs: UInt32, _ handler: (MQTTEvent) -> Void) throws(MQTTError) {
         // One clock read per pass: the time a pass starts is the time the previous one ended.
         var now = platform.monotonicMs()

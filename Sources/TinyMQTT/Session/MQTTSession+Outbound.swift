@@ -15,6 +15,14 @@ extension MQTTSession {
     /// Publishes a message. QoS 1 messages are encoded into the in-flight arena and kept
     /// until their PUBACK; while disconnected they queue there and go out on reconnect.
     /// QoS 0 needs a connection. Returns the packet id (0 for QoS 0).
+    ///
+    /// - Parameters:
+    ///   - topic: the topic name.
+    ///   - payload: the message body (copied).
+    ///   - qos: at most once or at least once.
+    ///   - retain: the retain flag.
+    /// - Returns: the packet id (0 for QoS 0).
+    /// - Throws: `MQTTError`: `inflightWindowFull`, `notConnected` (QoS 0), `encoding`, `transport`.
     @discardableResult
     public func publish(topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
                         retain: Bool = false) throws(MQTTError) -> UInt16 {
@@ -59,6 +67,10 @@ extension MQTTSession {
     }
 
     /// Subscribes to one or more filters; the SUBACK arrives as `.subscribed` from `poll`.
+    ///
+    /// - Parameter subscriptions: the filters and their QoS.
+    /// - Returns: the request's packet id.
+    /// - Throws: `MQTTError`: `notConnected`, `tooManyPendingRequests`, `encoding`, `transport`.
     @discardableResult
     public func subscribe(_ subscriptions: UnsafeBufferPointer<MQTTSubscription>) throws(MQTTError) -> UInt16 {
         try request { (id: UInt16) throws(MQTTCodecError) -> Int in
@@ -67,6 +79,10 @@ extension MQTTSession {
     }
 
     /// Unsubscribes from one or more filters; the UNSUBACK arrives as `.unsubscribed`.
+    ///
+    /// - Parameter filters: the filters to remove.
+    /// - Returns: the request's packet id.
+    /// - Throws: `MQTTError`: `notConnected`, `tooManyPendingRequests`, `encoding`, `transport`.
     @discardableResult
     public func unsubscribe(_ filters: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws(MQTTError) -> UInt16 {
         try request { (id: UInt16) throws(MQTTCodecError) -> Int in

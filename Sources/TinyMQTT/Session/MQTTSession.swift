@@ -7,6 +7,19 @@ import TinyPlatform
 ///
 /// Memory: the session works only in the `MQTTBuffers` it is given; it allocates nothing
 /// after `init`.
+///
+/// ```swift
+/// guard let buffers = MQTTBuffers.allocate(transmit: 1_024, receive: 1_024, inflightBytes: 4_096, inflightWindow: 16) else {
+///     /* out of memory */
+/// }
+/// let session = MQTTSession(transport: try TLSTransport(TLSConfiguration(host: "broker.example.com", port: 8883)),
+///                           platform: SystemPlatform(), buffers: buffers)
+/// try session.connect(MQTTConnectOptions(clientID: clientID))
+/// let id = try session.publish(topic: topic, payload: payload, qos: .atLeastOnce)
+/// try session.poll(timeoutMs: 1_000) { event in
+///     if case .delivered(id) = event { /* the broker has it */ }
+/// }
+/// ```
 public final class MQTTSession<T: Transport, P: Platform> {
     enum State {
         case idle                        // never connected, or disconnected by the app
@@ -47,6 +60,12 @@ public final class MQTTSession<T: Transport, P: Platform> {
     public internal(set) var failingSinceMs: UInt64? = nil
 
     /// Creates a session that will use `buffers` and nothing else.
+    ///
+    /// - Parameters:
+    ///   - transport: the connection to the broker (opened by `connect`).
+    ///   - platform: clock, randomness and sleep.
+    ///   - buffers: all the memory the session uses.
+    ///   - configuration: timeouts, reconnect and backoff.
     public init(transport: T, platform: P, buffers: MQTTBuffers,
                 configuration: MQTTSessionConfiguration = MQTTSessionConfiguration()) {
         self.transport = transport
@@ -84,6 +103,11 @@ public final class MQTTSession<T: Transport, P: Platform> {
     package var largestQueuedPublish: Int { inflight.arenaCapacity }
 
     /// Whether a QoS 1 PUBLISH with this topic and payload size fits the window now.
+    ///
+    /// - Parameters:
+    ///   - topicLength: the topic's length in bytes.
+    ///   - payloadLength: the payload's length in bytes.
+    /// - Returns: whether the window has a slot and arena room for it.
     public func canPublish(topicLength: Int, payloadLength: Int) -> Bool {
         inflight.hasFreeSlot && inflight.canAppend(length: MQTTEncoder.publishSize(topicLength: topicLength, payloadLength: payloadLength, qos: .atLeastOnce))
     }

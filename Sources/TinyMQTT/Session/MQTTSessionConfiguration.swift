@@ -1,4 +1,11 @@
 /// Timeouts and reconnect policy of an `MQTTSession`.
+///
+/// ```swift
+/// var configuration = MQTTSessionConfiguration()
+/// configuration.ackTimeoutMs = 10_000
+/// configuration.backoff = Backoff(baseMs: 500, capMs: 30_000)
+/// let session = MQTTSession(transport: transport, platform: SystemPlatform(), buffers: buffers, configuration: configuration)
+/// ```
 public struct MQTTSessionConfiguration {
     /// One deadline for a whole connection attempt: DNS, TCP connect, TLS handshake, CONNECT
     /// and its CONNACK (default 30 s). Whatever the transport leaves of it bounds the CONNACK.

@@ -9,6 +9,12 @@ import TinyHub
 /// The byte views point into the `ProvisioningClient`'s fixed storage: they stay valid while
 /// the client exists and until its next `register`. Copy them (or write a connection string
 /// with `writeConnectionString(into:)`) to keep them longer.
+///
+/// ```swift
+/// let assignment = try dps.register(idScope: "0ne00000A0A", registrationID: "dev-1", credential: .symmetricKey(key))
+/// print(assignment.assignedHubText, assignment.deviceIDText)
+/// let configuration = try assignment.hubConfiguration(storage: hubBuffers.identity)
+/// ```
 public struct ProvisioningAssignment {
     /// The assigned hub's host name, e.g. `myhub.azure-devices.net`.
     public let assignedHub: UnsafeRawBufferPointer

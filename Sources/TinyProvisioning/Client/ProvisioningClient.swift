@@ -19,11 +19,11 @@ import TinyPlatform
 /// let tls = try TLSTransport(TLSConfiguration(host: "global.azure-devices-provisioning.net", port: 8883))
 /// guard let dps = ProvisioningClient(transport: tls, platform: SystemPlatform(), crypto: MbedTLSCrypto()) else { /* out of memory */ }
 /// let https = try TLSTransport(TLSConfiguration(host: "global.azure-devices-provisioning.net", port: 443))
-/// if let check = ProvisioningClockCheck(transport: https, host: bytes("global.azure-devices-provisioning.net")) {
+/// if let check = ProvisioningClockCheck(transport: https, host: "global.azure-devices-provisioning.net") {
 ///     dps.enableClockCheck { scope, id in check.dpsTime(idScope: scope, registrationID: id) }
 /// }
-/// let assignment = try dps.register(idScope: bytes("0ne00000A0A"), registrationID: bytes("my-device-1"),
-///                                   credential: .symmetricKey(bytes(key)))
+/// let assignment = try dps.register(idScope: "0ne00000A0A", registrationID: "my-device-1",
+///                                   credential: .symmetricKey(key))   // key: the Base64 key as a String
 /// // the hub, the device id and the key it assigned, as the hub clients take them
 /// let configuration = try assignment.hubConfiguration(storage: hubBuffers.identity)
 /// ```

@@ -1,6 +1,11 @@
 import TinyMQTT
 import TinyPlatform
 /// How a device proves its identity to DPS, matching how it was enrolled.
+///
+/// ```swift
+/// let assignment = try dps.register(idScope: scope, registrationID: registrationID, credential: .groupKey(groupKey))
+/// // with strings: dps.register(idScope: "0ne00000A0A", registrationID: "dev-1", credential: .groupKey(keyText))
+/// ```
 public enum ProvisioningCredential {
     /// An individual enrollment's symmetric key (Base64 text, caller-owned for the call).
     /// The same key then authenticates the device to the assigned hub.

@@ -2,6 +2,14 @@ import TinyPlatform
 import TinyMQTT
 
 /// Behaviour and memory of a `ProvisioningClient`, chosen at init.
+///
+/// ```swift
+/// var options = ProvisioningOptions()
+/// options.registrationTimeoutMs = 60_000
+/// guard let dps = ProvisioningClient(transport: tls, platform: SystemPlatform(), crypto: MbedTLSCrypto(), options: options) else {
+///     /* out of memory */
+/// }
+/// ```
 public struct ProvisioningOptions {
     /// The bound on one whole `register` call, from its start to the assignment (default 90 s):
     /// connections, waits honouring `retry-after` and every answer. Past it, `register` throws

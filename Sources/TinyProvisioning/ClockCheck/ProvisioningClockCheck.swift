@@ -15,7 +15,9 @@ import TinyPlatform
 ///
 /// ```swift
 /// let https = try TLSTransport(TLSConfiguration(host: "global.azure-devices-provisioning.net", port: 443))
-/// guard let check = ProvisioningClockCheck(transport: https, host: hostBytes) else { /* out of memory */ }
+/// guard let check = ProvisioningClockCheck(transport: https, host: "global.azure-devices-provisioning.net") else {
+///     /* out of memory */
+/// }
 /// client.enableClockCheck { scope, id in check.dpsTime(idScope: scope, registrationID: id) }
 /// ```
 public final class ProvisioningClockCheck<T: Transport> {

@@ -2,6 +2,11 @@ import TinyBytes
 
 /// Looks values up by JSON Pointer (RFC 6901: `/desired/$version`, `~1` = `/`, `~0` = `~`,
 /// array elements by decimal index) without allocating.
+///
+/// ```swift
+/// // twin is the body of a twin GET response: {"desired":{"$version":7,…},"reported":{…}}
+/// let version = try JSONPointer.integer("/desired/$version", in: twin)   // 7, or nil when absent
+/// ```
 public enum JSONPointer {
     /// Longest pointer segment accepted (decoded into stack scratch).
     public static let maxSegmentLength = 128
@@ -11,6 +16,14 @@ public enum JSONPointer {
     /// widened to the whole value (brackets included), ready for a new `JSONReader`.
     /// The empty pointer names the whole document. Only the part of the document up to the
     /// value is checked, so a match in a document broken further on is still returned.
+    ///
+    /// - Parameters:
+    ///   - pointer: an RFC 6901 JSON pointer (`/desired/$version`; empty: the whole document).
+    ///   - document: the JSON text.
+    ///   - maxDepth: the deepest nesting read.
+    ///   - maxSize: the largest document read.
+    /// - Returns: the value's token, or nil when absent.
+    /// - Throws: `JSONError` for a malformed pointer or document, or one over the limits.
     public static func find(_ pointer: UnsafeRawBufferPointer, in document: UnsafeRawBufferPointer,
                             maxDepth: Int = 32, maxSize: Int = 65_536) throws(JSONError) -> JSONToken? {
         var reader = try JSONReader(document, maxDepth: maxDepth, maxSize: maxSize)
@@ -56,6 +69,14 @@ public enum JSONPointer {
     }
 
     /// `find` with a constant pointer.
+    ///
+    /// - Parameters:
+    ///   - pointer: an RFC 6901 JSON pointer.
+    ///   - document: the JSON text.
+    ///   - maxDepth: the deepest nesting read.
+    ///   - maxSize: the largest document read.
+    /// - Returns: the value's token, or nil when absent.
+    /// - Throws: `JSONError`, as the byte-view form.
     public static func find(_ pointer: StaticString, in document: UnsafeRawBufferPointer,
                             maxDepth: Int = 32, maxSize: Int = 65_536) throws(JSONError) -> JSONToken? {
         try Bytes.with(pointer) { (bytes) throws(JSONError) in try find(bytes, in: document, maxDepth: maxDepth, maxSize: maxSize) }
@@ -63,6 +84,14 @@ public enum JSONPointer {
 
     /// The integer at `pointer` (e.g. `"/desired/$version"` in a twin GET response, `"/$version"`
     /// in a desired patch), or nil if absent. Throws `typeMismatch` if it is not a number.
+    ///
+    /// - Parameters:
+    ///   - pointer: an RFC 6901 JSON pointer.
+    ///   - document: the JSON text.
+    ///   - maxDepth: the deepest nesting read.
+    ///   - maxSize: the largest document read.
+    /// - Returns: the integer, or nil when absent.
+    /// - Throws: `JSONError`: `typeMismatch` for a value that is not a number, else as `find`.
     public static func integer(_ pointer: StaticString, in document: UnsafeRawBufferPointer,
                                maxDepth: Int = 32, maxSize: Int = 65_536) throws(JSONError) -> Int64? {
         guard let token = try find(pointer, in: document, maxDepth: maxDepth, maxSize: maxSize) else { return nil }

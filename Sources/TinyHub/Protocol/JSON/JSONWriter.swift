@@ -4,6 +4,15 @@ import TinyBytes
 /// objects, a value after every key, balanced ends, one top-level value) with a nesting limit.
 /// A call that does not fit throws `bufferTooSmall` and leaves the writer as it was, so the
 /// caller can flush or give up; any other error also leaves it unchanged.
+///
+/// ```swift
+/// var writer = JSONWriter(buffer: scratch)
+/// try writer.beginObject()
+/// try writer.key("temperature")
+/// try writer.integer(21)
+/// try writer.endObject()
+/// // writer.bytes is {"temperature":21}
+/// ```
 public struct JSONWriter {
     /// The largest nesting limit a writer supports.
     public static let maxDepthLimit = 64
@@ -22,6 +31,10 @@ public struct JSONWriter {
     private var state: State
 
     /// A writer over `buffer` that allows nesting up to `maxDepth` (clamped to 1...64).
+    ///
+    /// - Parameters:
+    ///   - buffer: where the JSON goes (caller-owned).
+    ///   - maxDepth: the deepest nesting allowed.
     public init(buffer: UnsafeMutableRawBufferPointer, maxDepth: Int = 16) {
         self.buffer = buffer
         self.maxDepth = max(1, min(maxDepth, JSONWriter.maxDepthLimit))
@@ -38,15 +51,26 @@ public struct JSONWriter {
     private var inObject: Bool { state.depth > 0 && (state.objects >> UInt64(state.depth - 1)) & 1 == 1 }
 
     /// `{`
+    ///
+    /// - Throws: `JSONError`: `invalidState` where no value may go, `tooDeep`, `bufferTooSmall`.
     public mutating func beginObject() throws(JSONError) { try open(object: true) }
     /// `}`
+    ///
+    /// - Throws: `JSONError`: `invalidState` outside an object or after a key, `bufferTooSmall`.
     public mutating func endObject() throws(JSONError) { try close(object: true) }
     /// `[`
+    ///
+    /// - Throws: `JSONError`: `invalidState` where no value may go, `tooDeep`, `bufferTooSmall`.
     public mutating func beginArray() throws(JSONError) { try open(object: false) }
     /// `]`
+    ///
+    /// - Throws: `JSONError`: `invalidState` outside an array, `bufferTooSmall`.
     public mutating func endArray() throws(JSONError) { try close(object: false) }
 
     /// An object member name (escaped as needed), followed by `:`.
+    ///
+    /// - Parameter name: the member name (UTF-8).
+    /// - Throws: `JSONError`: `invalidState` outside an object or after another key, `bufferTooSmall`.
     public mutating func key(_ name: UnsafeRawBufferPointer) throws(JSONError) {
         guard inObject, !state.afterKey else { throw .invalidState }
         let comma = state.needsComma
@@ -60,36 +84,56 @@ public struct JSONWriter {
     }
 
     /// An object member name given as a constant.
+    ///
+    /// - Parameter name: the member name.
+    /// - Throws: `JSONError`: as `key(_:)` with bytes.
     public mutating func key(_ name: StaticString) throws(JSONError) {
         try Bytes.with(name) { (bytes) throws(JSONError) in try key(bytes) }
     }
 
     /// A string value; `"`, `\` and control characters are escaped, other bytes (UTF-8) are copied.
+    ///
+    /// - Parameter value: the string (UTF-8).
+    /// - Throws: `JSONError`: `invalidState` where no value may go, `bufferTooSmall`.
     public mutating func string(_ value: UnsafeRawBufferPointer) throws(JSONError) {
         try writeValue { (sink: inout ByteSink) in JSONWriter.quoted(value, into: &sink) }
     }
 
     /// A string value given as a constant.
+    ///
+    /// - Parameter value: the string.
+    /// - Throws: `JSONError`: as `string(_:)` with bytes.
     public mutating func string(_ value: StaticString) throws(JSONError) {
         try Bytes.with(value) { (bytes) throws(JSONError) in try string(bytes) }
     }
 
     /// An integer value.
+    ///
+    /// - Parameter value: the number.
+    /// - Throws: `JSONError`: `invalidState` where no value may go, `bufferTooSmall`.
     public mutating func integer(_ value: Int64) throws(JSONError) {
         try writeValue { (sink: inout ByteSink) in sink.decimal(value) }
     }
 
     /// `true` or `false`.
+    ///
+    /// - Parameter value: the boolean.
+    /// - Throws: `JSONError`: `invalidState` where no value may go, `bufferTooSmall`.
     public mutating func bool(_ value: Bool) throws(JSONError) {
         try writeValue { (sink: inout ByteSink) in sink.literal(value ? "true" : "false") }
     }
 
     /// `null` (in a reported-properties patch this deletes the member).
+    ///
+    /// - Throws: `JSONError`: `invalidState` where no value may go, `bufferTooSmall`.
     public mutating func null() throws(JSONError) {
         try writeValue { (sink: inout ByteSink) in sink.literal("null") }
     }
 
     /// Pre-encoded JSON copied as one value, unchecked: the caller vouches that it is valid.
+    ///
+    /// - Parameter json: one complete JSON value.
+    /// - Throws: `JSONError`: `invalidState` where no value may go, `bufferTooSmall`.
     public mutating func raw(_ json: UnsafeRawBufferPointer) throws(JSONError) {
         try writeValue { (sink: inout ByteSink) in sink.bytes(json) }
     }
