@@ -3,6 +3,12 @@ import TinyBytes
 /// The `Date` header's format, IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
 ///
 /// Servers must send this form; the two obsolete forms (RFC 850, asctime) are refused.
+///
+/// ```swift
+/// if let date = parser.header("Date"), let seconds = HTTPDate.unixSeconds(parsing: date) {
+///     // the server's clock, in Unix seconds
+/// }
+/// ```
 public enum HTTPDate {
     /// Seconds since the Unix epoch for an IMF-fixdate, or nil when `text` is not one.
     ///

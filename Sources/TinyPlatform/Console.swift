@@ -3,6 +3,14 @@ import TinyBytes
 
 /// Minimal unbuffered output for examples and logs, without `print` (whose Embedded
 /// form pulls in formatting code) and without Foundation.
+///
+/// ```swift
+/// Console.write("sent ")
+/// Console.write(int: 3)
+/// Console.write("\n")
+/// Console.write("no connection string\n", to: .err)
+/// Console.exit(1)
+/// ```
 public enum Console {
     /// Where a line goes.
     public enum Stream: Int32 {

@@ -3,6 +3,14 @@ import TinyBytes
 
 /// Program arguments and environment for examples, without `CommandLine` or Foundation
 /// (neither exists in Embedded Swift). The C shim captures argv before `main`.
+///
+/// ```swift
+/// var count: UInt64 = 10
+/// if ProcessArguments.argument(1, is: "--count"), let text = ProcessArguments.argument(2),
+///    let n = DecimalParser.parse(text, limit: 1_000) {
+///     count = n
+/// }
+/// ```
 public enum ProcessArguments {
     /// Number of arguments, including the program name.
     public static var count: Int { Int(tp_argc()) }
@@ -30,6 +38,13 @@ public enum ProcessArguments {
 }
 
 /// Environment variables.
+///
+/// ```swift
+/// guard let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") else {
+///     Console.write("set IOTHUB_DEVICE_CONNECTION_STRING\n", to: .err)
+///     Console.exit(1)
+/// }
+/// ```
 public enum ProcessEnvironment {
     /// The value of `name`, or nil when unset. When the heap cannot hold it, the program
     /// exits 1 with `out of memory` (Embedded Swift would trap on the String's storage).

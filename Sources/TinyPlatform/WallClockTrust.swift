@@ -7,6 +7,12 @@ import CTinyPlatform
 /// TinyHub was built has certainly not been set: TLS then tolerates a server certificate
 /// that is "not yet valid" (and nothing else), and the hub client mints SAS tokens from the
 /// hub's time instead of its own.
+///
+/// ```swift
+/// if WallClockTrust.systemClockIsUnknown {
+///     // no real-time clock yet: take the service's time before minting a token
+/// }
+/// ```
 public enum WallClockTrust {
     /// 2026-12-01T00:00:00Z, before this release was built.
     public static let earliestPlausibleTime: Int64 = 1_796_083_200

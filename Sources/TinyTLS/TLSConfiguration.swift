@@ -1,4 +1,9 @@
 /// Where trusted root certificates come from.
+///
+/// ```swift
+/// let pinned = TLSConfiguration(host: "myhub.azure-devices.net", port: 8883, trustAnchors: .file("/etc/tinyhub/ca.pem"))
+/// let defaults = TLSConfiguration(host: "myhub.azure-devices.net", port: 8883)   // .azureRoots
+/// ```
 public enum TrustAnchors {
     /// The roots Azure IoT Hub chains to (DigiCert Global Root G2 + Microsoft RSA Root CA 2017).
     case azureRoots
@@ -11,6 +16,11 @@ public enum TrustAnchors {
 }
 
 /// A client certificate and its private key, for X.509 device authentication.
+///
+/// ```swift
+/// let x509 = TLSConfiguration(host: "myhub.azure-devices.net", port: 8883,
+///                             clientIdentity: .files(certificate: "device.pem", key: "device.key"))
+/// ```
 public enum ClientIdentity {
     /// PEM certificate and key in files, read once at init.
     case files(certificate: String, key: String)

@@ -37,6 +37,12 @@ public struct WebSocketDecodeResult: Equatable, Sendable {
 /// frame that produced bytes, so the next frame's error comes with the next call. Every
 /// malformed header is a typed error; after one, the decoder keeps reporting it (the
 /// connection must be dropped).
+///
+/// ```swift
+/// var decoder = WebSocketFrameDecoder(maxFrameLength: 1 << 20)
+/// let result = try decoder.decode(received, into: stream)
+/// // stream[0..<result.produced] holds application bytes; result.event a completed ping, pong or close
+/// ```
 public struct WebSocketFrameDecoder {
     private enum State {
         case first, second, extendedLength(left: Int), payload

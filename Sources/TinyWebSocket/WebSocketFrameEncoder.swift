@@ -1,6 +1,11 @@
 /// Writes client frames (RFC 6455 §5.2): FIN set unless asked otherwise, the MASK bit always set,
 /// the payload length in the fewest bytes (7, 16 or 64 bits), then the 4-byte masking key and
 /// the payload XORed with it (§5.3). Works on caller buffers only; never allocates.
+///
+/// ```swift
+/// let size = try WebSocketFrameEncoder.encode(opcode: .binary, payload: packet, mask: SystemPlatform().random32(), into: frame)
+/// try tls.send(UnsafeRawBufferPointer(rebasing: frame[0..<size]), timeoutMs: 5_000)
+/// ```
 public enum WebSocketFrameEncoder {
     /// The header size of a masked client frame carrying `payloadLength` bytes (6, 8 or 14).
     ///

@@ -7,6 +7,15 @@ import TinyTLS
 /// `GET /$iothub/websocket` (with `?iothub-no-client-cert=true` when the device authenticates
 /// with a SAS token rather than a client certificate), subprotocol `mqtt`. Pure: the caller
 /// sends the request and feeds the response to an `HTTPResponseParser`.
+///
+/// ```swift
+/// try WebSocketHandshake.makeKey(into: key, random32: { SystemPlatform().random32() })
+/// var writer = HTTPRequestWriter(buffer: request)
+/// let length = try WebSocketHandshake.writeRequest(into: &writer, host: host, key: UnsafeRawBufferPointer(key),
+///                                                  clientCertificate: false)
+/// // send request[0..<length], parse the answer with an HTTPResponseParser, then:
+/// try WebSocketHandshake.validate(parser, key: UnsafeRawBufferPointer(key))
+/// ```
 public enum WebSocketHandshake {
     /// Length of a `Sec-WebSocket-Key`: 16 random bytes in Base64.
     public static let keyLength = 24
