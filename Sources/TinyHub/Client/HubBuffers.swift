@@ -2,6 +2,13 @@ import TinyPlatform
 import TinyMQTT
 
 /// All memory a `HubClient` uses, sized and owned by the application.
+///
+/// ```swift
+/// guard let buffers = HubBuffers.allocate(maxMessage: 1_024, receive: 2_048, window: 8) else { /* out of memory */ }
+/// let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
+/// let client = try HubClient(configuration: configuration, transport: tls, platform: SystemPlatform(),
+///                            crypto: MbedTLSCrypto(), buffers: buffers)
+/// ```
 public struct HubBuffers {
     /// The MQTT session's buffers (transmit, receive, in-flight arena and slots).
     public var mqtt: MQTTBuffers
