@@ -10,7 +10,7 @@ public enum CryptoError: Error, Equatable {
 }
 
 /// The cryptography the IoT Hub and provisioning layers need, behind a protocol so they link
-/// without any TLS stack: HMAC-SHA256, which signs SAS tokens and derives the device keys of
+/// without a TLS stack: HMAC-SHA256, which signs SAS tokens and derives the device keys of
 /// enrollment groups. (Their randomness comes from `Platform.random32()`, their Base64 is plain
 /// Swift.)
 ///
