@@ -10,7 +10,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <resolv.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -130,13 +129,23 @@ static int connect_one(const struct addrinfo *ai, uint64_t deadline_ms, int32_t 
 /// (54.8 KB live after a session) under the documented 64 KB budget (docs/memory.md).
 #define TP_RESOLVER_BYTES 9216
 
+// The port as getaddrinfo's decimal service string. By hand: snprintf would link libc's whole
+// printf core, floating point included (8.4 KB of musl in the device profile), for five digits.
+static void port_digits(uint16_t port, char out[6]) {
+    char reversed[5];
+    int n = 0;
+    do { reversed[n++] = (char)('0' + port % 10); port /= 10; } while (port != 0);
+    for (int i = 0; i < n; i++) out[i] = reversed[n - 1 - i];
+    out[n] = 0;
+}
+
 int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t *out_fd, int32_t *err) {
     uint64_t deadline_ms = tp_deadline_after(timeout_ms);
     int32_t dummy = 0;
     if (!err) err = &dummy;
     *err = 0;
-    char service[8];
-    snprintf(service, sizeof service, "%u", (unsigned)port);
+    char service[6]; // "65535" and its NUL
+    port_digits(port, service);
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
