@@ -44,6 +44,10 @@
 #define MBEDTLS_SHA256_C
 /* SHA-384 (built by the SHA-512 module): the *_SHA384 suites, P-384 / SHA-384 signatures. */
 #define MBEDTLS_SHA512_C
+/* The compression functions as loops rather than unrolled rounds: smaller code for some speed
+ * (a message's HMAC and the handshake hash only a few KB). */
+#define MBEDTLS_SHA256_SMALLER
+#define MBEDTLS_SHA512_SMALLER
 /* base64: SAS keys and signatures, PEM. */
 #define MBEDTLS_BASE64_C
 
