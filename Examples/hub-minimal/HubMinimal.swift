@@ -55,7 +55,7 @@ struct HubMinimal {
         // All memory is taken here, before the first message.
         let payloadBytes = max(32, size)
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: payloadBytes, alignment: 1)
-        guard payload.baseAddress != nil, let buffers = allocateBuffers(maxMessage: payloadBytes) else {
+        guard payload.baseAddress != nil, let buffers = allocateBuffers(maxMessage: payloadBytes, sizes: identitySizes(connectionString)) else {
             fail("out of memory: could not allocate the hub buffers")
         }
         let client = makeClient(connectionString, anchors: anchors, port: port, buffers: buffers)
@@ -111,16 +111,33 @@ struct HubMinimal {
         Console.exit(0)
     }
 
-    /// The client's buffers, sized for telemetry only: a payload of `maxMessage` bytes on the
-    /// plain telemetry topic, a receive buffer for acknowledgements, a 1 KB identity (connection
-    /// string, client id, user name, SAS token) and a transmit buffer that holds the CONNECT
-    /// packet carrying them. Nil when memory ran out.
-    static func allocateBuffers(maxMessage: Int) -> HubBuffers? {
-        let topicBytes = 192 // devices/{id}/messages/events/ for a device id of up to 128 bytes + the 38-byte bag
-        let packet = MQTTEncoder.publishSize(topicLength: topicBytes, payloadLength: maxMessage, qos: .atLeastOnce)
-        guard let mqtt = MQTTBuffers.allocate(transmit: max(packet, 1_024), receive: 128, inflightBytes: packet * window,
-                                              inflightWindow: window) else { return nil }
-        let buffers = HubBuffers(mqtt: mqtt, identity: .allocate(byteCount: 1_024, alignment: 1),
+    /// What this device's identity takes, from its connection string (exits when it does not parse).
+    static func identitySizes(_ text: String) -> HubIdentitySizes {
+        var text = text
+        let sizes: Result<HubIdentitySizes, ConnectionStringError> = text.withUTF8 { bytes in
+            do throws(ConnectionStringError) {
+                return .success(HubIdentitySizes(try ConnectionString.parse(UnsafeRawBufferPointer(bytes)), textLength: bytes.count))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch sizes {
+        case .success(let value): return value
+        case .failure(let error): fail("cannot start: ", HubError.connectionString(error).summary)
+        }
+    }
+
+    /// The client's buffers, sized for telemetry only and for this device (`sizes`): a payload of
+    /// `maxMessage` bytes on its telemetry topic, a receive buffer for acknowledgements, the
+    /// identity (connection string, client id, user name, SAS token) and a transmit buffer that
+    /// holds the CONNECT packet carrying them. Nil when memory ran out.
+    static func allocateBuffers(maxMessage: Int, sizes: HubIdentitySizes) -> HubBuffers? {
+        let bag = 38 // %24.ct=application%2Fjson&%24.ce=utf-8
+        let topicBytes = sizes.telemetryTopicPrefix + 2 * bag // the topic with its bag, and the bag's copy
+        let packet = MQTTEncoder.publishSize(topicLength: sizes.telemetryTopicPrefix + bag, payloadLength: maxMessage, qos: .atLeastOnce)
+        guard let mqtt = MQTTBuffers.allocate(transmit: max(packet, sizes.connectPacket), receive: 128,
+                                              inflightBytes: packet * window, inflightWindow: window) else { return nil }
+        let buffers = HubBuffers(mqtt: mqtt, identity: .allocate(byteCount: sizes.identity, alignment: 1),
                                  topic: .allocate(byteCount: topicBytes, alignment: 1))
         guard buffers.identity.baseAddress != nil, buffers.topic.baseAddress != nil else { return nil }
         return buffers

@@ -127,7 +127,15 @@ static int connect_one(const struct addrinfo *ai, uint64_t deadline_ms, int32_t 
 /// crashes when only 4 KB are free, not from 8 KB on; a DNS lookup peaks at 68 KB (its 64 KB
 /// answer buffer) and fails cleanly (EAI_MEMORY) when 9 KB were free. 9 KB keeps a reconnect
 /// (54.8 KB live after a session) under the documented 64 KB budget (docs/memory.md).
+/// musl's resolver (the device profile, docs/device-profile.md) reads /etc/hosts and DNS answers
+/// into stack buffers; its one allocation is the result list (98 bytes for one address) and a
+/// failed one is EAI_MEMORY: nothing to probe for, and a 9 KB probe on top of the TLS record
+/// buffers (allocated before the connection) would be the program's heap peak.
+#if defined(__GLIBC__)
 #define TP_RESOLVER_BYTES 9216
+#else
+#define TP_RESOLVER_BYTES 0
+#endif
 
 // The port as getaddrinfo's decimal service string. By hand: snprintf would link libc's whole
 // printf core, floating point included (8.4 KB of musl in the device profile), for five digits.
@@ -155,7 +163,7 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
     // glibc's resolver is not safe when malloc fails inside it (a NULL NSS state dereferenced,
     // aborts in its file parsing: SIGSEGV/SIGABRT under a heap budget), so it only runs when
     // the heap can give it the ~9 KB a lookup takes at most (/etc/hosts or DNS, measured).
-    if (!tp_can_allocate(TP_RESOLVER_BYTES)) { *err = ENOMEM; return TP_ERR_NOMEM; }
+    if (TP_RESOLVER_BYTES > 0 && !tp_can_allocate(TP_RESOLVER_BYTES)) { *err = ENOMEM; return TP_ERR_NOMEM; }
     bound_resolver();
     errno = 0;
     int g = getaddrinfo(host, service, &hints, &list);
@@ -167,7 +175,7 @@ int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t 
     if (g != 0 || list == NULL) {
         // AI_ADDRCONFIG hides ::1 / 127.0.0.1 on hosts without a configured address; retry without it.
         hints.ai_flags = 0;
-        if (!tp_can_allocate(TP_RESOLVER_BYTES)) { *err = ENOMEM; return TP_ERR_NOMEM; }
+        if (TP_RESOLVER_BYTES > 0 && !tp_can_allocate(TP_RESOLVER_BYTES)) { *err = ENOMEM; return TP_ERR_NOMEM; }
         errno = 0;
         g = getaddrinfo(host, service, &hints, &list);
         if (g == EAI_MEMORY || (g != 0 && errno == ENOMEM)) { *err = ENOMEM; return TP_ERR_NOMEM; }

@@ -8,8 +8,10 @@ final class MbedTLSContexts {
     let config = UnsafeMutablePointer<mbedtls_ssl_config>.allocate(capacity: 1)
     let drbg = UnsafeMutablePointer<mbedtls_ctr_drbg_context>.allocate(capacity: 1)
     let trust = UnsafeMutablePointer<mbedtls_x509_crt>.allocate(capacity: 1)
-    let clientCertificate = UnsafeMutablePointer<mbedtls_x509_crt>.allocate(capacity: 1)
-    let clientKey = UnsafeMutablePointer<mbedtls_pk_context>.allocate(capacity: 1)
+    /// The device's certificate chain and key: only for a client certificate (X.509 devices);
+    /// nil otherwise, so a SAS device does not carry their heads (about 630 bytes).
+    let clientCertificate: UnsafeMutablePointer<mbedtls_x509_crt>?
+    let clientKey: UnsafeMutablePointer<mbedtls_pk_context>?
     /// State the BIO callbacks read: the socket and the current deadlines.
     let bio = UnsafeMutablePointer<BIOState>.allocate(capacity: 1)
 
@@ -20,25 +22,29 @@ final class MbedTLSContexts {
     let allocated: Bool
 
     /// Contexts with a read-ahead buffer of `readAheadBytes` and room for a stored session of
-    /// `sessionBytes` (either may be 0), allocated here once.
+    /// `sessionBytes` (either may be 0), and a client certificate chain and key when
+    /// `clientIdentity`, allocated here once.
     ///
     /// - Parameters:
     ///   - readAheadBytes: The read-ahead buffer's size (`TLSConfiguration.readAheadBytes`).
     ///   - sessionBytes: The stored session's room (`TLSConfiguration.sessionCacheBytes`).
-    init(readAheadBytes: Int = 0, sessionBytes: Int = 0) {
+    ///   - clientIdentity: Whether the device presents a certificate (`TLSConfiguration.clientIdentity`).
+    init(readAheadBytes: Int = 0, sessionBytes: Int = 0, clientIdentity: Bool = false) {
+        clientCertificate = clientIdentity ? .allocate(capacity: 1) : nil
+        clientKey = clientIdentity ? .allocate(capacity: 1) : nil
         let readAhead = max(0, readAheadBytes)
         let total = readAhead + max(0, sessionBytes)
         buffers = total > 0 ? .allocate(byteCount: total, alignment: 8) : UnsafeMutableRawBufferPointer(start: nil, count: 0)
         allocated = isAllocated(ssl) && isAllocated(config) && isAllocated(drbg) && isAllocated(trust)
-            && isAllocated(clientCertificate) && isAllocated(clientKey) && isAllocated(bio)
-            && (total == 0 || buffers.baseAddress != nil)
+            && (!clientIdentity || (clientCertificate.map(isAllocated) == true && clientKey.map(isAllocated) == true))
+            && isAllocated(bio) && (total == 0 || buffers.baseAddress != nil)
         guard allocated else { return }
         mbedtls_ssl_init(ssl)
         mbedtls_ssl_config_init(config)
         mbedtls_ctr_drbg_init(drbg)
         mbedtls_x509_crt_init(trust)
-        mbedtls_x509_crt_init(clientCertificate)
-        mbedtls_pk_init(clientKey)
+        if let clientCertificate { mbedtls_x509_crt_init(clientCertificate) }
+        if let clientKey { mbedtls_pk_init(clientKey) }
         bio.initialize(to: BIOState(readAhead: ReadAhead(storage: UnsafeMutableRawBufferPointer(rebasing: buffers[0..<readAhead]))))
         session = SessionStore(storage: UnsafeMutableRawBufferPointer(rebasing: buffers[readAhead...]))
     }
@@ -52,16 +58,16 @@ final class MbedTLSContexts {
             mbedtls_ssl_config_free(config)
             mbedtls_ctr_drbg_free(drbg)
             mbedtls_x509_crt_free(trust)
-            mbedtls_x509_crt_free(clientCertificate)
-            mbedtls_pk_free(clientKey)
+            if let clientCertificate { mbedtls_x509_crt_free(clientCertificate) }
+            if let clientKey { mbedtls_pk_free(clientKey) }
         }
         // Deallocating a null pointer (a failed allocation) is a no-op.
         ssl.deallocate()
         config.deallocate()
         drbg.deallocate()
         trust.deallocate()
-        clientCertificate.deallocate()
-        clientKey.deallocate()
+        clientCertificate?.deallocate()
+        clientKey?.deallocate()
         bio.deallocate()
         // The stored session holds a master secret.
         zeroize(buffers)

@@ -66,7 +66,8 @@ public final class TLSTransport: Transport {
         tcp = TCPTransport(host: configuration.proxy?.host ?? configuration.host, port: configuration.proxy?.port ?? configuration.port)
         host = configuration.host
         port = configuration.port
-        contexts = MbedTLSContexts(readAheadBytes: configuration.readAheadBytes, sessionBytes: configuration.sessionCacheBytes)
+        contexts = MbedTLSContexts(readAheadBytes: configuration.readAheadBytes, sessionBytes: configuration.sessionCacheBytes,
+                                   clientIdentity: configuration.clientIdentity != nil)
         guard contexts.allocated else { throw .outOfMemory }
         tp_errno_clear()
         let personalization: StaticString = "tinyhub-tls"
@@ -367,32 +368,36 @@ public final class TLSTransport: Transport {
     }
 
     private func loadClientIdentity(_ identity: ClientIdentity) throws(TransportError) {
+        // Allocated by MbedTLSContexts whenever the configuration has a client identity.
+        guard let clientCertificate = contexts.clientCertificate, let clientKey = contexts.clientKey else {
+            throw .invalidConfiguration("client certificate and key have no storage")
+        }
         switch identity {
         case .files(let certificate, let key):
             guard certificate.withCString({ tp_is_regular_file($0) }) == 1, key.withCString({ tp_is_regular_file($0) }) == 1 else {
                 throw .invalidConfiguration("client certificate or key path is not a readable file")
             }
             tp_errno_clear()
-            let certificateResult = certificate.withCString { mbedtls_x509_crt_parse_file(contexts.clientCertificate, $0) }
+            let certificateResult = certificate.withCString { mbedtls_x509_crt_parse_file(clientCertificate, $0) }
             if failedForLackOfMemory(certificateResult) { throw .outOfMemory }
             guard certificateResult == 0 else {
                 throw .invalidConfiguration("client certificate file missing or unreadable")
             }
-            let keyResult = key.withCString { mbedtls_pk_parse_keyfile(contexts.clientKey, $0, nil) }
+            let keyResult = key.withCString { mbedtls_pk_parse_keyfile(clientKey, $0, nil) }
             if failedForLackOfMemory(keyResult) { throw .outOfMemory }
             guard keyResult == 0 else {
                 throw .invalidConfiguration("client key file missing, unreadable or encrypted")
             }
         case .bytes(let certificate, let key):
-            guard mbedtls_x509_crt_parse(contexts.clientCertificate,
+            guard mbedtls_x509_crt_parse(clientCertificate,
                                          certificate.baseAddress?.assumingMemoryBound(to: UInt8.self), certificate.count) == 0 else {
                 throw .invalidConfiguration("client certificate could not be parsed")
             }
-            guard mbedtls_pk_parse_key(contexts.clientKey, key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count, nil, 0) == 0 else {
+            guard mbedtls_pk_parse_key(clientKey, key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count, nil, 0) == 0 else {
                 throw .invalidConfiguration("client key could not be parsed")
             }
         }
-        guard mbedtls_ssl_conf_own_cert(contexts.config, contexts.clientCertificate, contexts.clientKey) == 0 else {
+        guard mbedtls_ssl_conf_own_cert(contexts.config, clientCertificate, clientKey) == 0 else {
             throw .invalidConfiguration("client certificate and key do not match")
         }
     }

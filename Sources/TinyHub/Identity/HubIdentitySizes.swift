@@ -1,0 +1,60 @@
+import TinyBytes
+
+/// What one device's identity takes in a telemetry-only MQTT client, from its parsed connection
+/// string: buffers sized from these hold this device and nothing more (a small device need not
+/// reserve room for the longest ids and keys IoT Hub accepts).
+///
+/// ```swift
+/// let sizes = HubIdentitySizes(connection, textLength: text.count)
+/// // HubBuffers(identity: .allocate(byteCount: sizes.identity, alignment: 1), …) and a transmit
+/// // buffer of at least sizes.connectPacket bytes
+/// ```
+public struct HubIdentitySizes {
+    /// Bytes of the identity buffer (`HubBuffers.identity`) of a client made with
+    /// `HubClient(sendingTelemetryOnly:…)` and no model id: the connection string text, the
+    /// client id, the MQTT user name and the longest SAS token the client signs for this device
+    /// (every signature character percent-encoded, a 20-digit expiry; none with X.509).
+    public let identity: Int
+    /// Bytes of the MQTT CONNECT packet carrying the client id, user name and that longest
+    /// token (no will): the least transmit buffer (`MQTTBuffers.transmit`) that can connect.
+    public let connectPacket: Int
+    /// Bytes of `devices/{d}[/modules/{m}]/messages/events/`, the telemetry topic before its
+    /// property bag (the topic buffer holds it, the fixed bag and the fixed bag's copy).
+    public let telemetryTopicPrefix: Int
+
+    /// The sizes for `connection`, parsed from a text of `textLength` bytes.
+    ///
+    /// - Parameters:
+    ///   - connection: The parsed connection string.
+    ///   - textLength: Bytes of the connection string text it was parsed from.
+    public init(_ connection: ConnectionString, textLength: Int) {
+        let host = connection.hostName.count
+        let device = connection.deviceID.count
+        let module = connection.moduleID.map { 1 + $0.count } ?? 0 // "/" + id
+        let clientID = device + module
+        // {host}/{clientID}/?api-version=…&DeviceClientType=… (HubMQTTIdentity.username)
+        let username = host + 1 + clientID + Self.literal("/?api-version=") + Self.literal(HubMQTTIdentity.apiVersion)
+            + Self.literal("&DeviceClientType=") + Self.encoded(HubMQTTIdentity.deviceClientType)
+        var token = 0
+        if connection.sharedAccessKey != nil {
+            // SharedAccessSignature sr={host}%2Fdevices%2F{d}[%2Fmodules%2F{m}]&sig={44 Base64 characters}&se={expiry}[&skn={name}]
+            let resource = PercentEncoding.encodedLength(connection.hostName) + Self.literal("%2Fdevices%2F")
+                + PercentEncoding.encodedLength(connection.deviceID)
+                + (connection.moduleID.map { Self.literal("%2Fmodules%2F") + PercentEncoding.encodedLength($0) } ?? 0)
+            token = Self.literal("SharedAccessSignature sr=") + resource + Self.literal("&sig=") + 3 * SASToken.signatureLength
+                + Self.literal("&se=") + Decimal.maxLength + (connection.sharedAccessKeyName.map { Self.literal("&skn=") + $0.count } ?? 0)
+        }
+        identity = textLength + clientID + username + token
+        // Variable header 10 (§3.1.2: "MQTT", level, flags, keep-alive), each string with its 2-byte
+        // length; a fixed header of 1 + up to 4 remaining-length bytes.
+        connectPacket = 5 + 10 + 2 + clientID + 2 + username + (token > 0 ? 2 + token : 0)
+        telemetryTopicPrefix = Self.literal("devices/") + device
+            + (connection.moduleID.map { Self.literal("/modules/") + $0.count } ?? 0) + Self.literal("/messages/events/")
+    }
+
+    private static func literal(_ text: StaticString) -> Int { text.utf8CodeUnitCount }
+
+    private static func encoded(_ text: StaticString) -> Int {
+        PercentEncoding.encodedLength(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+}
