@@ -12,7 +12,7 @@ import TinyTLS
     static let connectionStrings = [
         "HostName=myhub.azure-devices.net;DeviceId=dev1;SharedAccessKey=\(key)",
         "HostName=tinyhub-local.azure-devices.net;GatewayHostName=localhost;DeviceId=demo-device;SharedAccessKey=\(key)",
-        "HostName=MyHub.azure-devices.net;DeviceId=dev #1+é;ModuleId=my module;SharedAccessKeyName=owner;SharedAccessKey=\(key)",
+        "HostName=MyHub.azure-devices.net;DeviceId=dev 1=é;ModuleId=my module;SharedAccessKeyName=owner;SharedAccessKey=\(key)",
         "HostName=myhub.azure-devices.net;DeviceId=x509-device;x509=true",
     ]
 
