@@ -137,7 +137,7 @@ struct HubC2D {
                 guard let message = try client.receive() else { retry.succeeded(); continue } // queue empty: the cycle ended
                 ExampleOutput.record("c2d", message.payload)
                 // Counted once completed; if completing fails the hub delivers it again.
-                try client.complete(message.lockToken)
+                try client.complete(message)
                 received += 1
                 retry.succeeded()
             } catch {

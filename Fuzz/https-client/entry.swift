@@ -129,12 +129,22 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 check(inBody(message.payload), "C2D payload outside the body buffer")
                 var sum = 0
                 for byte in message.payload { sum &+= Int(byte) }
-                message.lockToken.withBytes { bytes in
+                check(message.propertyBag == nil && message.headers != nil, "HTTPS message without headers")
+                guard let lock = message.lockToken else { check(false, "HTTPS message without lock token"); continue }
+                lock.withBytes { bytes in
                     check(bytes.count >= 1 && bytes.count <= C2DLockToken.capacity, "lock token length")
                     for byte in bytes { sum &+= Int(byte) }
                 }
+                // The shared property readers never fail on headers (they throw only for MQTT bags).
+                let scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+                do throws(PropertyBagError) {
+                    if let id = try message.systemProperty(.messageID, scratch: scratch) { sum &+= id.count }
+                    try message.forEachApplicationProperty(scratch: scratch) { name, value in sum &+= name.count &+ value.count }
+                } catch {
+                    check(false, "reading HTTPS headers threw")
+                }
                 if sum == -1 { print(sum) }
-                _ = try? client.complete(message.lockToken)
+                _ = try? client.complete(message)
             }
         } catch {
             // Any HubError is an acceptable answer to a hostile hub.

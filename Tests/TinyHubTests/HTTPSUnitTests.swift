@@ -65,8 +65,8 @@ import TinyPlatform
         #expect(f.transport.isOpen == false)
     }
 
-    /// One handler for both faces, through `HubMessageProperties`.
-    func describe<M: HubMessageProperties>(_ message: M, scratch: UnsafeMutableRawBufferPointer) throws(M.ReadError) -> [String] {
+    /// One handler for both faces: both bring a `CloudToDeviceMessage`.
+    func describe(_ message: CloudToDeviceMessage, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> [String] {
         var out = ["payload=\(string(message.payload)!)"]
         out.append("mid=\(string(try message.systemProperty(.messageID, scratch: scratch)) ?? "-")")
         out.append("ct=\(string(try message.systemProperty(.contentType, scratch: scratch)) ?? "-")")
@@ -78,12 +78,18 @@ import TinyPlatform
         return out
     }
 
+    /// The same reader through the `HubMessageProperties` protocol (generic code over messages).
+    func messageID<M: HubMessageProperties>(_ message: M, scratch: UnsafeMutableRawBufferPointer) throws(M.ReadError) -> String? {
+        string(try message.systemProperty(.messageID, scratch: scratch))
+    }
+
     @Test func mqttAndHTTPSMessagesReadTheSameWay() throws {
         let arena = Arena()
         let mqtt = CloudToDeviceMessage(payload: arena.bytes("on"),
-                                        properties: arena.bytes("%24.mid=id-1&%24.ct=text%2Fplain&color=red&size=L&iothub-ack=full"))
+                                        propertyBag: arena.bytes("%24.mid=id-1&%24.ct=text%2Fplain&color=red&size=L&iothub-ack=full"))
         let mqttView = try describe(mqtt, scratch: arena.scratch())
         #expect(mqttView == ["payload=on", "mid=id-1", "ct=text/plain", "seq=-", "color=red", "color:red,size:L"])
+        #expect(mqtt.lockToken == nil && mqtt.headers == nil && mqtt.propertyBag != nil)
 
         let f = try FakeClient()
         f.transport.respond = { _ in
@@ -91,9 +97,29 @@ import TinyPlatform
                    "iothub-sequencenumber: 7\r\niothub-app-color: red\r\nIotHub-App-size: L\r\niothub-ack: full\r\nContent-Length: 2\r\n\r\non")
         }
         let message = try #require(try f.client.receive())
-        let httpsView = describe(message, scratch: arena.scratch())
+        let httpsView = try describe(message, scratch: arena.scratch())
         #expect(httpsView == ["payload=on", "mid=id-1", "ct=text/plain", "seq=7", "color=red", "color:red,size:L"])
-        #expect(message.lockToken.withBytes { String(decoding: $0, as: UTF8.self) } == "L1")
+        #expect(try #require(message.lockToken).withBytes { String(decoding: $0, as: UTF8.self) } == "L1")
+        #expect(message.propertyBag == nil && message.headers != nil)
+        #expect(try messageID(message, scratch: arena.scratch()) == "id-1")
+        #expect(try messageID(mqtt, scratch: arena.scratch()) == "id-1")
+    }
+
+    /// A message that came over MQTT has no lock token: the HTTPS face refuses to settle it
+    /// without sending anything.
+    @Test func settlingAMessageWithoutLockTokenIsRefused() throws {
+        let f = try FakeClient()
+        var sent = 0
+        f.transport.respond = { _ in sent += 1; return .reply("HTTP/1.1 204 No Content\r\n\r\n") }
+        let mqtt = CloudToDeviceMessage(payload: f.arena.bytes("on"), propertyBag: f.arena.bytes("%24.mid=id-1"))
+        let client = f.client
+        let settlers: [(CloudToDeviceMessage) throws -> Void] = [{ try client.complete($0) }, { try client.reject($0) },
+                                                                 { try client.abandon($0) }, { try client.settle($0, .complete) }]
+        for settle in settlers {
+            let error = #expect(throws: HubError.self) { try settle(mqtt) }
+            guard case .missingLockToken? = error else { Issue.record("\(String(describing: error))"); return }
+        }
+        #expect(sent == 0)
     }
 
     @Test func lockTokenValidation() {

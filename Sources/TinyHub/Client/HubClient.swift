@@ -340,7 +340,7 @@ public final class HubClient<T: Transport, P: Platform> {
         do { topic = try HubTopics.classify(message.topic) } catch { return } // not ours: ignore
         switch topic {
         case .cloudToDevice(let properties):
-            handler(.cloudToDevice(CloudToDeviceMessage(payload: message.payload, properties: properties)))
+            handler(.cloudToDevice(CloudToDeviceMessage(payload: message.payload, propertyBag: properties)))
         case .twinResponse(let status, let requestID, let version):
             twinResponse(status: status, requestID: requestID, version: version, body: message.payload, handler)
         case .twinDesiredPatch(let version):

@@ -1,22 +1,5 @@
 import TinyMQTT
 
-/// A cloud-to-device message. Payload and property bag point into the receive buffer and
-/// are valid only during the event callback; the PUBACK (which completes the message at
-/// the hub) goes out after the callback returns.
-public struct CloudToDeviceMessage {
-    /// Message body.
-    public var payload: UnsafeRawBufferPointer
-    /// The topic's property bag, still percent-encoded; read it with `PropertyBagReader`
-    /// (system properties decode to `$.mid`, `$.cid`, ...; application ones keep their names).
-    public var properties: UnsafeRawBufferPointer
-
-    /// The decoded value of property `name` (e.g. `SystemProperty.messageID`), written into
-    /// `scratch`; nil when absent or null.
-    public func property(_ name: StaticString, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> UnsafeRawBufferPointer? {
-        try PropertyBagReader.find(name, in: properties, scratch: scratch)?.value
-    }
-}
-
 /// A direct-method call. Answer it with `HubClient.respondToMethod` (inside the callback
 /// or later, copying the request id first).
 public struct MethodRequest {

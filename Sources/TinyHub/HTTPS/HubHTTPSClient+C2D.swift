@@ -18,7 +18,7 @@ extension HubHTTPSClient {
     /// interval after the previous cycle's start throws `pollTooSoon` without sending.
     /// After 429/503 the next cycle waits for `Retry-After`. A message larger than the body
     /// buffer is rejected and reported as `receivedMessageTooLarge`.
-    public func receive() throws(HubError) -> HTTPSCloudToDeviceMessage? {
+    public func receive() throws(HubError) -> CloudToDeviceMessage? {
         guard connection.moduleID == nil else { throw .cloudToDeviceNeedsDeviceIdentity }
         try checkMaySend()
         let now = platform.monotonicMs()
@@ -59,20 +59,68 @@ extension HubHTTPSClient {
             }
             throw .response(error)
         }
-        return HTTPSCloudToDeviceMessage(payload: payload, lockToken: lock, headers: parser.headers)
+        return CloudToDeviceMessage(payload: payload, lockToken: lock, headers: parser.headers)
     }
 
     /// Completes (deletes) a received message. 412 (`lockLost`) means the lock expired or
     /// the message was already settled.
-    public func complete(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .complete) }
+    ///
+    /// - Parameter message: a message from `receive()`.
+    /// - Throws: `HubError.missingLockToken` for a message without lock token (received over
+    ///   MQTT), else what `settle(_:_:)` throws.
+    public func complete(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .complete) }
 
     /// Rejects (dead-letters) a received message.
-    public func reject(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .reject) }
+    ///
+    /// - Parameter message: a message from `receive()`.
+    /// - Throws: as `complete(_:)`.
+    public func reject(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .reject) }
 
     /// Abandons a received message: it is queued again, its delivery count raised.
+    ///
+    /// - Parameter message: a message from `receive()`.
+    /// - Throws: as `complete(_:)`.
+    public func abandon(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .abandon) }
+
+    /// Settles a received message as `disposition` says, by its lock token.
+    ///
+    /// - Parameters:
+    ///   - message: a message from `receive()`.
+    ///   - disposition: complete, reject or abandon.
+    /// - Throws: `HubError.missingLockToken` for a message without lock token (received over
+    ///   MQTT), else what `settle(_:_:)` with a lock token throws.
+    public func settle(_ message: CloudToDeviceMessage, _ disposition: C2DDisposition) throws(HubError) {
+        guard let lock = message.lockToken else { throw .missingLockToken }
+        try settle(lock, disposition)
+    }
+
+    /// Completes (deletes) the message `lock` belongs to. 412 (`lockLost`) means the lock
+    /// expired or the message was already settled.
+    ///
+    /// - Parameter lock: the message's lock token (kept from `CloudToDeviceMessage.lockToken`).
+    /// - Throws: what `settle(_:_:)` throws.
+    public func complete(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .complete) }
+
+    /// Rejects (dead-letters) the message `lock` belongs to.
+    ///
+    /// - Parameter lock: the message's lock token.
+    /// - Throws: what `settle(_:_:)` throws.
+    public func reject(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .reject) }
+
+    /// Abandons the message `lock` belongs to: it is queued again, its delivery count raised.
+    ///
+    /// - Parameter lock: the message's lock token.
+    /// - Throws: what `settle(_:_:)` throws.
     public func abandon(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .abandon) }
 
-    /// Settles a message as `disposition` says, with `If-Match: "<lock>"` as the C SDK sends it.
+    /// Settles the message `lock` belongs to as `disposition` says, with `If-Match: "<lock>"`
+    /// as the C SDK sends it.
+    ///
+    /// - Parameters:
+    ///   - lock: the message's lock token.
+    ///   - disposition: complete, reject or abandon.
+    /// - Throws: `HubError.lockLost` (412) when the lock expired or the message was settled
+    ///   already; what any request throws (transport, throttling, authentication, stopped).
     public func settle(_ lock: C2DLockToken, _ disposition: C2DDisposition) throws(HubError) {
         try checkMaySend()
         var writer = try beginRequest(disposition == .abandon ? .post : .delete, .settle(lock, disposition))
@@ -95,10 +143,10 @@ extension HubHTTPSClient {
     /// per-cycle bound), hands each to `handler` and settles it as the handler answers.
     /// Returns at once (nothing sent) when no poll is due. Throws what `receive` or
     /// settling throws (a lost lock is not an error here: the message comes again).
-    public func pollCloudToDevice(_ handler: (HTTPSCloudToDeviceMessage) -> C2DDisposition) throws(HubError) -> C2DPollResult {
+    public func pollCloudToDevice(_ handler: (CloudToDeviceMessage) -> C2DDisposition) throws(HubError) -> C2DPollResult {
         var received = 0
         while nextPollInMs == 0, !stopped {
-            let message: HTTPSCloudToDeviceMessage?
+            let message: CloudToDeviceMessage?
             do throws(HubError) {
                 message = try receive()
             } catch {
@@ -109,7 +157,7 @@ extension HubHTTPSClient {
             received += 1
             let disposition = handler(message)
             do throws(HubError) {
-                try settle(message.lockToken, disposition)
+                try settle(message, disposition)
             } catch {
                 if case .lockLost = error { continue }
                 schedule.endCycle()

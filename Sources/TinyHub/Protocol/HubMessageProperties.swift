@@ -60,14 +60,14 @@ public enum HubSystemProperty: UInt8, Sendable {
     }
 }
 
-/// A received cloud-to-device message read the same way whichever protocol brought it:
-/// write the handler once as `func handle<M: HubMessageProperties>(_ message: M)` and call
-/// it with an MQTT `CloudToDeviceMessage` or an HTTPS `HTTPSCloudToDeviceMessage`.
+/// How a received message's properties are read, whichever protocol brought it.
+/// `CloudToDeviceMessage` (both protocols) conforms; a handler generic over this protocol also
+/// takes a message type of your own (a recorded or simulated message in a test).
 ///
 /// `scratch` receives decoded bytes where the protocol needs decoding (MQTT property bags
 /// are percent-encoded); HTTPS values point into the response header buffer and ignore it.
 public protocol HubMessageProperties {
-    /// What reading a property can throw (`PropertyBagError` for MQTT, `Never` for HTTPS).
+    /// What reading a property can throw (`PropertyBagError` for `CloudToDeviceMessage`).
     associatedtype ReadError: Error
 
     /// The message body.
@@ -112,61 +112,5 @@ extension HubMessageProperties {
     /// - Throws: `ReadError` when the properties cannot be read (a malformed bag, a small `scratch`).
     public func applicationProperty(_ name: StaticString, scratch: UnsafeMutableRawBufferPointer) throws(ReadError) -> UnsafeRawBufferPointer? {
         try applicationProperty(named: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), scratch: scratch)
-    }
-}
-
-/// MQTT: properties come from the topic's percent-encoded property bag. System properties
-/// are the `$.`-prefixed keys and `iothub-ack`; every other key is an application property.
-extension CloudToDeviceMessage: HubMessageProperties {
-    /// Decoding a malformed or oversized bag fails with `PropertyBagError`.
-    public typealias ReadError = PropertyBagError
-
-    /// The value of a system property (decoded into `scratch`); sequence number, delivery
-    /// count and enqueued time are not carried over MQTT and read as nil.
-    ///
-    /// - Parameters:
-    ///   - property: which system property.
-    ///   - scratch: where the value is decoded.
-    /// - Returns: the value, or nil when absent.
-    /// - Throws: `PropertyBagError` for a malformed property bag or a small `scratch`.
-    public func systemProperty(_ property: HubSystemProperty, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> UnsafeRawBufferPointer? {
-        guard let name = property.mqttName else { return nil }
-        return try self.property(name, scratch: scratch)
-    }
-
-    /// The value of application property `name` (byte-exact match after decoding).
-    ///
-    /// - Parameters:
-    ///   - name: the property's name, as the sender named it.
-    ///   - scratch: where names and values are decoded.
-    /// - Returns: the value, or nil when absent.
-    /// - Throws: `PropertyBagError` for a malformed property bag or a small `scratch`.
-    public func applicationProperty(named name: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws(PropertyBagError) -> UnsafeRawBufferPointer? {
-        var reader = PropertyBagReader(properties)
-        while let property = try reader.next(scratch: scratch) {
-            if !Self.isSystem(property), Bytes.equal(property.name, name) {
-                return property.value ?? UnsafeRawBufferPointer(start: scratch.baseAddress, count: 0)
-            }
-        }
-        return nil
-    }
-
-    /// Calls `body` for each application property (decoded into `scratch`).
-    ///
-    /// - Parameters:
-    ///   - scratch: where names and values are decoded.
-    ///   - body: called with each name and value (views valid during the call).
-    /// - Throws: `PropertyBagError` for a malformed property bag or a small `scratch`.
-    public func forEachApplicationProperty(scratch: UnsafeMutableRawBufferPointer,
-                                           _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) throws(PropertyBagError) {
-        var reader = PropertyBagReader(properties)
-        while let property = try reader.next(scratch: scratch) {
-            if Self.isSystem(property) { continue }
-            body(property.name, property.value ?? UnsafeRawBufferPointer(start: scratch.baseAddress, count: 0))
-        }
-    }
-
-    private static func isSystem(_ property: HubProperty) -> Bool {
-        property.isSystemProperty || property.nameEquals(SystemProperty.ack)
     }
 }

@@ -65,7 +65,7 @@ final class HubFixtureOf<T: Transport> {
             case .telemetryAcknowledged(let id): acknowledged.append(id)
             case .cloudToDevice(let message):
                 var properties: [String: String?] = [:]
-                var reader = PropertyBagReader(message.properties)
+                var reader = PropertyBagReader(message.propertyBag ?? UnsafeRawBufferPointer(start: nil, count: 0))
                 let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 512, alignment: 1)
                 defer { scratch.deallocate() }
                 while let property = try? reader.next(scratch: scratch) {
