@@ -37,8 +37,8 @@ extension ExampleEnvironment {
     /// `provisioned` line, the cache rewritten) and returns a new client with the new identity
     /// on the same buffers, to repeat the request with. Nil for any other failure, and for a
     /// refused identity that DPS gave in this run: the caller handles those as before.
-    package mutating func reprovisionedHTTPS(after error: HubError, replacing client: HubHTTPSClient<TLSTransport, SystemPlatform>,
-                                             buffers: HubHTTPSBuffers, options: HubOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform>? {
+    package mutating func reprovisionedHTTPS(after error: HubError, replacing client: ExampleHTTPSClient,
+                                             buffers: HubHTTPSBuffers, options: HubOptions) -> ExampleHTTPSClient? {
         guard error.isAuthenticationFailure, let provisioning, provisioning.fromCache else { return nil }
         client.close()
         reprovision()

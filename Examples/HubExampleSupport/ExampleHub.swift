@@ -114,7 +114,10 @@ public struct ExampleEnvironment {
 }
 
 /// The MQTT hub client of every example: over TLS or over WebSockets (`ExampleLink`).
-public typealias ExampleHubClient = HubClient<ExampleLink, SystemPlatform>
+public typealias ExampleHubClient = HubClient<MQTTFace<ExampleLink, SystemPlatform>>
+
+/// The HTTPS hub client of the examples: over TLS.
+public typealias ExampleHTTPSClient = HubClient<HTTPSFace<TLSTransport, SystemPlatform>>
 
 extension ExampleEnvironment {
     /// The device's configuration, parsed once from the connection string into `storage` (the
@@ -137,7 +140,7 @@ extension ExampleEnvironment {
     /// settings. No connection is opened yet: the first request does that, so connection and
     /// authentication failures surface there (`HubError.isAuthenticationFailure`: exit 2).
     /// The client's one-line notices (development polling mode, ...) go to stderr.
-    public func makeHTTPS(buffers: HubHTTPSBuffers, options: HubOptions) -> HubHTTPSClient<TLSTransport, SystemPlatform> {
+    public func makeHTTPS(buffers: HubHTTPSBuffers, options: HubOptions) -> ExampleHTTPSClient {
         var options = options
         options.sasLifetimeSeconds = sasLifetime
         // Parsed once, in the client's identity buffer: the client finds it there.
@@ -151,7 +154,7 @@ extension ExampleEnvironment {
             ExampleOutput.fail("TLS setup failed: ", error.summary)
         }
         do throws(HubError) {
-            return try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
+            return try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
                                       crypto: MbedTLSCrypto(), buffers: buffers, options: options,
                                       log: { notice in
                                           Console.write(notice, to: .err)

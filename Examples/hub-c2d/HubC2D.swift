@@ -79,29 +79,8 @@ struct HubC2D {
         guard let buffers = HubBuffers.allocate(maxMessage: 0, receive: maxMessage + topicRoom, window: 1) else {
             ExampleOutput.fail("out of memory: could not allocate the hub buffers")
         }
-        let client = environment.connectMQTT(buffers: buffers, options: options)
-        var received: UInt64 = 0
-        while received < count {
-            let now = platform.monotonicMs()
-            guard now < deadline else { break }
-            // Every message this poll delivers is printed before its PUBACK, even one beyond
-            // `count` that arrived in the same read: a completed message is never unseen.
-            pollOrExit(client, timeoutMs: UInt32(min(deadline - now, 1_000))) { event in
-                switch event {
-                case .cloudToDevice(let message):
-                    ExampleOutput.record("c2d", message.payload)
-                    received += 1
-                case .subscribed:
-                    Console.write("hub-c2d: subscribed, waiting for ", to: .err)
-                    Console.write(int: Int64(count - min(received, count)), to: .err)
-                    Console.write(" cloud-to-device messages\n", to: .err)
-                default:
-                    reportConnectionEvent(event)
-                }
-            }
-        }
-        client.disconnect()
-        return received
+        var route = MQTTC2DRoute(client: environment.connectMQTT(buffers: buffers, options: options))
+        return receive(count: count, deadline: deadline, over: &route, platform: platform)
     }
 
     /// HTTPS: receives and completes messages, one GET at a time, when the polling policy
@@ -109,57 +88,28 @@ struct HubC2D {
     /// `IOTHUB_DPS_CACHE_FILE` leads to one DPS registration and a new client (`reprovisionedHTTPS`).
     static func receiveOverHTTPS(count: UInt64, deadline: UInt64, devInterval: UInt64?, environment: ExampleEnvironment,
                                  platform: SystemPlatform) -> UInt64 {
-        var environment = environment
         var options = HubOptions()
         if let devInterval { options.polling = .development(intervalSeconds: UInt32(devInterval)) }
         let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 2_048, body: maxMessage, identity: 1_024)
-        var client = environment.makeHTTPS(buffers: buffers, options: options)
+        var route = HTTPSC2DRoute(client: environment.makeHTTPS(buffers: buffers, options: options), environment: environment,
+                                  buffers: buffers, options: options)
+        return receive(count: count, deadline: deadline, over: &route, platform: platform)
+    }
+
+    /// The one receiving loop of both protocols: waits for the hub until `count` messages were
+    /// printed (`c2d <payload>`, one stdout line each) and settled, or `deadline`; closes the
+    /// connection. Returns the number received.
+    static func receive<Route: C2DRoute>(count: UInt64, deadline: UInt64, over route: inout Route,
+                                         platform: SystemPlatform) -> UInt64 {
         var received: UInt64 = 0
-        var announced = false
-        var retry = HTTPSRetry()
         while received < count {
             let now = platform.monotonicMs()
             guard now < deadline else { break }
-            let due = client.nextPollInMs
-            if due > 0 {
-                if !announced, due >= 10_000 {
-                    Console.write("hub-c2d: next poll in ", to: .err)
-                    Console.write(int: Int64(due / 1_000), to: .err)
-                    Console.write(" s\n", to: .err)
-                    announced = true
-                }
-                platform.sleep(ms: UInt32(min(due, deadline - now, 60_000)))
-                continue
-            }
-            announced = false
-            let startedMs = platform.monotonicMs()
-            do throws(HubError) {
-                guard let message = try client.receive() else { retry.succeeded(); continue } // queue empty: the cycle ended
+            received += route.receive(withinMs: deadline - now, wanted: count - received, platform: platform) { message in
                 ExampleOutput.record("c2d", message.payload)
-                // Counted once completed; if completing fails the hub delivers it again.
-                try client.complete(message)
-                received += 1
-                retry.succeeded()
-            } catch {
-                if case .pollTooSoon = error { continue }
-                if let fresh = environment.reprovisionedHTTPS(after: error, replacing: client, buffers: buffers, options: options) {
-                    client = fresh
-                    continue
-                }
-                Console.write("hub-c2d: ", to: .err)
-                Console.write(error.summary, to: .err)
-                switch error {
-                case .lockLost, .receivedMessageTooLarge:
-                    Console.write("\n", to: .err) // the message comes again / was rejected
-                default:
-                    // Transient failures are retried at the next poll the policy allows, until a
-                    // streak of them has lasted IOTHUB_CONNECT_RETRY_S; the rest end the program.
-                    _ = retry.failed(error, startedMs: startedMs, prefix: "hub-c2d: ")
-                    Console.write(" (retrying at the next poll)\n", to: .err)
-                }
             }
         }
-        client.close()
+        route.client.close()
         return received
     }
 }

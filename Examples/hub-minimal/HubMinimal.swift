@@ -148,7 +148,7 @@ struct HubMinimal {
     /// The library is handed bytes, not `String`s: its String conveniences would link the
     /// standard library's String code into the protocol code (about 10 KB).
     static func makeClient(_ text: String, anchors: TrustAnchors, port: UInt16,
-                           buffers: HubBuffers) -> HubClient<TLSTransport, SystemPlatform> {
+                           buffers: HubBuffers) -> HubClient<MQTTFace<TLSTransport, SystemPlatform>> {
         var text = text
         let parsed: Result<HubConfiguration, HubError> = text.withUTF8 { bytes in
             do throws(HubError) {

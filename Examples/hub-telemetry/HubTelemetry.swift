@@ -97,37 +97,8 @@ struct HubTelemetry {
         do throws(HubError) { try client.setTelemetryProperties(system: fixed, properties: plan.properties.list) } catch {
             ExampleOutput.fail("send failed: ", error.summary)
         }
-        let count = plan.count
-        var sent: UInt64 = 0
-        var accepted: UInt64 = 0
-        var nextSendMs = platform.monotonicMs()
-        while accepted < count {
-            let now = platform.monotonicMs()
-            // Nothing is formatted for a message that would not go out now (QoS 0 needs the
-            // connection, QoS 1 room in the in-flight window).
-            if sent < count, now >= nextSendMs,
-               qos == .atMostOnce ? client.isConnected : client.hasInflightRoom(payloadCount: plan.payload.count) {
-                sent += 1
-                var (system, payload) = plan.message(sent, wall: platform.wallSeconds())
-                system.contentType = nil // sent with every message already
-                do throws(HubError) {
-                    try client.sendTelemetry(payload, system: system, qos: qos)
-                    if qos == .atMostOnce { accepted += 1 }
-                    nextSendMs = now + plan.intervalMs
-                    continue
-                } catch {
-                    sent -= 1
-                    if case .inflightWindowFull = error {} else if case .notConnected = error {} else {
-                        ExampleOutput.fail("send failed: ", error.summary)
-                    }
-                }
-            }
-            let wait = sent < count && plan.intervalMs > 0 ? UInt32(clamping: max(1, Int64(nextSendMs) - Int64(now))) : 1_000
-            pollOrExit(client, timeoutMs: min(wait, 1_000)) { event in
-                if case .telemetryAcknowledged = event { accepted += 1 } else { reportConnectionEvent(event) }
-            }
-        }
-        client.disconnect()
+        var route = MQTTTelemetryRoute(client: client, qos: qos)
+        send(plan, over: &route, platform: platform)
     }
 
     /// HTTPS: one POST per message, each answered 204 before the next. Transient failures
@@ -137,35 +108,40 @@ struct HubTelemetry {
     /// unless it refused an identity from `IOTHUB_DPS_CACHE_FILE`: then the device registers with
     /// DPS once and the message is sent again with the new identity (`reprovisionedHTTPS`).
     static func sendOverHTTPS(_ plan: Plan, environment: ExampleEnvironment, platform: SystemPlatform) {
-        var environment = environment
         let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 1_024, identity: 1_024)
-        var client = environment.makeHTTPS(buffers: buffers, options: HubOptions())
-        var sequence: UInt64 = 1
-        var retry = HTTPSRetry()
-        while sequence <= plan.count {
-            let (system, payload) = plan.message(sequence, wall: platform.wallSeconds())
-            let startedMs = platform.monotonicMs()
-            do throws(HubError) {
-                try client.sendTelemetry(payload, system: system, properties: plan.properties.list)
-                retry.succeeded()
-                sequence += 1
-                if sequence <= plan.count, plan.intervalMs > 0 { platform.sleep(ms: UInt32(clamping: plan.intervalMs)) }
-            } catch {
-                if let fresh = environment.reprovisionedHTTPS(after: error, replacing: client, buffers: buffers,
-                                                              options: HubOptions()) {
-                    client = fresh
+        var route = HTTPSTelemetryRoute(client: environment.makeHTTPS(buffers: buffers, options: HubOptions()),
+                                        environment: environment, buffers: buffers, properties: plan.properties.list)
+        send(plan, over: &route, platform: platform)
+    }
+
+    /// The one sending loop of both protocols: formats message after message (a message that
+    /// failed is formatted again with the same id), sends it when `route` may, and waits for the
+    /// hub in between; returns once the hub acknowledged all of them, the connection closed.
+    @inline(__always) // into each protocol's caller, as the two loops were: the platform stays on the stack
+    static func send<Route: TelemetryRoute>(_ plan: Plan, over route: inout Route, platform: SystemPlatform) {
+        let count = plan.count
+        var sent: UInt64 = 0
+        var accepted: UInt64 = 0
+        var nextSendMs = platform.monotonicMs()
+        while accepted < count {
+            let now = platform.monotonicMs()
+            // Nothing is formatted for a message that would not go out now.
+            if sent < count, now >= nextSendMs, route.mayQueue(payloadCount: plan.payload.count) {
+                let (system, payload) = plan.message(sent + 1, wall: platform.wallSeconds())
+                do throws(HubError) {
+                    if try route.send(payload, system: system) { accepted += 1 }
+                    sent += 1
+                    nextSendMs = now + plan.intervalMs
                     continue
+                } catch {
+                    guard let delay = route.failed(error, startedMs: now) else { continue }
+                    nextSendMs = now + delay
                 }
-                let waitMs = retry.failed(error, startedMs: startedMs, prefix: "send failed: ")
-                Console.write("send failed (", to: .err)
-                Console.write(error.summary, to: .err)
-                Console.write("), retrying in ", to: .err)
-                Console.write(int: Int64(waitMs), to: .err)
-                Console.write(" ms\n", to: .err)
-                platform.sleep(ms: UInt32(clamping: waitMs))
             }
+            let waiting = sent < count && (plan.intervalMs > 0 || nextSendMs > now)
+            route.wait(ms: waiting ? UInt64(max(1, Int64(nextSendMs) - Int64(now))) : 1_000, platform: platform) { accepted += 1 }
         }
-        client.close()
+        route.client.close()
     }
 
     /// `<run id in hex>-<sequence>`: unique per message and per run.

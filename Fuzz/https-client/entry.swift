@@ -101,7 +101,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     defer { buffers.deallocate() }
     let platform = FakePlatform()
     let transport = ScriptTransport(script: UnsafeRawBufferPointer(rebasing: input[1...]), platform: platform)
-    let client: HubHTTPSClient<ScriptTransport, FakePlatform>
+    let client: HubClient<HTTPSFace<ScriptTransport, FakePlatform>>
     do throws(HubError) {
         let cs = UnsafeMutableRawBufferPointer.allocate(byteCount: connectionString.count, alignment: 1)
         defer { cs.deallocate() }
@@ -112,7 +112,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         } catch {
             fuzzFail("configuration: \(error)")
         }
-        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: platform, crypto: MbedTLSCrypto(), buffers: buffers)
+        client = try HubClient(configuration: configuration, transport: transport, platform: platform, crypto: MbedTLSCrypto(), buffers: buffers)
     } catch {
         fuzzFail("client init: \(error)")
     }

@@ -55,7 +55,7 @@ func outboxSmoke(_ check: (Bool, StaticString) -> Void) {
         return
     }
     defer { hubBuffers.deallocate(); outboxBuffers.deallocate() }
-    let client: HubClient<OfflineTransport, SystemPlatform>
+    let client: HubClient<MQTTFace<OfflineTransport, SystemPlatform>>
     do throws(HubError) {
         let configuration = try HubConfiguration(connectionString: bytes("HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
                                                  storage: hubBuffers.identity)

@@ -152,12 +152,12 @@ import TinyTLS
 
     // MARK: - HTTPS
 
-    func httpsClient(_ api: HTTPSDeviceAPI, proxy: ProxyConfiguration) throws -> (HubHTTPSClient<TLSTransport, SystemPlatform>, HubHTTPSBuffers) {
+    func httpsClient(_ api: HTTPSDeviceAPI, proxy: ProxyConfiguration) throws -> (HubClient<HTTPSFace<TLSTransport, SystemPlatform>>, HubHTTPSBuffers) {
         let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: api.port, trustAnchors: .file(api.trust), proxy: proxy))
         let buffers = HubHTTPSBuffers.allocate()
         let configuration = try HubConfiguration(connectionString: "HostName=\(IoTHubGate.hostName);DeviceId=dev1;SharedAccessKey=\(HubFixture.key)",
                                                  storage: buffers.identity)
-        let client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: SystemPlatform(), crypto: MbedTLSCrypto(), buffers: buffers)
+        let client = try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(), crypto: MbedTLSCrypto(), buffers: buffers)
         return (client, buffers)
     }
 

@@ -81,7 +81,7 @@ print("done", flush=True)
                                                  storage: buffers.identity)
         var options = HubOptions()
         options.timeoutMs = 10_000
-        let client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers, options: options)
+        let client = try HubClient(configuration: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers, options: options)
         do throws(HubError) {
             let message = try client.receive()
             return .success(message.map { String(decoding: $0.payload, as: UTF8.self) })

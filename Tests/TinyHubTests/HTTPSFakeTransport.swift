@@ -115,7 +115,7 @@ final class FakeClient {
     let clock = HTTPSTestClock()
     let transport: FakeHTTPTransport
     let buffers = HubHTTPSBuffers.allocate()
-    let client: HubHTTPSClient<FakeHTTPTransport, HTTPSTestClock>
+    let client: HubClient<HTTPSFace<FakeHTTPTransport, HTTPSTestClock>>
     let log = LogBox()
     let arena = Arena()
 
@@ -124,7 +124,7 @@ final class FakeClient {
         self.transport = transport
         let sink = log, clock = clock, buffers = buffers
         let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
-        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers,
+        client = try HubClient(configuration: configuration, transport: transport, platform: clock, crypto: MbedTLSCrypto(), buffers: buffers,
                                     options: options, log: { sink.lines.append(String(describing: $0)) })
     }
 

@@ -212,7 +212,7 @@ final class FixtureClient {
     let clock = HTTPSTestClock()
     let buffers: HubHTTPSBuffers
     let transport: TLSTransport
-    let client: HubHTTPSClient<TLSTransport, HTTPSTestClock>
+    let client: HubClient<HTTPSFace<TLSTransport, HTTPSTestClock>>
     let log = LogBox()
     let arena = Arena()
 
@@ -225,7 +225,7 @@ final class FixtureClient {
         self.transport = transport
         let sink = log, clock = clock
         let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
-        client = try HubHTTPSClient(configuration: configuration, transport: transport, platform: clock, crypto: crypto, buffers: buffers,
+        client = try HubClient(configuration: configuration, transport: transport, platform: clock, crypto: crypto, buffers: buffers,
                                     options: options, log: { sink.lines.append(String(describing: $0)) })
     }
 

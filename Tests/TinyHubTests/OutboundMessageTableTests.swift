@@ -44,9 +44,9 @@ import TinyTLS
         defer { buffers.deallocate() }
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: buffers.identity)
         let clock = HTTPSTestClock()
-        let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(),
-                                   buffers: buffers)
-        let (start, end) = try client.writeTelemetryTopic(payloadCount: 2, system: system(arena),
+        let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock,
+                                   crypto: MbedTLSCrypto(), buffers: buffers)
+        let (start, end) = try client.face.writeTelemetryTopic(payloadCount: 2, system: system(arena),
                                                           properties: arena.properties([("k", "v")]))
         var reader = PropertyBagReader(UnsafeRawBufferPointer(rebasing: buffers.topic[start..<end]))
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 1)
@@ -80,7 +80,7 @@ import TinyTLS
     @Test func theBatchJSONCarriesEachPropertyUnderItsTableName() throws {
         let f = try FakeClient()
         let item = TelemetryBatchItem(payload: f.arena.bytes("{}"), system: system(f.arena))
-        let length = try [item].withUnsafeBufferPointer { (items) throws(HubError) in try f.client.writeBatchBody(items) }
+        let length = try [item].withUnsafeBufferPointer { (items) throws(HubError) in try f.client.face.writeBatchBody(items) }
         let json = try JSONSerialization.jsonObject(with: Data(UnsafeRawBufferPointer(rebasing: f.buffers.body[0..<length])))
         let properties = try #require(((json as? [[String: Any]])?.first)?["properties"] as? [String: String])
         for property in OutboundSystemProperty.allCases {

@@ -67,7 +67,7 @@ import TinyTLS
         let storage = Marked(256)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: storage.bytes)
         #expect(throws: HubError.self) {
-            _ = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+            _ = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
         }
         #expect(identity.isAllZero)
     }
@@ -93,7 +93,7 @@ import TinyTLS
         let clock = HTTPSTestClock()
         let buffers = HubHTTPSBuffers(request: request.bytes, responseHeaders: headers.bytes, body: body.bytes, identity: identity.bytes)
         let configuration = try HubConfiguration(connectionString: httpsConnectionString, storage: identity.bytes)
-        let client = try HubHTTPSClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
+        let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock, crypto: MbedTLSCrypto(), buffers: buffers)
         #expect(client.sasExpiry > 0)
         #expect(identity.contains(httpsTestKey))
     }

@@ -1,355 +1,116 @@
-import TinyMQTT
-import TinyPlatform
-
-/// An Azure IoT Hub device (or module) client over MQTT 3.1.1: SAS authentication with
-/// renewal, telemetry, cloud-to-device messages, device twin and direct methods.
+/// An Azure IoT Hub device (or module) client over MQTT or HTTPS: one type, its protocol chosen by
+/// the buffers it is made with. `HubBuffers` make a `HubClient<MQTTFace<T, P>>` (telemetry, pushed
+/// cloud-to-device messages, twin, direct methods), `HubHTTPSBuffers` a
+/// `HubClient<HTTPSFace<T, P>>` (telemetry, batches, polled cloud-to-device messages). Both take
+/// the same `HubConfiguration`, `HubOptions` and crypto, throw the same `HubError` and bring the
+/// same `CloudToDeviceMessage`.
 ///
-/// Single-threaded and allocation-free after `init`: the application owns `HubBuffers`
-/// and drives the client from its loop with `poll`. The transport (normally `TLSTransport`
-/// to `connectHost`, port 8883) is the application's choice; this layer knows no TLS.
-public final class HubClient<T: Transport, P: Platform> {
-    /// The MQTT session underneath (for diagnostics; do not publish on hub topics directly).
-    public let session: MQTTSession<T, P>
-    /// The MQTT fields of the options given at init.
-    let settings: HubMQTTSettings
+/// ```swift
+/// let configuration = try HubConfiguration(connectionString: text, storage: buffers.identity)
+/// let transport = try TLSTransport(TLSConfiguration(host: configuration.connectHostText, port: 8883))
+/// let client = try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(),
+///                            crypto: MbedTLSCrypto(), buffers: buffers)   // HubBuffers: MQTT
+/// try client.sendTelemetry(#"{"temperature":21.5}"# as StaticString)
+/// ```
+///
+/// What both protocols do is available on every `HubClient` (and through `HubFace` in code
+/// generic over the face); what only one does exists only on clients of that face: calling
+/// `requestTwin()` on an HTTPS client, or `receive()` on an MQTT one, does not compile. The face
+/// itself is `face`, for anything not forwarded here.
+///
+/// A struct holding the face (a class): copies share one client. Single-threaded and
+/// allocation-free after `init`: the application owns the buffers.
+public struct HubClient<Face: HubFace> {
+    /// The protocol face underneath (`MQTTFace` or `HTTPSFace`).
+    public let face: Face
 
-    let platform: P
-    let topicBuffer: UnsafeMutableRawBufferPointer
-    private var credentials: HubCredentials
-    private var clientIDRange = 0..<0
-    private var usernameRange = 0..<0
-    private var cloudToDeviceFilterRange = 0..<0
-    private var subscriptionID: UInt16 = 0
-    /// Set by an event inside the session's callback, acted on once the session's `poll`
-    /// has returned: the client never calls back into the session from its callback.
-    private var subscribeDue = false
-    /// Reads the hub's clock after an authentication refusal (see `enableClockCheck`).
-    private var clockCheck: ((ConnectionString) -> Int64?)? = nil
-    /// Hub time minus device time, in seconds, as the last clock check found it.
-    public private(set) var clockOffsetSeconds: Int64 = 0
-    /// Whether the clock was checked since the last accepted connection: only the first
-    /// refusal of a streak suspects the clock, a second one is final.
-    private var clockChecked = false
-    private var twinGetDue = false
-    var twin = TwinState()
-    /// The telemetry topic and fixed properties, ready between messages.
-    var telemetryTopic = TelemetryTopicCache()
-    /// The code of cloud-to-device messages, twin and methods, or nil in a telemetry-only client
-    /// (`init(sendingTelemetryOnly:...)`): only the initialiser that sets it links that code.
-    private let features: HubFeatureRoute<T, P>?
-
-    /// Prepares the session for the device of `configuration`: its text goes into
-    /// `buffers.identity` (copied, unless the configuration keeps it there), followed by the
-    /// client id, the user name and a SAS token signed now. Opens no connection: call
-    /// `connect()` or `start()`.
+    /// A client over a face made by hand.
     ///
-    /// The client subscribes to `options.features` and reports their messages, so a program that
-    /// makes its client here links the code of cloud-to-device messages, twin and direct methods;
-    /// one that only sends telemetry uses `init(sendingTelemetryOnly:transport:platform:crypto:buffers:options:)`.
-    ///
-    /// - Parameters:
-    ///   - configuration: the device's identity and credential.
-    ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 8883.
-    ///   - platform: clocks and randomness.
-    ///   - crypto: signs the SAS tokens (`MbedTLSCrypto()` from TinyTLS, or your own `CryptoProvider`).
-    ///   - buffers: all the memory the client uses; the caller keeps it alive while the client is.
-    ///   - options: behaviour (features to subscribe to, SAS lifetime, keep-alive...).
-    /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the identity
-    ///   and a token, `.topic` for an id MQTT cannot carry, `.sasToken` when the token cannot be
-    ///   signed. A failed init wipes the identity buffer.
-    public convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
-                                               buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
-        // Generic and convenience: Embedded Swift allows no generic designated initialiser in a class.
-        try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
-                      buffers: buffers, options: options, features: routeHubFeatures)
+    /// - Parameter face: the face, e.g. an `MQTTFace` made with `MQTTFace(configuration:…)`.
+    public init(face: Face) {
+        self.face = face
     }
-
-    /// A client that only sends telemetry: it subscribes to nothing (`options.features` is not
-    /// used) and ignores any message the hub sends down. A program that makes its clients only
-    /// this way links no cloud-to-device, twin or direct-method code.
-    ///
-    /// - Parameters:
-    ///   - configuration: the device's identity and credential.
-    ///   - transport: the connection to `configuration.connectHost`, normally TLS to port 8883.
-    ///   - platform: clocks and randomness.
-    ///   - crypto: signs the SAS tokens (`MbedTLSCrypto()` from TinyTLS, or your own `CryptoProvider`).
-    ///   - buffers: all the memory the client uses (a small receive buffer will do: only
-    ///     acknowledgements arrive).
-    ///   - options: SAS lifetime and keep-alive (`features` is not used).
-    /// - Throws: as `init(configuration:transport:platform:crypto:buffers:options:)`.
-    public convenience init<C: CryptoProvider>(sendingTelemetryOnly configuration: HubConfiguration, transport: T, platform: P,
-                                               crypto: C, buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
-        var options = options
-        options.features = []
-        try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
-                      buffers: buffers, options: options, features: nil)
-    }
-
-    init(configuration: HubConfiguration, transport: T, platform: P, signer crypto: StoredCrypto, buffers: HubBuffers,
-         options: HubOptions, features: HubFeatureRoute<T, P>?) throws(HubError) {
-        self.features = features
-        do throws(HubCredentialsError) {
-            credentials = try HubCredentials(configuration, in: buffers.identity, crypto: crypto)
-        } catch {
-            throw HubError(error)
-        }
-        settings = HubMQTTSettings(options)
-        self.platform = platform
-        self.topicBuffer = buffers.topic
-        session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt)
-
-        let connection = credentials.connection
-        do throws(TopicError) {
-            clientIDRange = try credentials.append { (free) throws(TopicError) -> Int in
-                try HubMQTTIdentity.clientID(for: connection, into: free)
-            }
-            usernameRange = try credentials.append { (free) throws(TopicError) -> Int in
-                guard let model = options.modelID else { return try HubMQTTIdentity.username(for: connection, into: free) }
-                return try HubMQTTIdentity.username(for: connection,
-                    modelID: UnsafeRawBufferPointer(start: model.utf8Start, count: model.utf8CodeUnitCount), into: free)
-            }
-        } catch {
-            credentials.wipe() // a failed init leaves no key behind
-            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
-            throw .topic(error)
-        }
-        if let features {
-            do throws(HubError) { _ = try features(self, .prepare, { _ in }) } catch { credentials.wipe(); throw error }
-        }
-        if !connection.usesX509 {
-            do throws(HubError) { try renewToken() } catch { credentials.wipe(); throw error }
-        }
-    }
-
-    /// Notes the cloud-to-device subscription filter in the identity buffer, when enabled.
-    func prepareCloudToDevice() throws(HubError) {
-        guard connection.moduleID == nil, settings.features.contains(.cloudToDevice) else { return }
-        let deviceID = connection.deviceID
-        do throws(TopicError) {
-            cloudToDeviceFilterRange = try credentials.append { (free) throws(TopicError) -> Int in
-                try HubTopics.cloudToDeviceFilter(deviceID: deviceID, into: free)
-            }
-        } catch {
-            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
-            throw .topic(error)
-        }
-    }
-
-    // MARK: - Connection
-
-    /// The host the transport must connect to: `GatewayHostName` if set, else `HostName`.
-    public var connectHost: UnsafeRawBufferPointer { connection.connectHostName }
-
-    /// Whether the MQTT connection is up.
-    public var isConnected: Bool { session.isConnected }
 
     /// The parsed connection string; its slices point into the client's identity buffer.
-    public var connection: ConnectionString { credentials.connection }
+    public var connection: ConnectionString { face.connection }
+
+    /// The host the transport must connect to: `GatewayHostName` if set, else `HostName`.
+    public var connectHost: UnsafeRawBufferPointer { face.connectHost }
 
     /// When the current SAS token expires (Unix seconds; 0 with X.509).
-    public var sasExpiry: Int64 { credentials.expiry }
+    public var sasExpiry: Int64 { face.sasExpiry }
 
-    /// Connects, subscribes to the enabled features and (if enabled) requests the twin.
-    /// Throws on failure; an authentication refusal is permanent (`isAuthenticationFailure`).
-    public func connect() throws(HubError) {
-        do throws(MQTTError) {
-            _ = try session.connect(connectOptions)
-        } catch {
-            throw HubError(error)
-        }
-        if let features { _ = try features(self, .subscribe, { _ in }) }
-    }
+    /// Hub time minus device time, in seconds, as the last clock check found it.
+    public var clockOffsetSeconds: Int64 { face.clockOffsetSeconds }
 
-    /// Connects from the next `poll` instead of now, so a first attempt that fails for a
-    /// transient reason (hub busy, network down, timeout) is retried with the backoff like
-    /// any later reconnect. Only a permanent refusal is thrown, from `poll`. Give up after a
-    /// budget of your choice with `failingSinceMs`.
-    public func start() {
-        session.start(connectOptions)
-    }
+    /// Ends the connection (MQTT: DISCONNECT, queued QoS 1 telemetry stays queued; HTTPS: TLS close).
+    public func close() { face.close() }
 
-    /// Lets the client recover from a wrong device clock, the most common reason a device
-    /// with a good key is refused (no battery-backed clock, NTP not synchronised yet).
+    /// Sends one telemetry message: over MQTT at QoS 1 (acknowledged by `.telemetryAcknowledged`
+    /// from `poll`; returns its packet id), over HTTPS with one POST (acknowledged when this returns).
     ///
-    /// On an authentication refusal (CONNACK 4 or 5) the client suspects its clock once: it
-    /// calls `hubTime` (normally `HubClockCheck.hubTime(for:)`), keeps the offset between the
-    /// hub's time and the device's, mints a new SAS token from the hub's time and connects
-    /// again; `poll` reports `.clockAdjusted`. A second refusal is final (thrown from `poll`),
-    /// and so is the first when `hubTime` returns nil (`HubError.clockUnchecked`). A device
-    /// clock earlier than `HubClockCheckPolicy.earliestPlausibleTime` is not trusted at all: the hub's
-    /// time is read at once, before the first connection.
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: the system properties (message id, content type...).
+    ///   - properties: the application properties.
+    /// - Returns: the MQTT packet id, or nothing over HTTPS.
+    /// - Throws: `HubError` (`.messageTooLarge`, `.inflightWindowFull`, `.unauthorized`, `.throttled`...).
+    @discardableResult
+    public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
+                              properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
+                              throws(HubError) -> Face.TelemetryReceipt {
+        try face.sendTelemetry(payload, system: system, properties: properties)
+    }
+
+    /// Sends the bytes of a string literal as one telemetry message.
     ///
-    /// - Parameter hubTime: returns the hub's time in Unix seconds, or nil when it cannot.
-    public func enableClockCheck(_ hubTime: @escaping (ConnectionString) -> Int64?) {
-        clockCheck = hubTime
-        guard !connection.usesX509, platform.wallSeconds() < HubClockCheckPolicy.earliestPlausibleTime,
-              let now = hubTime(connection) else { return }
-        clockOffsetSeconds = now - platform.wallSeconds()
-        try? renewToken()
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: the system properties (message id, content type...).
+    ///   - properties: the application properties.
+    /// - Returns: the MQTT packet id, or nothing over HTTPS.
+    /// - Throws: `HubError` as the raw-bytes form does.
+    @discardableResult
+    public func sendTelemetry(_ payload: StaticString, system: TelemetrySystemProperties = TelemetrySystemProperties(),
+                              properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
+                              throws(HubError) -> Face.TelemetryReceipt {
+        try payload.withUTF8Buffer { bytes in
+            Result { () throws(HubError) in try face.sendTelemetry(UnsafeRawBufferPointer(bytes), system: system, properties: properties) }
+        }.get()
     }
 
-    /// The device's idea of the hub's time: the wall clock corrected by the last clock check.
-    private var hubNow: Int64 { platform.wallSeconds() &+ clockOffsetSeconds }
-
-    /// When the current streak of failed connection attempts began (monotonic ms, the start
-    /// of its first attempt), or nil while connected or before any attempt failed.
-    public var failingSinceMs: UInt64? { session.failingSinceMs }
-
-    /// Closes the connection cleanly (DISCONNECT). Queued QoS 1 telemetry stays queued.
-    public func disconnect() { session.disconnect() }
-
-    var connectOptions: MQTTConnectOptions {
-        let password = connection.usesX509 ? nil : credentials.token
-        return MQTTConnectOptions(clientID: credentials.bytes(clientIDRange), username: credentials.bytes(usernameRange),
-                                  password: password, cleanSession: false, keepAliveSeconds: settings.keepAliveSeconds)
+    /// Sends the UTF-8 bytes of `payload` as one telemetry message.
+    ///
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: the system properties (message id, content type...).
+    ///   - properties: the application properties.
+    /// - Returns: the MQTT packet id, or nothing over HTTPS.
+    /// - Throws: `HubError` as the raw-bytes form does.
+    @discardableResult
+    public func sendTelemetry(_ payload: String, system: TelemetrySystemProperties = TelemetrySystemProperties(),
+                              properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
+                              throws(HubError) -> Face.TelemetryReceipt {
+        var text = payload
+        return try text.withUTF8 { bytes in
+            Result { () throws(HubError) in try face.sendTelemetry(UnsafeRawBufferPointer(bytes), system: system, properties: properties) }
+        }.get()
     }
 
-    /// Mints a fresh SAS token and hands it to the session for the next (re)connect.
-    private func renewToken() throws(HubError) {
-        do throws(HubCredentialsError) {
-            try credentials.renew(now: hubNow, lifetime: settings.sasLifetimeSeconds,
-                                  renewPercent: settings.renewAtPercent)
-        } catch {
-            throw HubError(error)
-        }
-        session.updateConnectOptions(connectOptions)
-    }
-
-    /// Subscribes (QoS 1 for C2D, QoS 0 for twin and methods, as the C SDK does).
-    func subscribeFeatures() throws(MQTTError) {
-        var filters = InlineArray<4, MQTTSubscription>(repeating: MQTTSubscription(filter: UnsafeRawBufferPointer(start: nil, count: 0), qos: .atMostOnce))
-        var count = 0
-        func add(_ filter: UnsafeRawBufferPointer, _ qos: MQTTQoS) {
-            filters[count] = MQTTSubscription(filter: filter, qos: qos)
-            count += 1
-        }
-        func add(_ filter: StaticString, _ qos: MQTTQoS) {
-            add(UnsafeRawBufferPointer(start: filter.utf8Start, count: filter.utf8CodeUnitCount), qos)
-        }
-        if !cloudToDeviceFilterRange.isEmpty { add(credentials.bytes(cloudToDeviceFilterRange), .atLeastOnce) }
-        if settings.features.contains(.twin) {
-            add(HubTopics.twinResponseFilter, .atMostOnce)
-            add(HubTopics.twinDesiredFilter, .atMostOnce)
-        }
-        if settings.features.contains(.methods) { add(HubTopics.methodsFilter, .atMostOnce) }
-        guard count > 0 else { return }
-        let total = count
-        subscriptionID = try filters.span.withUnsafeBufferPointer { (all) throws(MQTTError) -> UInt16 in
-            try session.subscribe(UnsafeBufferPointer(rebasing: all[0..<total]))
-        }
-    }
-
-    // MARK: - Poll
-
-    /// Runs the client for up to `timeoutMs`: renews the SAS token when due, reconnects
-    /// after losses, and reports hub events. Throws only when it cannot go on (a permanent
-    /// refusal such as a bad key, or `disconnect` was called).
-    public func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
-        if credentials.needsRenewal(now: hubNow) {
-            try renewToken()
-            handler(.tokenRenewed(expiry: credentials.expiry))
-            // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
-            session.reconnect()
-        }
-        if let features, (try? features(self, .expireRequests, handler)) == true {
-            // An unanswered twin request means a deaf connection, like an unanswered SUBSCRIBE.
-            session.abandonConnection(.ackTimeout)
-        }
-        do {
-            try session.poll(timeoutMs: timeoutMs) { event in route(event, handler) }
-        } catch {
-            try suspectClock(after: error, handler)
-            return
-        }
-        if let features { _ = try? features(self, .applyDueActions, handler) }
-    }
-
-    /// After a refusal: checks the clock once per streak and reconnects with a token minted
-    /// from the hub's time, or rethrows.
-    private func suspectClock(after error: MQTTError, _ handler: (HubEvent) -> Void) throws(HubError) {
-        guard case .connectionRefused(let code) = error, code == .notAuthorized || code == .badUsernameOrPassword,
-              !connection.usesX509, let clockCheck, !clockChecked else { throw HubError(error) }
-        clockChecked = true
-        guard let now = clockCheck(connection) else { throw .clockUnchecked(code) }
-        clockOffsetSeconds = now - platform.wallSeconds()
-        try renewToken()
-        handler(.clockAdjusted(offsetSeconds: clockOffsetSeconds))
-        session.start(connectOptions)
-    }
-
-    /// What events asked for, done after the session's `poll` returned. A failure here is
-    /// a failed connection: the session reconnects (and the client subscribes again), it
-    /// is never thrown to the application.
-    func applyDueActions() {
-        if subscribeDue {
-            subscribeDue = false
-            do throws(MQTTError) { try subscribeFeatures() } catch {
-                session.abandonConnection(error)
-                return
-            }
-        }
-        if twinGetDue {
-            twinGetDue = false
-            // A failed send is reported by the next poll as a lost connection; a full request
-            // table means a GET is already on its way.
-            _ = try? requestTwin()
-        }
-    }
-
-    /// Turns one MQTT event into hub events.
-    private func route(_ event: MQTTEvent, _ handler: (HubEvent) -> Void) {
-        switch event {
-        case .connected(let present):
-            handler(.connected(sessionPresent: present))
-            clockChecked = false
-            if let features { _ = try? features(self, .connected, handler) }
-        case .subscribed(let id, let codes):
-            if let features { _ = try? features(self, .subscribed(packetID: id, returnCodes: codes), handler) }
-        case .delivered(let id):
-            handler(.telemetryAcknowledged(packetID: id))
-        case .message(let message):
-            if let features { _ = try? features(self, .message(message), handler) }
-        case .oversizedPacketDropped(_, let length):
-            handler(.messageDropped(length: length))
-        case .connectionLost(let error):
-            handler(.connectionLost(error))
-        case .reconnectScheduled(let delay, let attempt):
-            handler(.reconnectScheduled(delayMs: delay, attempt: attempt))
-        case .unsubscribed, .ackTimedOut:
-            break
-        }
-    }
-
-    /// After a connection: answers to requests of the old one will not come; subscribe again.
-    func featuresConnected(_ handler: (HubEvent) -> Void) {
-        failTwinRequests(handler)
-        subscribeDue = true
-        twinGetDue = false
-    }
-
-    /// The SUBACK of the features' subscription.
-    func featuresSubscribed(_ id: UInt16, _ codes: UnsafeRawBufferPointer, _ handler: (HubEvent) -> Void) {
-        guard id == subscriptionID else { return }
-        for code in codes where code == 0x80 { handler(.subscriptionRefused); return }
-        handler(.subscribed)
-        twinGetDue = settings.features.contains(.twin) && settings.getTwinOnConnect
-    }
-
-    func routeMessage(_ message: MQTTPublish, _ handler: (HubEvent) -> Void) {
-        let topic: HubTopic
-        do { topic = try HubTopics.classify(message.topic) } catch { return } // not ours: ignore
-        switch topic {
-        case .cloudToDevice(let properties):
-            handler(.cloudToDevice(CloudToDeviceMessage(payload: message.payload, propertyBag: properties)))
-        case .twinResponse(let status, let requestID, let version):
-            twinResponse(status: status, requestID: requestID, version: version, body: message.payload, handler)
-        case .twinDesiredPatch(let version):
-            twin.lastDesiredVersion = version
-            handler(.desiredProperties(version: version, body: message.payload))
-        case .methodRequest(let name, let requestID):
-            handler(.methodRequest(MethodRequest(name: name, requestID: requestID, payload: message.payload)))
-        case .unrecognized:
-            break
+    /// Sends the bytes of `payload` (for example `array.span.bytes`) as one telemetry message.
+    ///
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: the system properties (message id, content type...).
+    ///   - properties: the application properties.
+    /// - Returns: the MQTT packet id, or nothing over HTTPS.
+    /// - Throws: `HubError` as the raw-bytes form does.
+    @discardableResult
+    public func sendTelemetry(_ payload: RawSpan, system: TelemetrySystemProperties = TelemetrySystemProperties(),
+                              properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
+                              throws(HubError) -> Face.TelemetryReceipt {
+        try payload.withUnsafeBytes { (bytes) throws(HubError) in
+            try face.sendTelemetry(bytes, system: system, properties: properties)
         }
     }
 }

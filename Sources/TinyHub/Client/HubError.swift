@@ -2,7 +2,7 @@ import TinyHTTP
 import TinyMQTT
 import TinyPlatform
 
-/// Every failure of the hub layer, over MQTT (``HubClient``) and HTTPS (``HubHTTPSClient``)
+/// Every failure of the hub layer, over MQTT (``MQTTFace``) and HTTPS (``HTTPSFace``)
 /// alike: local mistakes, the transport, the hub's refusals and answers. Cases an application
 /// reacts to are matched one level deep (`.inflightWindowFull`, `.notConnected`,
 /// `.transport(…)`, `.throttled(…)`); ``summary`` gives one line a person can act on.

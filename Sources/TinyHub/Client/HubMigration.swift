@@ -1,3 +1,5 @@
+import TinyPlatform
+
 /// The HTTPS client's errors are `HubError` now (one error type for both protocols).
 @available(*, deprecated, renamed: "HubError")
 public typealias HubHTTPSError = HubError
@@ -29,3 +31,8 @@ extension CloudToDeviceMessage {
         return try PropertyBagReader.find(name, in: bag, scratch: scratch)?.value
     }
 }
+
+/// The HTTPS client is `HubClient` over `HTTPSFace` now (one client type for both protocols, the
+/// protocol chosen by the buffers: `HubHTTPSBuffers`).
+@available(*, deprecated, message: "use HubClient<HTTPSFace<T, P>> (HubClient(configuration:…, buffers: HubHTTPSBuffers) makes one)")
+public typealias HubHTTPSClient<T: Transport, P: Platform> = HubClient<HTTPSFace<T, P>>

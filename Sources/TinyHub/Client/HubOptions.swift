@@ -13,7 +13,7 @@ public struct HubFeatures: OptionSet, Sendable {
     public static let methods = HubFeatures(rawValue: 4)
 }
 
-/// Behaviour of a hub client, over MQTT (``HubClient``) or HTTPS (``HubHTTPSClient``): one
+/// Behaviour of a hub client, over MQTT (``MQTTFace``) or HTTPS (``HTTPSFace``): one
 /// type for both. The SAS settings apply to both; the fields marked MQTT or HTTPS only to that
 /// client, the other ignores them.
 ///

@@ -1,4 +1,4 @@
-/// How often a `HubHTTPSClient` may ask IoT Hub for cloud-to-device messages.
+/// How often an HTTPS `HubClient` may ask IoT Hub for cloud-to-device messages.
 ///
 /// IoT Hub asks HTTPS devices to poll no more often than every 25 minutes in production
 /// (Microsoft's IoT Hub HTTPS guidance; azure-iot-sdk-c's `MinimumPollingTime` is 1500 s). The default and the production minimum are therefore

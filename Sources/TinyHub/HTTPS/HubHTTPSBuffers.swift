@@ -1,12 +1,13 @@
 import TinyPlatform
 
-/// All memory a `HubHTTPSClient` uses, sized and owned by the application.
+/// All memory an HTTPS `HubClient` (`HTTPSFace`) uses, sized and owned by the application: making
+/// a `HubClient` with them chooses HTTPS.
 ///
 /// ```swift
 /// let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 4_096, identity: 1_024)
 /// let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)
-/// let client = try HubHTTPSClient(configuration: configuration, transport: tls, platform: SystemPlatform(),
-///                                 crypto: MbedTLSCrypto(), buffers: buffers)
+/// let client = try HubClient(configuration: configuration, transport: tls, platform: SystemPlatform(),
+///                            crypto: MbedTLSCrypto(), buffers: buffers)   // HubClient<HTTPSFace<…>>
 /// ```
 public struct HubHTTPSBuffers {
     /// Requests are written here (head, and the body when it fits; larger bodies are sent

@@ -1,4 +1,4 @@
-/// What `HubHTTPSClient` keeps of its `HubOptions` after init: the HTTPS fields it reads
+/// What `HTTPSFace` keeps of its `HubOptions` after init: the HTTPS fields it reads
 /// later, and nothing of the MQTT ones (the polling policy lives in the client's
 /// `C2DPollSchedule`). Each field is stored once, inside the client object, so one options
 /// type for both protocols costs no heap.

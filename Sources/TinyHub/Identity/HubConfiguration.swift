@@ -2,7 +2,7 @@ import TinyBytes
 import TinyPlatform
 
 /// Who the device is and where it connects, made once and given to either client
-/// (``HubClient`` over MQTT, ``HubHTTPSClient`` over HTTPS).
+/// (``HubClient`` over MQTT or HTTPS).
 ///
 /// A configuration is made from a connection string, from its parts, or from a Device
 /// Provisioning Service assignment (`ProvisioningAssignment.hubConfiguration(storage:)`). It

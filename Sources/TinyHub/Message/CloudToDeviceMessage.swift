@@ -2,7 +2,7 @@ import TinyBytes
 import TinyHTTP
 
 /// A cloud-to-device message, whichever protocol brought it: over MQTT from `HubEvent.cloudToDevice`
-/// (its properties in the topic's property bag), over HTTPS from `HubHTTPSClient.receive()` or
+/// (its properties in the topic's property bag), over HTTPS from `HubClient.receive()` or
 /// `pollCloudToDevice` (its properties in response headers, with a lock token to settle it by).
 /// Its properties read the same way over both:
 ///

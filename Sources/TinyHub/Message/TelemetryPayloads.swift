@@ -5,7 +5,7 @@ import TinyMQTT
 // reads the bytes in place, for the duration of the call (the MQTT client copies them into
 // its buffers, the HTTPS client sends them before returning); nothing is allocated.
 
-extension HubClient {
+extension MQTTFace {
     /// Sends the bytes of a string literal as telemetry, like `sendTelemetry(_:system:properties:qos:)`
     /// with raw bytes.
     ///
@@ -71,7 +71,7 @@ extension HubClient {
     }
 }
 
-extension HubHTTPSClient {
+extension HTTPSFace {
     /// Sends the bytes of a string literal as one telemetry message (`POST …/messages/events`).
     ///
     /// - Parameters:

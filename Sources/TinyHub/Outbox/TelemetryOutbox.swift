@@ -86,31 +86,32 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     @discardableResult
     public func send<T, P>(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                            properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
-                           through client: HubClient<T, P>) throws(OutboxError) -> UInt64 {
+                           through client: HubClient<MQTTFace<T, P>>) throws(OutboxError) -> UInt64 {
+        let face = client.face
         var system = system
         var generated: (UInt64, UInt64) = (0, 0)
         let record = try withUnsafeMutableBytes(of: &generated) { (id) throws(OutboxError) -> OutboxRecord in
             if system.messageID == nil {
-                Self.randomID(into: id, client.platform)
+                Self.randomID(into: id, face.platform)
                 system.messageID = UnsafeRawBufferPointer(id)
             }
             let topic: (bagStart: Int, end: Int)
             do throws(HubError) {
-                topic = try client.writeTelemetryTopic(payloadCount: payload.count, system: system, properties: properties)
+                topic = try face.writeTelemetryTopic(payloadCount: payload.count, system: system, properties: properties)
             } catch {
                 throw .hub(error)
             }
             // A stored message the session could never queue would block every one after it.
             let packet = MQTTEncoder.publishSize(topicLength: topic.end, payloadLength: payload.count, qos: .atLeastOnce)
-            guard packet <= client.session.largestQueuedPublish else {
-                throw .messageTooLarge(size: packet, limit: client.session.largestQueuedPublish)
+            guard packet <= face.session.largestQueuedPublish else {
+                throw .messageTooLarge(size: packet, limit: face.session.largestQueuedPublish)
             }
             staged = nil
-            return try log.append(bag: UnsafeRawBufferPointer(rebasing: client.topicBuffer[topic.bagStart..<topic.end]),
+            return try log.append(bag: UnsafeRawBufferPointer(rebasing: face.topicBuffer[topic.bagStart..<topic.end]),
                                   payload: payload, staging: staging)
         }
         staged = record
-        try publishStored(client)
+        try publishStored(face)
         return record.sequence
     }
 
@@ -146,11 +147,11 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     ///
     /// - Parameter client: the hub client the outbox sends through.
     /// - Throws: `OutboxError`: `storage` when the marker cannot be written, `hub` when the session refuses a stored message.
-    public func update<T, P>(_ client: HubClient<T, P>) throws(OutboxError) {
+    public func update<T, P>(_ client: HubClient<MQTTFace<T, P>>) throws(OutboxError) {
         if log.checkpointBehind {
             do throws(StorageError) { try log.writeCheckpoint() } catch { throw .storage(error) }
         }
-        try publishStored(client)
+        try publishStored(client.face)
     }
 
     /// Polls `client` (see `HubClient.poll`), noting the acknowledgements of the outbox's messages
@@ -161,7 +162,7 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     ///   - timeoutMs: the longest the call waits for events.
     ///   - handler: receives every event.
     /// - Throws: `OutboxError`: `hub` with the client's error, `storage` when the marker cannot be written.
-    public func poll<T, P>(_ client: HubClient<T, P>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(OutboxError) {
+    public func poll<T, P>(_ client: HubClient<MQTTFace<T, P>>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(OutboxError) {
         try update(client)
         do throws(HubError) {
             try client.poll(timeoutMs: timeoutMs) { event in
@@ -176,7 +177,7 @@ public final class TelemetryOutbox<S: OutboxStorage> {
 
     /// Hands stored messages to the session, oldest first, until the window or the table of
     /// messages in flight is full.
-    private func publishStored<T, P>(_ client: HubClient<T, P>) throws(OutboxError) {
+    private func publishStored<T, P>(_ client: MQTTFace<T, P>) throws(OutboxError) {
         while frontierSequence != log.headSequence, inflightCount < inflight.count {
             let record: OutboxRecord
             if let staged, staged.sequence == frontierSequence {

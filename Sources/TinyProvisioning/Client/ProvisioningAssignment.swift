@@ -68,7 +68,7 @@ public struct ProvisioningAssignment {
 
     /// The hub configuration for this assignment: the connection string
     /// `writeConnectionString` writes, kept in `storage` and parsed there, ready for
-    /// `HubClient(configuration:…)` or `HubHTTPSClient(configuration:…)`.
+    /// `HubClient(configuration:…)` (MQTT or HTTPS, by the buffers given).
     ///
     /// ```swift
     /// let assignment = try provisioning.register(idScope: scope, registrationID: id, credential: .symmetricKey(key))

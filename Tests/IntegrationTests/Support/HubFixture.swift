@@ -21,7 +21,7 @@ typealias HubFixture = HubFixtureOf<TLSTransport>
 /// stand-in (`IoTHubGate`: the hub's MQTT face in front of mosquitto).
 final class HubFixtureOf<T: Transport> {
     static var key: String { Data("tinyhub-integration-key-0123456789".utf8).base64EncodedString() }
-    let client: HubClient<T, ShiftedPlatform>
+    let client: HubClient<MQTTFace<T, ShiftedPlatform>>
     let platform = ShiftedPlatform()
     let buffers: HubBuffers
     var events: [String] = []

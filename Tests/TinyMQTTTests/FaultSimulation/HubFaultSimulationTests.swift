@@ -61,7 +61,7 @@ struct HubSimulation {
         options.twinRequestTimeoutMs = 3_000
         options.keepAliveSeconds = UInt16(2 + plan.below(8))
         let text = Array("HostName=sim.azure-devices.net;DeviceId=sim;SharedAccessKey=c2ltdWxhdGVkIGtleQ==".utf8)
-        let client: HubClient<SimulatedTransport, SimulatedClock>
+        let client: HubClient<MQTTFace<SimulatedTransport, SimulatedClock>>
         do {
             client = try text.withUnsafeBytes {
                 try HubClient(configuration: HubConfiguration(connectionString: $0, storage: buffers.identity),

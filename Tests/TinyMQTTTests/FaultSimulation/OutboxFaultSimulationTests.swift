@@ -109,7 +109,7 @@ struct OutboxSimulation {
         }
         let text = Array("HostName=sim.azure-devices.net;DeviceId=sim;SharedAccessKey=c2ltdWxhdGVkIGtleQ==".utf8)
         var outcome = Outcome()
-        var client: HubClient<SimulatedTransport, SimulatedClock>? = nil
+        var client: HubClient<MQTTFace<SimulatedTransport, SimulatedClock>>? = nil
         var outbox: TelemetryOutbox<SyncTrackingStorage>? = nil
 
         /// A new client and outbox over the store (the first start, or a restart after a crash).

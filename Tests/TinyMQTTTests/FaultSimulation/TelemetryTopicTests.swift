@@ -11,7 +11,7 @@ import TinyTLS
 /// in-flight window known before anything is formatted, a telemetry-only client that subscribes
 /// to nothing, and no allocation per message.
 @Suite struct TelemetryTopicTests {
-    typealias Client = HubClient<SimulatedTransport, SimulatedClock>
+    typealias Client = HubClient<MQTTFace<SimulatedTransport, SimulatedClock>>
 
     final class Rig {
         let clock = SimulatedClock(seed: 1)
@@ -65,7 +65,7 @@ import TinyTLS
     static let utf8 = Array("utf-8".utf8)
 
     /// `$.ct` and `$.ce` for every message, set once.
-    static func setContentProperties<T, P>(_ client: HubClient<T, P>) throws {
+    static func setContentProperties<T, P>(_ client: HubClient<MQTTFace<T, P>>) throws {
         try json.withUnsafeBytes { json in
             try utf8.withUnsafeBytes { utf8 in
                 var system = TelemetrySystemProperties()

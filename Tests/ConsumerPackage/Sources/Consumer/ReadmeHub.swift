@@ -20,7 +20,7 @@ func sendOneTelemetryMessage(connectionString: String) throws(HubError) {
 
 /// A telemetry-only hub client over TLS to the connection string's host, port 8883, trusting
 /// the built-in Azure roots. Parses the string once and signs a SAS token; opens no connection.
-func makeHubClient(connectionString: String) throws(HubError) -> HubClient<TLSTransport, SystemPlatform> {
+func makeHubClient(connectionString: String) throws(HubError) -> HubClient<MQTTFace<TLSTransport, SystemPlatform>> {
     guard let buffers = HubBuffers.allocate() else { throw .transport(.outOfMemory) }
     // Parsed once, and kept in the client's identity buffer: who the device is, where it connects.
     let configuration = try HubConfiguration(connectionString: connectionString, storage: buffers.identity)

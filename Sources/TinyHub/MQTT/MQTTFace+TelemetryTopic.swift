@@ -18,7 +18,7 @@ struct TelemetryTopicCache {
     var fixedBytes = 0
 }
 
-extension HubClient {
+extension MQTTFace {
     /// Sets properties that every telemetry message carries from now on (for example
     /// `contentType` `application/json` and `contentEncoding` `utf-8`, which IoT Hub needs to route
     /// on the body). They are percent-encoded once, here, into the end of the topic buffer, instead

@@ -1,48 +1,39 @@
 import TinyMQTT
 import TinyPlatform
 
-/// One application property of a telemetry message (name and value as raw UTF-8; the
-/// client percent-encodes both).
-public struct MessageProperty {
-    /// Property name.
-    public var name: UnsafeRawBufferPointer
-    /// Property value.
-    public var value: UnsafeRawBufferPointer
-
-    /// A name/value pair in caller-owned memory.
-    public init(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        self.name = name
-        self.value = value
+extension MQTTFace {
+    /// Sends telemetry at QoS 1, as `sendTelemetry(_:system:properties:qos:)` with `.atLeastOnce`
+    /// (the form both faces share, `HubFace`).
+    ///
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: the system properties (message id, content type...).
+    ///   - properties: the application properties.
+    /// - Returns: the MQTT packet id, reported again by `.telemetryAcknowledged`.
+    /// - Throws: as `sendTelemetry(_:system:properties:qos:)`.
+    @discardableResult
+    public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
+                              properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
+                              throws(HubError) -> UInt16 {
+        try sendTelemetry(payload, system: system, properties: properties, qos: .atLeastOnce)
     }
-}
 
-/// The system properties IoT Hub understands on device-to-cloud messages.
-public struct TelemetrySystemProperties {
-    /// `$.mid`: message id (at most 128 characters).
-    public var messageID: UnsafeRawBufferPointer? = nil
-    /// `$.cid`: correlation id.
-    public var correlationID: UnsafeRawBufferPointer? = nil
-    /// `$.ct`: content type, e.g. `application/json` (needed for routing on the body).
-    public var contentType: UnsafeRawBufferPointer? = nil
-    /// `$.ce`: content encoding, e.g. `utf-8`.
-    public var contentEncoding: UnsafeRawBufferPointer? = nil
-    /// `$.ctime`: creation time (ISO 8601).
-    public var creationTime: UnsafeRawBufferPointer? = nil
-
-    /// No system properties.
-    public init() {}
-}
-
-extension HubClient {
     /// Sends telemetry to `devices/{d}[/modules/{m}]/messages/events/` with the property
     /// bag built and percent-encoded here (an unencoded bag makes IoT Hub drop the
-    /// connection silently). QoS 1 (default) is acknowledged with `.telemetryAcknowledged`
+    /// connection silently). QoS 1 is acknowledged with `.telemetryAcknowledged`
     /// and survives reconnects and token renewals; QoS 0 needs a connection.
-    /// Returns the MQTT packet id (0 for QoS 0).
+    ///
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: the system properties (message id, content type...).
+    ///   - properties: the application properties.
+    ///   - qos: MQTT quality of service.
+    /// - Returns: the MQTT packet id (0 for QoS 0).
+    /// - Throws: `.inflightWindowFull`, `.notConnected` (QoS 0), `.messageTooLarge`, `.properties`, `.topic`.
     @discardableResult
     public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
-                              qos: MQTTQoS = .atLeastOnce) throws(HubError) -> UInt16 {
+                              qos: MQTTQoS) throws(HubError) -> UInt16 {
         let end = try writeTelemetryTopic(payloadCount: payload.count, system: system, properties: properties).end
         do {
             // The ready part was checked once (`readyTelemetryTopic`); the rest is percent-encoded.

@@ -20,7 +20,7 @@ public struct TelemetryBatchItem {
     }
 }
 
-extension HubHTTPSClient {
+extension HTTPSFace {
     /// Sends several messages in one request: `POST …/messages/events` with
     /// `Content-Type: application/vnd.microsoft.iothub.json` and the body
     /// `[{"body":"<base64>","properties":{"iothub-app-k":"v",…}},…]` (system properties as

@@ -2,7 +2,7 @@ import TinyHTTP
 import TinyPlatform
 
 /// One request/response exchange over the kept-alive connection.
-extension HubHTTPSClient {
+extension HTTPSFace {
     /// Refuses to send while stopped after auth failures or inside a `Retry-After` window.
     func checkMaySend() throws(HubError) {
         guard !stopped else { throw .stoppedAfterAuthenticationFailures }

@@ -9,7 +9,7 @@ public struct C2DPollResult {
     public var nextPollInMs: UInt64
 }
 
-extension HubHTTPSClient {
+extension HTTPSFace {
     /// Fetches one cloud-to-device message: `GET /devices/{id}/messages/deviceBound`.
     /// Returns nil on 204 (queue empty; the poll cycle ends) and the message on 200 (the
     /// cycle stays open: call again while messages come, up to the policy's per-cycle bound).

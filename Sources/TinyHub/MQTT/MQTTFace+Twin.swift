@@ -2,7 +2,7 @@ import TinyBytes
 import TinyMQTT
 import TinyPlatform
 
-extension HubClient {
+extension MQTTFace {
     /// Asks for the full twin (`$iothub/twin/GET/?$rid=`); the answer arrives as `.twin`.
     /// Returns the request id.
     @discardableResult

@@ -13,7 +13,7 @@ enum HubResource {
 
 /// Request writing: request line, `Host`, `Authorization`, `User-Agent`, then the
 /// operation's own headers.
-extension HubHTTPSClient {
+extension HTTPSFace {
     /// Writes the request line and the common headers into the request buffer.
     func beginRequest(_ method: HTTPMethod, _ resource: HubResource) throws(HubError) -> HTTPRequestWriter {
         var writer = HTTPRequestWriter(buffer: requestBuffer)

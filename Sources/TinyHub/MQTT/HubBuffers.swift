@@ -1,7 +1,8 @@
 import TinyPlatform
 import TinyMQTT
 
-/// All memory a `HubClient` uses, sized and owned by the application.
+/// All memory an MQTT `HubClient` (`MQTTFace`) uses, sized and owned by the application: making
+/// a `HubClient` with them chooses MQTT.
 ///
 /// ```swift
 /// guard let buffers = HubBuffers.allocate(maxMessage: 1_024, receive: 2_048, window: 8) else { /* out of memory */ }

@@ -1,7 +1,7 @@
 import TinyMQTT
 import TinyPlatform
 
-/// A point where a `HubClient` hands over to the code of cloud-to-device messages, twin and
+/// A point where an `MQTTFace` hands over to the code of cloud-to-device messages, twin and
 /// direct methods (`HubFeatures.route`).
 enum HubFeatureStep {
     /// In `init`: note the cloud-to-device subscription filter in the identity buffer.
@@ -22,7 +22,7 @@ enum HubFeatureStep {
 
 /// How a client reaches the code of its features: one function for every `HubFeatureStep`, or
 /// nil in a telemetry-only client.
-typealias HubFeatureRoute<T: Transport, P: Platform> = (HubClient<T, P>, HubFeatureStep, (HubEvent) -> Void) throws(HubError) -> Bool
+typealias HubFeatureRoute<T: Transport, P: Platform> = (MQTTFace<T, P>, HubFeatureStep, (HubEvent) -> Void) throws(HubError) -> Bool
 
 /// Cloud-to-device messages, twin and direct methods, as `options.features` enables them.
 /// Only `HubClient.init(configuration:...)` refers to this function, so the linker keeps topic
@@ -30,7 +30,7 @@ typealias HubFeatureRoute<T: Transport, P: Platform> = (HubClient<T, P>, HubFeat
 /// telemetry-only client (`init(sendingTelemetryOnly:...)`) links none of it. A free function, so
 /// that referring to it captures nothing. Returns whether the step found something to report
 /// (`.expireRequests`), else false.
-func routeHubFeatures<T, P>(_ client: HubClient<T, P>, _ step: HubFeatureStep, _ handler: (HubEvent) -> Void) throws(HubError) -> Bool {
+func routeHubFeatures<T, P>(_ client: MQTTFace<T, P>, _ step: HubFeatureStep, _ handler: (HubEvent) -> Void) throws(HubError) -> Bool {
     switch step {
     case .prepare:
         try client.prepareCloudToDevice()

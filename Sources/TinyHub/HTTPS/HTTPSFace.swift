@@ -1,12 +1,12 @@
 import TinyHTTP
 import TinyPlatform
 
-/// An Azure IoT Hub device (or module) client over HTTPS (the device REST API,
+/// The HTTPS face of `HubClient` (the device REST API,
 /// `api-version=2020-03-13`): telemetry, telemetry batches, and cloud-to-device messages
 /// fetched by polling under the 25-minute rule (`C2DPollingPolicy`).
 ///
 /// - Authentication: `Authorization: SharedAccessSignature …` minted from the device key
-///   (same `ConnectionString`/`SASToken` code as `HubClient`), reused until 80 % of its
+///   (same `ConnectionString`/`SASToken` code as `MQTTFace`), reused until 80 % of its
 ///   lifetime; X.509 (`x509=true`) sends no `Authorization` (the transport carries the client certificate).
 /// - One connection, kept alive across requests; reopened when the server says
 ///   `Connection: close` or the socket died (a request that found a stale connection is
@@ -15,8 +15,10 @@ import TinyPlatform
 ///   the client stops until `resume()`.
 ///
 /// Single-threaded and allocation-free after `init`: the application owns `HubHTTPSBuffers`.
-/// The transport is normally `TLSTransport` to `connectHost`, port 443.
-public final class HubHTTPSClient<T: Transport, P: Platform> {
+/// The transport is normally `TLSTransport` to `connectHost`, port 443. Applications make it
+/// through `HubClient(configuration:transport:platform:crypto:buffers:options:log:)` with
+/// `HubHTTPSBuffers` and use it through the client (`client.face` reaches it).
+public final class HTTPSFace<T: Transport, P: Platform> {
     let transport: T
     let platform: P
     let requestBuffer: UnsafeMutableRawBufferPointer

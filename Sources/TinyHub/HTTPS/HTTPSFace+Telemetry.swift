@@ -1,7 +1,7 @@
 import TinyHTTP
 import TinyPlatform
 
-extension HubHTTPSClient {
+extension HTTPSFace {
     /// Sends one device-to-cloud message: `POST /devices/{id}[/modules/{m}]/messages/events`
     /// with `Content-Type: application/octet-stream`, each application property as an
     /// `iothub-app-{name}: value` header and the system properties as `iothub-messageid`,

@@ -1,4 +1,4 @@
-/// What `HubClient` keeps of its `HubOptions` after init: the MQTT fields it reads later, and
+/// What `MQTTFace` keeps of its `HubOptions` after init: the MQTT fields it reads later, and
 /// nothing of the HTTPS ones (the model id goes into the user name at init and is not kept).
 /// Each field is stored once, inside the client object, so one options type for both
 /// protocols costs no heap.
