@@ -90,7 +90,9 @@ struct HubC2D {
                                  platform: SystemPlatform) -> UInt64 {
         var options = HubOptions()
         if let devInterval { options.polling = .development(intervalSeconds: UInt32(devInterval)) }
-        let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 2_048, body: maxMessage, identity: 1_024)
+        guard let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 2_048, body: maxMessage, identity: 1_024) else {
+            ExampleOutput.fail("out of memory: could not allocate the hub buffers")
+        }
         var route = HTTPSC2DRoute(client: environment.makeHTTPS(buffers: buffers, options: options), environment: environment,
                                   buffers: buffers, options: options)
         return receive(count: count, deadline: deadline, over: &route, platform: platform)

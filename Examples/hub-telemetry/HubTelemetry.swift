@@ -108,7 +108,9 @@ struct HubTelemetry {
     /// unless it refused an identity from `IOTHUB_DPS_CACHE_FILE`: then the device registers with
     /// DPS once and the message is sent again with the new identity (`reprovisionedHTTPS`).
     static func sendOverHTTPS(_ plan: Plan, environment: ExampleEnvironment, platform: SystemPlatform) {
-        let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 1_024, identity: 1_024)
+        guard let buffers = HubHTTPSBuffers.allocate(request: 2_048, responseHeaders: 2_048, body: 1_024, identity: 1_024) else {
+            ExampleOutput.fail("out of memory: could not allocate the hub buffers")
+        }
         var route = HTTPSTelemetryRoute(client: environment.makeHTTPS(buffers: buffers, options: HubOptions()),
                                         environment: environment, buffers: buffers, properties: plan.properties.list)
         send(plan, over: &route, platform: platform)

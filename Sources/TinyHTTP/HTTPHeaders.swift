@@ -85,3 +85,17 @@ public struct HTTPHeaders: Sequence {
         return nil
     }
 }
+
+extension HTTPHeaders {
+    /// The `ETag` without `W/` and surrounding quotes (RFC 9110, 8.8.3), or nil when absent.
+    package var etagUnquoted: UnsafeRawBufferPointer? {
+        guard var value = value(HeaderName.etag) else { return nil }
+        if value.count >= 2, value[0] == 0x57, value[1] == 0x2F { // "W/"
+            value = UnsafeRawBufferPointer(rebasing: value[2...])
+        }
+        if value.count >= 2, value[0] == ASCII.quote, value[value.count - 1] == ASCII.quote {
+            value = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
+        }
+        return value
+    }
+}

@@ -37,13 +37,6 @@ extension HTTPResponseParser {
     /// The `ETag` without `W/` and surrounding quotes: the lock token IoT Hub expects in
     /// the cloud-to-device complete/reject/abandon paths. An unquoted value is returned as is.
     public var etagUnquoted: UnsafeRawBufferPointer? {
-        guard var value = etag else { return nil }
-        if value.count >= 2, value[0] == 0x57, value[1] == 0x2F { // "W/"
-            value = UnsafeRawBufferPointer(rebasing: value[2...])
-        }
-        if value.count >= 2, value[0] == ASCII.quote, value[value.count - 1] == ASCII.quote {
-            value = UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)])
-        }
-        return value
+        headers.etagUnquoted
     }
 }

@@ -154,7 +154,7 @@ import TinyTLS
 
     func httpsClient(_ api: HTTPSDeviceAPI, proxy: ProxyConfiguration) throws -> (HubClient<HTTPSFace<TLSTransport, SystemPlatform>>, HubHTTPSBuffers) {
         let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: api.port, trustAnchors: .file(api.trust), proxy: proxy))
-        let buffers = HubHTTPSBuffers.allocate()
+        let buffers = try #require(HubHTTPSBuffers.allocate())
         let configuration = try HubConfiguration(connectionString: "HostName=\(IoTHubGate.hostName);DeviceId=dev1;SharedAccessKey=\(HubFixture.key)",
                                                  storage: buffers.identity)
         let client = try HubClient(configuration: configuration, transport: transport, platform: SystemPlatform(), crypto: MbedTLSCrypto(), buffers: buffers)

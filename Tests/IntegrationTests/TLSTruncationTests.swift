@@ -74,7 +74,7 @@ print("done", flush=True)
         let peer = try Peer(ending: ending, pki: pki)
         let transport = try TLSTransport(TLSConfiguration(host: "localhost", port: peer.port,
                                                           trustAnchors: .file(pki.caCertificatePath)))
-        let buffers = HubHTTPSBuffers.allocate()
+        let buffers = try #require(HubHTTPSBuffers.allocate())
         defer { buffers.deallocate() }
         let clock = SystemPlatform()
         let configuration = try HubConfiguration(connectionString: "HostName=hub.example.net;DeviceId=dev1;SharedAccessKey=MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",

@@ -114,7 +114,7 @@ enum Canned {
 final class FakeClient {
     let clock = HTTPSTestClock()
     let transport: FakeHTTPTransport
-    let buffers = HubHTTPSBuffers.allocate()
+    let buffers = HubHTTPSBuffers.allocate()!
     let client: HubClient<HTTPSFace<FakeHTTPTransport, HTTPSTestClock>>
     let log = LogBox()
     let arena = Arena()

@@ -219,7 +219,7 @@ final class FixtureClient {
     init(_ fixture: HubFixture, connectionString: String = httpsConnectionString, options: HubOptions = HubOptions(),
          body: Int = 4_096, request: Int = 2_048, crypto: any CryptoProvider = MbedTLSCrypto()) throws {
         self.fixture = fixture
-        let buffers = HubHTTPSBuffers.allocate(request: request, body: body)
+        let buffers = try #require(HubHTTPSBuffers.allocate(request: request, body: body))
         self.buffers = buffers
         let transport = try fixture.transport()
         self.transport = transport

@@ -122,6 +122,32 @@ import TinyPlatform
         #expect(sent == 0)
     }
 
+    /// A message's headers live until the next response: settling the message after a later
+    /// request is refused without sending anything (its headers now hold another response's
+    /// ETag), while the lock token copied from it before still settles it.
+    @Test func aMessageIsSettledByItsOwnResponseOrByItsKeptLockToken() throws {
+        let f = try FakeClient()
+        var requests: [String] = []
+        var lock = 0
+        f.transport.respond = { request in
+            requests.append(request.method)
+            if request.method == "GET" {
+                lock += 1
+                return .reply("HTTP/1.1 200 OK\r\nETag: \"L\(lock)\"\r\nContent-Length: 1\r\n\r\nx")
+            }
+            return .reply("HTTP/1.1 204 No Content\r\n\r\n")
+        }
+        let first = try #require(try f.client.receive())
+        let kept = try #require(first.lockToken)
+        _ = try #require(try f.client.receive())
+        let error = #expect(throws: HubError.self) { try f.client.complete(first) }
+        guard case .missingLockToken? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(requests == ["GET", "GET"])
+        try f.client.complete(kept)
+        #expect(requests == ["GET", "GET", "DELETE"])
+        #expect(kept.withBytes { String(decoding: $0, as: UTF8.self) } == "L1")
+    }
+
     @Test func lockTokenValidation() {
         let arena = Arena()
         for bad in ["", "a\"b", String(repeating: "a", count: 97)] {

@@ -9,6 +9,7 @@ STANDIN_FIXTURES=$TINYHUB_ROOT/Tests/Fixtures
 standin_launch() {
   local name=$1 lines=$2
   shift 2
+  : >"$HUB_DIR/$name.out" # made here: the background job may open it after the first check below
   "$@" >"$HUB_DIR/$name.out" 2>"$HUB_DIR/$name.err" </dev/null &
   HUB_PIDS+=($!)
   retry 100 0.05 standin_has_lines "$name" "$lines" && return 0

@@ -15,19 +15,17 @@
 ///
 /// What both protocols do is available on every `HubClient` (and through `HubFace` in code
 /// generic over the face); what only one does exists only on clients of that face: calling
-/// `requestTwin()` on an HTTPS client, or `receive()` on an MQTT one, does not compile. The face
-/// itself is `face`, for anything not forwarded here.
+/// `requestTwin()` on an HTTPS client, or `receive()` on an MQTT one, does not compile. The
+/// faces' own members are internal: the client is the one way in.
 ///
 /// A struct holding the face (a class): copies share one client. Single-threaded and
 /// allocation-free after `init`: the application owns the buffers.
 public struct HubClient<Face: HubFace> {
-    /// The protocol face underneath (`MQTTFace` or `HTTPSFace`).
-    public let face: Face
+    /// The protocol face underneath (`MQTTFace` or `HTTPSFace`): the client's whole state.
+    let face: Face
 
-    /// A client over a face made by hand.
-    ///
-    /// - Parameter face: the face, e.g. an `MQTTFace` made with `MQTTFace(configuration:…)`.
-    public init(face: Face) {
+    /// A client over a face.
+    init(face: Face) {
         self.face = face
     }
 

@@ -71,7 +71,9 @@ public enum HubError: Error {
     /// A received cloud-to-device message was larger than the body buffer; it was rejected
     /// (dead-lettered) so it does not come back forever.
     case receivedMessageTooLarge(totalBytes: Int)
-    /// A 200 answer to the C2D GET carried no usable `ETag` (lock token).
+    /// A 200 answer to the cloud-to-device GET carried no usable `ETag` (lock token), or a
+    /// message was settled that has none: received over MQTT, or before the client's last
+    /// response (settle such a message by the `lockToken` kept from it).
     case missingLockToken
     /// A lock token longer than `C2DLockToken.capacity` or with bytes unfit for a header.
     case invalidLockToken
@@ -131,7 +133,7 @@ public enum HubError: Error {
             return "not authorized, and the hub's clock could not be read to check the device clock: check the key and the clock"
         case .response: return "malformed HTTP response (or headers larger than the header buffer)"
         case .receivedMessageTooLarge: return "cloud-to-device message larger than the body buffer: rejected"
-        case .missingLockToken: return "C2D message without ETag lock token"
+        case .missingLockToken: return "cloud-to-device message without lock token (received over MQTT, or settled after a later request: keep its lockToken)"
         case .invalidLockToken: return "C2D lock token too long or not a safe header value"
         case .badRequest: return "400 bad request"
         case .unauthorized: return "401 unauthorized: wrong key, or the device clock is off"

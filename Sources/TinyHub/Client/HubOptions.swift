@@ -4,6 +4,8 @@ public struct HubFeatures: OptionSet, Sendable {
     /// Raw bits.
     public let rawValue: UInt8
     /// Creates a set from raw bits.
+    ///
+    /// - Parameter rawValue: the bits, as `rawValue` returns them.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Cloud-to-device messages (`devices/{d}/messages/devicebound/#`, QoS 1). Devices only.
     public static let cloudToDevice = HubFeatures(rawValue: 1)

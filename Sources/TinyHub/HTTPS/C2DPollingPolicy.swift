@@ -29,12 +29,16 @@ public struct C2DPollingPolicy: Sendable {
     }
 
     /// A production policy: `intervalSeconds` is raised to 1500 if lower.
+    ///
+    /// - Parameter intervalSeconds: the time between poll cycles' starts; raised to 1500 s if lower.
     public static func production(intervalSeconds: UInt32) -> C2DPollingPolicy {
         C2DPollingPolicy(intervalSeconds: max(intervalSeconds, minimumIntervalSeconds), development: false)
     }
 
     /// Development mode: polls every `intervalSeconds` (at least 1 s), below the 25-minute
     /// rule. Continuous polling is what gets devices throttled (403004/429); never ship it.
+    ///
+    /// - Parameter intervalSeconds: the time between poll cycles' starts, at least 1 s.
     public static func development(intervalSeconds: UInt32) -> C2DPollingPolicy {
         C2DPollingPolicy(intervalSeconds: max(intervalSeconds, 1), development: true)
     }

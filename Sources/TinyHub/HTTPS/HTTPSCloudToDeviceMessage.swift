@@ -22,6 +22,9 @@ public struct C2DLockToken {
 
     /// Copies `bytes` (an unquoted ETag). Throws `invalidLockToken` when empty, longer than
     /// `capacity`, or not a printable-ASCII header value.
+    ///
+    /// - Parameter bytes: the ETag value without quotes.
+    /// - Throws: `HubError.invalidLockToken`.
     public init(_ bytes: UnsafeRawBufferPointer) throws(HubError) {
         guard bytes.count > 0, bytes.count <= Self.capacity, HeaderSafety.isSafeValue(bytes) else { throw .invalidLockToken }
         for byte in bytes where byte == 0x22 || byte == 0x20 || byte == 0x09 { throw .invalidLockToken }
@@ -30,6 +33,10 @@ public struct C2DLockToken {
     }
 
     /// Runs `body` with the token bytes.
+    ///
+    /// - Parameter body: receives the bytes, valid only during the call.
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
     public func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
         let n = count
         return try storage.span.withUnsafeBytes { (all) throws(E) -> R in

@@ -12,6 +12,11 @@ public struct TelemetryBatchItem {
     public var properties: UnsafeBufferPointer<MessageProperty>
 
     /// A batch item over caller-owned memory.
+    ///
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: its system properties.
+    ///   - properties: its application properties.
     public init(payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                 properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0)) {
         self.payload = payload
@@ -27,7 +32,12 @@ extension HTTPSFace {
     /// `iothub-messageid`, `iothub-correlationid`, `iothub-contenttype`, `iothub-contentencoding`;
     /// creation time as `iothub-app-iothub-creation-time-utc`). The JSON is built in the body
     /// buffer, so the batch must fit it, and IoT Hub's 256 KB limit. Succeeds on 204.
-    public func sendTelemetryBatch(_ items: UnsafeBufferPointer<TelemetryBatchItem>) throws(HubError) {
+    ///
+    /// - Parameter items: the messages, in order.
+    /// - Throws: `HubError.messageTooLarge` when the JSON does not fit the body buffer or the
+    ///   256 KB limit, `.invalidPropertyName` / `.invalidPropertyValue(index:)`, or what any
+    ///   request throws (transport, throttling, authentication, a status other than 204).
+    func sendTelemetryBatch(_ items: UnsafeBufferPointer<TelemetryBatchItem>) throws(HubError) {
         for item in items {
             try HeaderSafety.check(item.properties)
             try HeaderSafety.check(item.system)

@@ -18,7 +18,12 @@ extension HTTPSFace {
     /// interval after the previous cycle's start throws `pollTooSoon` without sending.
     /// After 429/503 the next cycle waits for `Retry-After`. A message larger than the body
     /// buffer is rejected and reported as `receivedMessageTooLarge`.
-    public func receive() throws(HubError) -> CloudToDeviceMessage? {
+    ///
+    /// - Returns: the message, or nil when the queue is empty.
+    /// - Throws: `HubError.pollTooSoon(remainingMs:)` without sending, `.receivedMessageTooLarge`,
+    ///   `.missingLockToken` / `.invalidLockToken` for an unusable `ETag`, or what any request
+    ///   throws (transport, throttling, authentication, an unexpected status).
+    func receive() throws(HubError) -> CloudToDeviceMessage? {
         guard connection.moduleID == nil else { throw .cloudToDeviceNeedsDeviceIdentity }
         try checkMaySend()
         let now = platform.monotonicMs()
@@ -59,7 +64,7 @@ extension HTTPSFace {
             }
             throw .response(error)
         }
-        return CloudToDeviceMessage(payload: payload, lockToken: lock, headers: parser.headers)
+        return CloudToDeviceMessage(payload: payload, headers: parser.headers, response: responsesRead)
     }
 
     /// Completes (deletes) a received message. 412 (`lockLost`) means the lock expired or
@@ -67,20 +72,20 @@ extension HTTPSFace {
     ///
     /// - Parameter message: a message from `receive()`.
     /// - Throws: `HubError.missingLockToken` for a message without lock token (received over
-    ///   MQTT), else what `settle(_:_:)` throws.
-    public func complete(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .complete) }
+    ///   MQTT, or before the client's last response), else what `settle(_:_:)` throws.
+    func complete(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .complete) }
 
     /// Rejects (dead-letters) a received message.
     ///
     /// - Parameter message: a message from `receive()`.
     /// - Throws: as `complete(_:)`.
-    public func reject(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .reject) }
+    func reject(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .reject) }
 
     /// Abandons a received message: it is queued again, its delivery count raised.
     ///
     /// - Parameter message: a message from `receive()`.
     /// - Throws: as `complete(_:)`.
-    public func abandon(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .abandon) }
+    func abandon(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .abandon) }
 
     /// Settles a received message as `disposition` says, by its lock token.
     ///
@@ -88,9 +93,11 @@ extension HTTPSFace {
     ///   - message: a message from `receive()`.
     ///   - disposition: complete, reject or abandon.
     /// - Throws: `HubError.missingLockToken` for a message without lock token (received over
-    ///   MQTT), else what `settle(_:_:)` with a lock token throws.
-    public func settle(_ message: CloudToDeviceMessage, _ disposition: C2DDisposition) throws(HubError) {
-        guard let lock = message.lockToken else { throw .missingLockToken }
+    ///   MQTT) or received before the client's last response (its headers are gone: settle it by
+    ///   the `lockToken` kept from it), else what `settle(_:_:)` with a lock token throws.
+    func settle(_ message: CloudToDeviceMessage, _ disposition: C2DDisposition) throws(HubError) {
+        guard case .headers(_, let response) = message.source, response == responsesRead,
+              let lock = message.lockToken else { throw .missingLockToken }
         try settle(lock, disposition)
     }
 
@@ -99,19 +106,19 @@ extension HTTPSFace {
     ///
     /// - Parameter lock: the message's lock token (kept from `CloudToDeviceMessage.lockToken`).
     /// - Throws: what `settle(_:_:)` throws.
-    public func complete(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .complete) }
+    func complete(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .complete) }
 
     /// Rejects (dead-letters) the message `lock` belongs to.
     ///
     /// - Parameter lock: the message's lock token.
     /// - Throws: what `settle(_:_:)` throws.
-    public func reject(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .reject) }
+    func reject(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .reject) }
 
     /// Abandons the message `lock` belongs to: it is queued again, its delivery count raised.
     ///
     /// - Parameter lock: the message's lock token.
     /// - Throws: what `settle(_:_:)` throws.
-    public func abandon(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .abandon) }
+    func abandon(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .abandon) }
 
     /// Settles the message `lock` belongs to as `disposition` says, with `If-Match: "<lock>"`
     /// as the C SDK sends it.
@@ -121,7 +128,7 @@ extension HTTPSFace {
     ///   - disposition: complete, reject or abandon.
     /// - Throws: `HubError.lockLost` (412) when the lock expired or the message was settled
     ///   already; what any request throws (transport, throttling, authentication, stopped).
-    public func settle(_ lock: C2DLockToken, _ disposition: C2DDisposition) throws(HubError) {
+    func settle(_ lock: C2DLockToken, _ disposition: C2DDisposition) throws(HubError) {
         try checkMaySend()
         var writer = try beginRequest(disposition == .abandon ? .post : .delete, .settle(lock, disposition))
         let length: Int
@@ -143,7 +150,11 @@ extension HTTPSFace {
     /// per-cycle bound), hands each to `handler` and settles it as the handler answers.
     /// Returns at once (nothing sent) when no poll is due. Throws what `receive` or
     /// settling throws (a lost lock is not an error here: the message comes again).
-    public func pollCloudToDevice(_ handler: (CloudToDeviceMessage) -> C2DDisposition) throws(HubError) -> C2DPollResult {
+    ///
+    /// - Parameter handler: receives each message and answers how to settle it.
+    /// - Returns: what the cycle did, and when the next poll is due.
+    /// - Throws: what `receive()` and `settle(_:_:)` throw, except `.lockLost`.
+    func pollCloudToDevice(_ handler: (CloudToDeviceMessage) -> C2DDisposition) throws(HubError) -> C2DPollResult {
         var received = 0
         while nextPollInMs == 0, !stopped {
             let message: CloudToDeviceMessage?

@@ -49,6 +49,7 @@ extension HTTPSFace {
                 if reused, !retried { retried = true; continue }
                 throw .transport(error)
             }
+            responsesRead &+= 1 // the parser's headers now belong to this response
             do throws(HubError) {
                 try readResponse(deadline: deadline)
             } catch {

@@ -12,6 +12,14 @@ extension HTTPSFace {
     /// edge whitespace, else `invalidPropertyName`/`invalidPropertyValue(index:)` and nothing
     /// is sent. The payload is copied behind the head when it fits the request buffer (one
     /// TLS record), otherwise sent from the caller's memory right after it.
+    ///
+    /// - Parameters:
+    ///   - payload: the message body.
+    ///   - system: its system properties.
+    ///   - properties: its application properties.
+    /// - Throws: `HubError.invalidPropertyName` / `.invalidPropertyValue(index:)` /
+    ///   `.invalidSystemProperty` without sending, `.messageTooLarge` beyond 256 KB, or what any
+    ///   request throws (transport, throttling, authentication, a status other than 204).
     public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
                               throws(HubError) {

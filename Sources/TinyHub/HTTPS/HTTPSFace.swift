@@ -17,7 +17,7 @@ import TinyPlatform
 /// Single-threaded and allocation-free after `init`: the application owns `HubHTTPSBuffers`.
 /// The transport is normally `TLSTransport` to `connectHost`, port 443. Applications make it
 /// through `HubClient(configuration:transport:platform:crypto:buffers:options:log:)` with
-/// `HubHTTPSBuffers` and use it through the client (`client.face` reaches it).
+/// `HubHTTPSBuffers` and use it through the client; its own members are internal.
 public final class HTTPSFace<T: Transport, P: Platform> {
     let transport: T
     let platform: P
@@ -35,6 +35,9 @@ public final class HTTPSFace<T: Transport, P: Platform> {
     var authFailures: UInt8 = 0
     var stopped = false
     var noBytesReceived = true
+    /// Responses read so far (wrapping): a received message records the number of its response,
+    /// so settling it after a later response overwrote its headers is refused.
+    var responsesRead: UInt32 = 0
     /// Hub time minus device time, in seconds, from the `Date` of the last suspicious 401.
     public internal(set) var clockOffsetSeconds: Int64 = 0
     /// Whether a 401 already led to a clock check since the last success.
@@ -42,7 +45,7 @@ public final class HTTPSFace<T: Transport, P: Platform> {
 
     /// Connections opened so far (diagnostics: with keep-alive this stays at 1 while the
     /// server keeps the connection).
-    public internal(set) var connectionsOpened = 0
+    var connectionsOpened = 0
 
     /// Prepares requests for the device of `configuration`: its text goes into
     /// `buffers.identity` (copied, unless the configuration keeps it there), followed by a SAS
@@ -60,7 +63,7 @@ public final class HTTPSFace<T: Transport, P: Platform> {
     /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the
     ///   identity and a token, `.sasToken` when the token cannot be signed. A failed init wipes
     ///   the identity buffer.
-    public convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
+    convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
                                                buffers: HubHTTPSBuffers, options: HubOptions = HubOptions(),
                                                log: ((StaticString) -> Void)? = nil) throws(HubError) {
         // Generic and convenience: Embedded Swift allows no generic designated initialiser in a class.
@@ -105,18 +108,18 @@ public final class HTTPSFace<T: Transport, P: Platform> {
     public var sasExpiry: Int64 { credentials.expiry }
 
     /// Milliseconds until the polling policy (and any `Retry-After`) allows the next C2D GET.
-    public var nextPollInMs: UInt64 {
+    var nextPollInMs: UInt64 {
         let now = platform.monotonicMs()
         let backoff = backoffUntilMs > now ? backoffUntilMs - now : 0
         return max(schedule.waitMs(now: now), backoff)
     }
 
     /// Poll cycles started so far (diagnostics).
-    public var pollCyclesStarted: Int { schedule.cyclesStarted }
+    var pollCyclesStarted: Int { schedule.cyclesStarted }
 
     /// Clears a stop after repeated authentication failures (after fixing the key, the
     /// clock or the registration). The next request mints a fresh token.
-    public func resume() {
+    func resume() {
         stopped = false
         authFailures = 0
         credentials.invalidate()

@@ -20,6 +20,11 @@ public struct HubBuffers {
 
     /// Wraps memory the caller already owns. `identity` then holds the key and token until you
     /// overwrite it: wipe it (and `mqtt.transmit`) once the client is gone.
+    ///
+    /// - Parameters:
+    ///   - mqtt: the MQTT session's buffers.
+    ///   - identity: bytes for the connection string's copy, client id, user name and SAS token.
+    ///   - topic: bytes for the longest outgoing topic with its property bag.
     public init(mqtt: MQTTBuffers, identity: UnsafeMutableRawBufferPointer, topic: UnsafeMutableRawBufferPointer) {
         self.mqtt = mqtt
         self.identity = identity
@@ -28,7 +33,12 @@ public struct HubBuffers {
 
     /// Allocates everything once at start-up. `maxMessage` bounds one telemetry payload
     /// plus its properties; `window` is the QoS 1 in-flight window.
-    /// Returns nil when memory ran out.
+    ///
+    /// - Parameters:
+    ///   - maxMessage: the largest telemetry payload plus its properties.
+    ///   - receive: bytes for the largest incoming packet (a C2D message, twin document or method).
+    ///   - window: how many QoS 1 messages may await their PUBACK.
+    /// - Returns: the buffers, or nil when memory ran out.
     public static func allocate(maxMessage: Int = 1_024, receive: Int = 2_048, window: Int = 8) -> HubBuffers? {
         let topicBytes = 512
         let packet = MQTTEncoder.publishSize(topicLength: topicBytes, payloadLength: maxMessage, qos: .atLeastOnce)

@@ -31,7 +31,7 @@ extension MQTTFace {
     /// - Returns: the MQTT packet id (0 for QoS 0).
     /// - Throws: `.inflightWindowFull`, `.notConnected` (QoS 0), `.messageTooLarge`, `.properties`, `.topic`.
     @discardableResult
-    public func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
+    func sendTelemetry(_ payload: UnsafeRawBufferPointer, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
                               qos: MQTTQoS) throws(HubError) -> UInt16 {
         let end = try writeTelemetryTopic(payloadCount: payload.count, system: system, properties: properties).end
@@ -69,7 +69,14 @@ extension MQTTFace {
 
     /// Answers a direct method on `$iothub/methods/res/{status}/?$rid={rid}` with `payload`
     /// (JSON or empty). `requestID` may point into the request event.
-    public func respondToMethod(requestID: UnsafeRawBufferPointer, status: UInt16, payload: UnsafeRawBufferPointer) throws(HubError) {
+    ///
+    /// - Parameters:
+    ///   - requestID: the request's `$rid`, from `.methodRequest`.
+    ///   - status: the status code reported to the caller (for example 200).
+    ///   - payload: the response body: JSON, or empty.
+    /// - Throws: `HubError.notConnected`, `.topic` when the topic does not fit the topic buffer,
+    ///   or what sending throws (`.mqtt`, `.transport`).
+    func respondToMethod(requestID: UnsafeRawBufferPointer, status: UInt16, payload: UnsafeRawBufferPointer) throws(HubError) {
         let length: Int
         do {
             length = try HubTopics.methodResponse(status: status, requestID: requestID, into: claimTopicScratch())

@@ -30,7 +30,7 @@ extension MQTTFace {
     ///   - properties: Application properties for every message.
     /// - Throws: `.properties` when the encoded bag and the longest telemetry prefix do not fit the
     ///   topic buffer together, `.topic` when the device or module id cannot be part of a topic.
-    public func setTelemetryProperties(system: TelemetrySystemProperties = TelemetrySystemProperties(),
+    func setTelemetryProperties(system: TelemetrySystemProperties = TelemetrySystemProperties(),
                                        properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0))
         throws(HubError) {
         telemetryTopic = TelemetryTopicCache()
@@ -53,7 +53,7 @@ extension MQTTFace {
     /// message: when the in-flight window is full, `poll` until a `.telemetryAcknowledged` first.
     ///
     /// - Parameter payloadCount: The payload's size in bytes.
-    public func hasInflightRoom(payloadCount: Int) -> Bool {
+    func hasInflightRoom(payloadCount: Int) -> Bool {
         if telemetryTopic.end > 0 { // the ready topic's length
             return session.canPublish(topicLength: telemetryTopic.end, payloadLength: payloadCount)
         }

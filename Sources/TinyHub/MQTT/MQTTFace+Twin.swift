@@ -5,15 +5,24 @@ import TinyPlatform
 extension MQTTFace {
     /// Asks for the full twin (`$iothub/twin/GET/?$rid=`); the answer arrives as `.twin`.
     /// Returns the request id.
+    ///
+    /// - Returns: the request id the answer will carry.
+    /// - Throws: `HubError.tooManyPendingRequests` when every request slot awaits an answer,
+    ///   `.notConnected`, or what sending throws.
     @discardableResult
-    public func requestTwin() throws(HubError) -> UInt32 {
+    func requestTwin() throws(HubError) -> UInt32 {
         try twinRequest(.get, body: UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     /// Sends a reported-properties patch (a JSON object; `null` members delete). The
     /// answer arrives as `.reportedPropertiesAccepted` or `.twinRequestFailed`.
+    ///
+    /// - Parameter json: the patch, a JSON object.
+    /// - Returns: the request id the answer will carry.
+    /// - Throws: `HubError.tooManyPendingRequests` when every request slot awaits an answer,
+    ///   `.notConnected`, or what sending throws.
     @discardableResult
-    public func reportProperties(_ json: UnsafeRawBufferPointer) throws(HubError) -> UInt32 {
+    func reportProperties(_ json: UnsafeRawBufferPointer) throws(HubError) -> UInt32 {
         try twinRequest(.reportedPatch, body: json)
     }
 

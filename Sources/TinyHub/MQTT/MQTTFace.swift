@@ -8,10 +8,10 @@ import TinyPlatform
 /// and drives the client from its loop with `poll`. The transport (normally `TLSTransport`
 /// to `connectHost`, port 8883) is the application's choice; this layer knows no TLS.
 /// Applications make it through `HubClient(configuration:transport:platform:crypto:buffers:options:)`
-/// with `HubBuffers` and use it through the client (`client.face` reaches it).
+/// with `HubBuffers` and use it through the client; its own members are internal.
 public final class MQTTFace<T: Transport, P: Platform> {
     /// The MQTT session underneath (for diagnostics; do not publish on hub topics directly).
-    public let session: MQTTSession<T, P>
+    let session: MQTTSession<T, P>
     /// The MQTT fields of the options given at init.
     let settings: HubMQTTSettings
 
@@ -59,7 +59,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
     /// - Throws: `HubError.bufferTooSmall` when the identity buffer cannot hold the identity
     ///   and a token, `.topic` for an id MQTT cannot carry, `.sasToken` when the token cannot be
     ///   signed. A failed init wipes the identity buffer.
-    public convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
+    convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
                                                buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
         // Generic and convenience: Embedded Swift allows no generic designated initialiser in a class.
         try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
@@ -79,7 +79,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
     ///     acknowledgements arrive).
     ///   - options: SAS lifetime and keep-alive (`features` is not used).
     /// - Throws: as `init(configuration:transport:platform:crypto:buffers:options:)`.
-    public convenience init<C: CryptoProvider>(sendingTelemetryOnly configuration: HubConfiguration, transport: T, platform: P,
+    convenience init<C: CryptoProvider>(sendingTelemetryOnly configuration: HubConfiguration, transport: T, platform: P,
                                                crypto: C, buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
         var options = options
         options.features = []
@@ -143,7 +143,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
     public var connectHost: UnsafeRawBufferPointer { connection.connectHostName }
 
     /// Whether the MQTT connection is up.
-    public var isConnected: Bool { session.isConnected }
+    var isConnected: Bool { session.isConnected }
 
     /// The parsed connection string; its slices point into the client's identity buffer.
     public var connection: ConnectionString { credentials.connection }
@@ -153,7 +153,11 @@ public final class MQTTFace<T: Transport, P: Platform> {
 
     /// Connects, subscribes to the enabled features and (if enabled) requests the twin.
     /// Throws on failure; an authentication refusal is permanent (`isAuthenticationFailure`).
-    public func connect() throws(HubError) {
+    ///
+    /// - Throws: `HubError.transport` when the transport cannot open, `.connectionRefused` or
+    ///   `.clockUnchecked` when the hub refuses the CONNECT, `.sasToken` when no token could be
+    ///   made, `.mqtt` for a protocol failure.
+    func connect() throws(HubError) {
         do throws(MQTTError) {
             _ = try session.connect(connectOptions)
         } catch {
@@ -166,7 +170,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
     /// transient reason (hub busy, network down, timeout) is retried with the backoff like
     /// any later reconnect. Only a permanent refusal is thrown, from `poll`. Give up after a
     /// budget of your choice with `failingSinceMs`.
-    public func start() {
+    func start() {
         session.start(connectOptions)
     }
 
@@ -182,7 +186,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
     /// time is read at once, before the first connection.
     ///
     /// - Parameter hubTime: returns the hub's time in Unix seconds, or nil when it cannot.
-    public func enableClockCheck(_ hubTime: @escaping (ConnectionString) -> Int64?) {
+    func enableClockCheck(_ hubTime: @escaping (ConnectionString) -> Int64?) {
         clockCheck = hubTime
         guard !connection.usesX509, platform.wallSeconds() < HubClockCheckPolicy.earliestPlausibleTime,
               let now = hubTime(connection) else { return }
@@ -195,10 +199,10 @@ public final class MQTTFace<T: Transport, P: Platform> {
 
     /// When the current streak of failed connection attempts began (monotonic ms, the start
     /// of its first attempt), or nil while connected or before any attempt failed.
-    public var failingSinceMs: UInt64? { session.failingSinceMs }
+    var failingSinceMs: UInt64? { session.failingSinceMs }
 
     /// Closes the connection cleanly (DISCONNECT). Queued QoS 1 telemetry stays queued.
-    public func disconnect() { session.disconnect() }
+    func disconnect() { session.disconnect() }
 
     var connectOptions: MQTTConnectOptions {
         let password = connection.usesX509 ? nil : credentials.token
@@ -246,7 +250,15 @@ public final class MQTTFace<T: Transport, P: Platform> {
     /// Runs the client for up to `timeoutMs`: renews the SAS token when due, reconnects
     /// after losses, and reports hub events. Throws only when it cannot go on (a permanent
     /// refusal such as a bad key, or `disconnect` was called).
-    public func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
+    ///
+    /// - Parameters:
+    ///   - timeoutMs: how long to wait for inbound packets at most.
+    ///   - handler: receives each hub event; it runs after the session's state is updated and
+    ///     may call the client's send functions.
+    /// - Throws: only when the client cannot go on: a permanent refusal (`isAuthenticationFailure`,
+    ///   for example a bad key), `.sasToken` when no token can be made, or the session's error
+    ///   after `disconnect`.
+    func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
         if credentials.needsRenewal(now: hubNow) {
             try renewToken()
             handler(.tokenRenewed(expiry: credentials.expiry))

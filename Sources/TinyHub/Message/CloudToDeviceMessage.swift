@@ -14,7 +14,8 @@ import TinyHTTP
 ///
 /// Payload, property bag and headers point into the client's receive buffers: over MQTT they are
 /// valid during the event callback (the PUBACK that completes the message at the hub goes out after
-/// it returns), over HTTPS until the client's next request. The lock token is a copy.
+/// it returns), over HTTPS until the client's next request. To settle a message after a later
+/// request, keep a copy of its `lockToken`.
 public struct CloudToDeviceMessage: HubMessageProperties {
     /// Decoding a malformed or oversized MQTT property bag fails with `PropertyBagError`;
     /// reading HTTPS headers never fails.
@@ -24,16 +25,14 @@ public struct CloudToDeviceMessage: HubMessageProperties {
     enum Source {
         /// MQTT: the topic's property bag, still percent-encoded.
         case propertyBag(UnsafeRawBufferPointer)
-        /// HTTPS: the response headers (system properties by name, application ones `iothub-app-*`).
-        case headers(HTTPHeaders)
+        /// HTTPS: the response headers (system properties by name, application ones `iothub-app-*`,
+        /// the lock token as `ETag`), and the number of the response that brought them, so the
+        /// client refuses to settle by headers a later response has overwritten.
+        case headers(HTTPHeaders, response: UInt32)
     }
 
     /// Message body.
     public var payload: UnsafeRawBufferPointer
-    /// The lock token (`ETag` without quotes) of a message received over HTTPS, nil over MQTT
-    /// (MQTT completes a message with its PUBACK). The HTTPS client's `complete`, `reject` and
-    /// `abandon` settle the message by it, within the hub's one-minute lock.
-    public var lockToken: C2DLockToken?
     /// The properties' source.
     let source: Source
 
@@ -44,20 +43,22 @@ public struct CloudToDeviceMessage: HubMessageProperties {
     ///   - propertyBag: the topic's property bag after `devicebound/`.
     public init(payload: UnsafeRawBufferPointer, propertyBag: UnsafeRawBufferPointer) {
         self.payload = payload
-        self.lockToken = nil
         self.source = .propertyBag(propertyBag)
     }
 
-    /// A message received over HTTPS.
-    ///
-    /// - Parameters:
-    ///   - payload: the message body.
-    ///   - lockToken: the lock token (`ETag` without quotes).
-    ///   - headers: the response headers.
-    public init(payload: UnsafeRawBufferPointer, lockToken: C2DLockToken, headers: HTTPHeaders) {
+    /// A message received over HTTPS, in the response numbered `response` by the client.
+    init(payload: UnsafeRawBufferPointer, headers: HTTPHeaders, response: UInt32) {
         self.payload = payload
-        self.lockToken = lockToken
-        self.source = .headers(headers)
+        self.source = .headers(headers, response: response)
+    }
+
+    /// The lock token (`ETag` without quotes) of a message received over HTTPS, copied out of
+    /// the response headers; nil over MQTT (MQTT completes a message with its PUBACK). The HTTPS
+    /// client's `complete`, `reject` and `abandon` settle the message by it, within the hub's
+    /// one-minute lock. Read it before the client's next request and keep the copy to settle later.
+    public var lockToken: C2DLockToken? {
+        guard case .headers(let headers, _) = source, let etag = headers.etagUnquoted else { return nil }
+        do throws(HubError) { return try C2DLockToken(etag) } catch { return nil }
     }
 
     /// The MQTT topic's property bag, still percent-encoded (system properties as `%24.mid`, …);
@@ -70,7 +71,7 @@ public struct CloudToDeviceMessage: HubMessageProperties {
     /// All response headers of a message received over HTTPS, for anything the property readers
     /// do not cover; nil for a message received over MQTT.
     public var headers: HTTPHeaders? {
-        if case .headers(let headers) = source { return headers }
+        if case .headers(let headers, _) = source { return headers }
         return nil
     }
 
@@ -87,7 +88,7 @@ public struct CloudToDeviceMessage: HubMessageProperties {
         case .propertyBag(let bag):
             guard let name = property.mqttName else { return nil }
             return try PropertyBagReader.find(name, in: bag, scratch: scratch)?.value
-        case .headers(let headers):
+        case .headers(let headers, _):
             return headers.value(property.httpHeaderName)
         }
     }
@@ -111,7 +112,7 @@ public struct CloudToDeviceMessage: HubMessageProperties {
                 }
             }
             return nil
-        case .headers(let headers):
+        case .headers(let headers, _):
             let p = Self.appPrefix.utf8CodeUnitCount
             for header in headers where header.nameHasPrefix(Self.appPrefix) && header.name.count == p + name.count {
                 if Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: header.name[p...]), name) { return header.value }
@@ -136,7 +137,7 @@ public struct CloudToDeviceMessage: HubMessageProperties {
                 if Self.isSystem(property) { continue }
                 body(property.name, property.value ?? UnsafeRawBufferPointer(start: scratch.baseAddress, count: 0))
             }
-        case .headers(let headers):
+        case .headers(let headers, _):
             let p = Self.appPrefix.utf8CodeUnitCount
             for header in headers where header.nameHasPrefix(Self.appPrefix) && header.name.count > p {
                 body(UnsafeRawBufferPointer(rebasing: header.name[p...]), header.value)

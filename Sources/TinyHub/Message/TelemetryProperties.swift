@@ -7,6 +7,10 @@ public struct MessageProperty {
     public var value: UnsafeRawBufferPointer
 
     /// A name/value pair in caller-owned memory.
+    ///
+    /// - Parameters:
+    ///   - name: the property's name (UTF-8).
+    ///   - value: the property's value (UTF-8).
     public init(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         self.name = name
         self.value = value
