@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TinyHTTP
 @testable import TinyHub
 import TinyPlatform
