@@ -97,7 +97,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bodySize = 16 + Int(input[0])
     let rounds = 1 + Int(input[0] >> 5)
     budget = 100_000
-    let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 512, body: bodySize, identity: 512)
+    guard let buffers = HubHTTPSBuffers.allocate(request: 1_024, responseHeaders: 512, body: bodySize, identity: 512) else {
+        fuzzFail("out of memory")
+    }
     defer { buffers.deallocate() }
     let platform = FakePlatform()
     let transport = ScriptTransport(script: UnsafeRawBufferPointer(rebasing: input[1...]), platform: platform)
