@@ -115,7 +115,11 @@ extension HubClient where Face: MQTTFaceKind {
     public func sendTelemetry(_ payload: StaticString, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
                               qos: MQTTQoS) throws(HubError) -> UInt16 {
-        try face.mqtt.sendTelemetry(payload, system: system, properties: properties, qos: qos)
+        try payload.withUTF8Buffer { bytes in
+            Result { () throws(HubError) in
+                try face.mqtt.sendTelemetry(UnsafeRawBufferPointer(bytes), system: system, properties: properties, qos: qos)
+            }
+        }.get()
     }
 
     /// Sends the UTF-8 bytes of `payload` as telemetry at the quality of service given.
@@ -131,7 +135,12 @@ extension HubClient where Face: MQTTFaceKind {
     public func sendTelemetry(_ payload: String, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
                               qos: MQTTQoS) throws(HubError) -> UInt16 {
-        try face.mqtt.sendTelemetry(payload, system: system, properties: properties, qos: qos)
+        var text = payload
+        return try text.withUTF8 { bytes in
+            Result { () throws(HubError) in
+                try face.mqtt.sendTelemetry(UnsafeRawBufferPointer(bytes), system: system, properties: properties, qos: qos)
+            }
+        }.get()
     }
 
     /// Sends the bytes of `payload` as telemetry at the quality of service given.
@@ -147,7 +156,9 @@ extension HubClient where Face: MQTTFaceKind {
     public func sendTelemetry(_ payload: RawSpan, system: TelemetrySystemProperties = TelemetrySystemProperties(),
                               properties: UnsafeBufferPointer<MessageProperty> = UnsafeBufferPointer(start: nil, count: 0),
                               qos: MQTTQoS) throws(HubError) -> UInt16 {
-        try face.mqtt.sendTelemetry(payload, system: system, properties: properties, qos: qos)
+        try payload.withUnsafeBytes { (bytes) throws(HubError) in
+            try face.mqtt.sendTelemetry(bytes, system: system, properties: properties, qos: qos)
+        }
     }
 
     /// Sets properties every telemetry message carries from now on (see `MQTTFace.setTelemetryProperties`).
