@@ -43,7 +43,11 @@ extension MQTTSession {
                 }
                 reported = true
             case .connected:
-                if serviceTimers(now: now, handler) { reported = true; break }
+                if let error = serviceTimers(now: now) {
+                    connectionLost(error, handler)
+                    reported = true
+                    break
+                }
                 let wait = min(ClockArithmetic.remaining(until: deadline, from: now), nextTimerMs(now: now))
                 if receiveAndDispatch(waitMs: UInt32(clamping: wait), handler) { reported = true }
             }
@@ -54,7 +58,7 @@ extension MQTTSession {
 
     /// Receives once and dispatches every complete packet. Returns true if it reported.
     func receiveAndDispatch(waitMs: UInt32, _ handler: (MQTTEvent) -> Void) -> Bool {
-        do {
+        do throws(MQTTError) {
             // Bytes that came with the CONNACK (or after a packet an earlier pass stopped
             // at) are dispatched before waiting for more.
             if received > 0, drainRemaining == 0, try dispatchBuffered(handler) { return true }
@@ -62,8 +66,7 @@ extension MQTTSession {
             do {
                 n = try receiveChunk(waitMs: UInt64(waitMs))
             } catch {
-                connectionLost(.transport(error), handler)
-                return true
+                throw .transport(error)
             }
             guard n > 0 else { return false }
             received += n

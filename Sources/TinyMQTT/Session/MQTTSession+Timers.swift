@@ -23,30 +23,29 @@ extension MQTTSession {
     }
 
     /// Sends PINGREQ when idle for a keep-alive period (§3.1.2.10), detects a missing
-    /// PINGRESP and expired requests. Returns true when it reported an event.
-    func serviceTimers(now: UInt64, _ handler: (MQTTEvent) -> Void) -> Bool {
+    /// PINGRESP and expired requests. Returns why the connection must be dropped, or nil.
+    /// (It reports nothing itself: only `poll` and a few paths take the handler, which the
+    /// optimizer copies them for.)
+    func serviceTimers(now: UInt64) -> MQTTError? {
         if let sent = pingSentMs, now >= ClockArithmetic.adding(UInt64(configuration.pingTimeoutMs), to: sent) {
-            connectionLost(.pingTimeout, handler)
-            return true
+            return .pingTimeout
         }
         if pingSentMs == nil, let due = keepAliveDueMs, now >= due {
             do {
                 try sendControl { (bytes) throws(MQTTCodecError) -> Int in try MQTTEncoder.pingreq(into: bytes) }
             } catch {
-                connectionLost(error, handler)
-                return true
+                return error
             }
             pingSentMs = now
         }
-        guard pendingCount > 0 else { return false }
+        guard pendingCount > 0 else { return nil }
         for i in pending.indices where pending[i].packetID != 0 && now >= pending[i].deadlineMs {
             // A broker that leaves a SUBSCRIBE unanswered would leave the application deaf
             // while the connection looks fine: treat it as a dead connection. Reconnecting
             // reports every outstanding request as `.ackTimedOut`.
-            connectionLost(.ackTimeout, handler)
-            return true
+            return .ackTimeout
         }
-        return false
+        return nil
     }
 
     func clearPending(_ id: UInt16) -> Bool {
