@@ -36,30 +36,37 @@ extension MQTTSession {
     package func publish(checkedTopic topic: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, qos: MQTTQoS,
                          retain: Bool = false) throws(MQTTError) -> UInt16 {
         if case .stopped = state { throw .notConnected }
+        // One encoder call for both QoS: QoS 0 goes straight from the transmit buffer, QoS 1
+        // is encoded into its in-flight slot.
+        let target: UnsafeMutableRawBufferPointer
+        var slot = -1
+        var packetID: UInt16 = 0
         if qos == .atMostOnce {
             guard isConnected else { throw .notConnected }
-            let length: Int
-            do {
-                length = try MQTTEncoder.publish(checkedTopic: topic, payload: payload, qos: .atMostOnce, retain: retain, into: transmit)
-            } catch { throw .encoding(error) }
-            try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
-            return 0
+            target = transmit
+        } else {
+            let size = MQTTEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: .atLeastOnce)
+            guard size <= inflight.arenaCapacity else { throw .encoding(.bufferTooSmall(needed: size)) }
+            // A full window is known before a packet id is taken or anything is encoded (a full
+            // arena with a free slot is found by `append`: rare, it only costs an unused id).
+            guard inflight.hasFreeSlot else { throw .inflightWindowFull }
+            guard let id = allocatePacketID(),
+                  let (taken, bytes) = inflight.append(packetID: id, length: size) else { throw .inflightWindowFull }
+            packetID = id
+            slot = taken
+            target = bytes
         }
-        let size = MQTTEncoder.publishSize(topicLength: topic.count, payloadLength: payload.count, qos: .atLeastOnce)
-        guard size <= inflight.arenaCapacity else { throw .encoding(.bufferTooSmall(needed: size)) }
-        // A full window is known before a packet id is taken or anything is encoded (a full
-        // arena with a free slot is found by `append`: rare, it only costs an unused id).
-        guard inflight.hasFreeSlot else { throw .inflightWindowFull }
-        guard let packetID = allocatePacketID(),
-              let (slot, bytes) = inflight.append(packetID: packetID, length: size) else { throw .inflightWindowFull }
+        let length: Int
         do {
-            _ = try MQTTEncoder.publish(checkedTopic: topic, payload: payload, qos: .atLeastOnce, retain: retain,
-                                        packetID: packetID, into: bytes)
+            length = try MQTTEncoder.publish(checkedTopic: topic, payload: payload, qos: qos, retain: retain,
+                                             packetID: packetID, into: target)
         } catch {
-            inflight.remove(slot: slot)
+            if slot >= 0 { inflight.remove(slot: slot) }
             throw .encoding(error)
         }
-        if isConnected {
+        if slot < 0 {
+            try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
+        } else if isConnected {
             // A failed send is not an error for QoS 1: the message stays queued for resend.
             try? sendOrLose(inflight.packetForSending(slot: slot))
         }
