@@ -94,8 +94,17 @@ public enum MQTTDecoder {
         var reader = PacketReader(body)
         // Matched on the raw nibble (MQTTPacketType's values): no enum conversion per packet.
         switch type {
+        case 2, 4, 9, 11, 13: // CONNACK, PUBACK, SUBACK, UNSUBACK, PINGRESP: flags 0 (§2.2.2)
+            guard flags == 0 else { throw .invalidFlags(packetType: type) }
+        case 3:
+            break
+        case 5, 6, 7: // PUBREC, PUBREL, PUBCOMP
+            throw .qos2NotSupported
+        default:
+            throw .unexpectedPacketType(type)
+        }
+        switch type {
         case 2: // CONNACK
-            try expect(flags: flags, 0, type: type)
             guard body.count == 2 else { throw .invalidLength(packetType: type) }
             let acknowledge = try reader.byte()
             let code = try reader.byte()
@@ -124,10 +133,8 @@ public enum MQTTDecoder {
             return .publish(MQTTPublish(topic: topic, payload: reader.rest(), qos: qosBits == 1 ? .atLeastOnce : .atMostOnce,
                                         dup: dup, retain: flags & 0x01 != 0, packetID: packetID))
         case 4: // PUBACK
-            try expect(flags: flags, 0, type: type)
             return .puback(packetID: try onlyPacketID(&reader, type: type))
         case 9: // SUBACK
-            try expect(flags: flags, 0, type: type)
             let id = try reader.uint16()
             guard id != 0 else { throw .zeroPacketIdentifier }
             let codes = reader.rest()
@@ -135,16 +142,10 @@ public enum MQTTDecoder {
             for code in codes where !(code <= 2 || code == 0x80) { throw .invalidSubackReturnCode(code) }
             return .suback(packetID: id, returnCodes: codes)
         case 11: // UNSUBACK
-            try expect(flags: flags, 0, type: type)
             return .unsuback(packetID: try onlyPacketID(&reader, type: type))
-        case 13: // PINGRESP
-            try expect(flags: flags, 0, type: type)
+        default: // PINGRESP (the first switch let no other type through)
             guard body.count == 0 else { throw .invalidLength(packetType: type) }
             return .pingresp
-        case 5, 6, 7: // PUBREC, PUBREL, PUBCOMP
-            throw .qos2NotSupported
-        default:
-            throw .unexpectedPacketType(type)
         }
     }
 
@@ -158,10 +159,6 @@ public enum MQTTDecoder {
         guard let header = try fixedHeader(bytes), bytes.count >= header.packetLength else { return nil }
         let body = UnsafeRawBufferPointer(rebasing: bytes[header.headerLength..<header.packetLength])
         return (try decode(header: header, body: body), header.packetLength)
-    }
-
-    private static func expect(flags: UInt8, _ required: UInt8, type: UInt8) throws(MQTTCodecError) {
-        guard flags == required else { throw .invalidFlags(packetType: type) }
     }
 
     private static func onlyPacketID(_ reader: inout PacketReader, type: UInt8) throws(MQTTCodecError) -> UInt16 {
