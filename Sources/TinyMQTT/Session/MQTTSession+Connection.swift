@@ -102,45 +102,39 @@ extension MQTTSession {
         return try awaitConnack(deadline: deadline)
     }
 
-    /// Reads until the first packet, which must be a CONNACK (§3.2).
+    /// Reads until the first packet, which must be a CONNACK (§3.2). Any failure drops the connection.
     func awaitConnack(deadline: UInt64) throws(MQTTError) -> Bool {
-        while true {
-            let now = platform.monotonicMs()
-            guard now < deadline else {
-                dropConnection()
-                throw .connackTimeout
+        do throws(MQTTError) {
+            while true {
+                let now = platform.monotonicMs()
+                guard now < deadline else { throw .connackTimeout }
+                let n: Int
+                do {
+                    n = try receiveChunk(waitMs: ClockArithmetic.remaining(until: deadline, from: now))
+                } catch {
+                    throw .transport(error)
+                }
+                received += n
+                let frame: (packet: MQTTInboundPacket, length: Int)?
+                do {
+                    frame = try MQTTDecoder.decode(UnsafeRawBufferPointer(rebasing: receive[0..<received]))
+                } catch {
+                    throw .protocolViolation(error)
+                }
+                if frame == nil, received == receive.count { throw .protocolViolation(.invalidConnack) }
+                guard let (packet, consumed) = frame else { continue }
+                guard case .connack(let sessionPresent, let code) = packet else {
+                    throw .protocolViolation(.unexpectedPacketType(receive[0] >> 4))
+                }
+                consume(consumed)
+                let returnCode = MQTTConnectReturnCode(rawValue: code) ?? .notAuthorized
+                // A permanent code stops the session (establish).
+                guard returnCode == .accepted else { throw .connectionRefused(returnCode) }
+                return sessionPresent
             }
-            let n: Int
-            do {
-                n = try receiveChunk(waitMs: ClockArithmetic.remaining(until: deadline, from: now))
-            } catch {
-                dropConnection()
-                throw .transport(error)
-            }
-            received += n
-            let frame: (packet: MQTTInboundPacket, length: Int)?
-            do {
-                frame = try MQTTDecoder.decode(UnsafeRawBufferPointer(rebasing: receive[0..<received]))
-            } catch {
-                dropConnection()
-                throw .protocolViolation(error)
-            }
-            if frame == nil, received == receive.count {
-                dropConnection()
-                throw .protocolViolation(.invalidConnack)
-            }
-            guard let (packet, consumed) = frame else { continue }
-            guard case .connack(let sessionPresent, let code) = packet else {
-                dropConnection()
-                throw .protocolViolation(.unexpectedPacketType(receive[0] >> 4))
-            }
-            consume(consumed)
-            let returnCode = MQTTConnectReturnCode(rawValue: code) ?? .notAuthorized
-            guard returnCode == .accepted else {
-                dropConnection()
-                throw .connectionRefused(returnCode) // a permanent code stops the session (establish)
-            }
-            return sessionPresent
+        } catch {
+            dropConnection() // one copy for every failure
+            throw error
         }
     }
 
