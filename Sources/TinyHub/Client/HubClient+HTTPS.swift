@@ -53,19 +53,19 @@ extension HubClient where Face: HTTPSFaceKind {
     /// - Parameter message: a message from `receive()`.
     /// - Throws: `.lockLost` when the lock expired or the message was settled, `.missingLockToken`
     ///   for a message without lock token, or what any request throws.
-    public func complete(_ message: CloudToDeviceMessage) throws(HubError) { try face.https.complete(message) }
+    public func complete(_ message: CloudToDeviceMessage) throws(HubError) { try face.https.settle(message, .complete) }
 
     /// Rejects (dead-letters) a received message.
     ///
     /// - Parameter message: a message from `receive()`.
     /// - Throws: as `complete(_:)`.
-    public func reject(_ message: CloudToDeviceMessage) throws(HubError) { try face.https.reject(message) }
+    public func reject(_ message: CloudToDeviceMessage) throws(HubError) { try face.https.settle(message, .reject) }
 
     /// Abandons a received message: it is queued again, its delivery count raised.
     ///
     /// - Parameter message: a message from `receive()`.
     /// - Throws: as `complete(_:)`.
-    public func abandon(_ message: CloudToDeviceMessage) throws(HubError) { try face.https.abandon(message) }
+    public func abandon(_ message: CloudToDeviceMessage) throws(HubError) { try face.https.settle(message, .abandon) }
 
     /// Settles a received message as `disposition` says.
     ///
@@ -81,19 +81,19 @@ extension HubClient where Face: HTTPSFaceKind {
     ///
     /// - Parameter lock: the message's lock token.
     /// - Throws: `.lockLost` when the lock expired or the message was settled, or what any request throws.
-    public func complete(_ lock: C2DLockToken) throws(HubError) { try face.https.complete(lock) }
+    public func complete(_ lock: C2DLockToken) throws(HubError) { try face.https.settle(lock, .complete) }
 
     /// Rejects the message `lock` belongs to.
     ///
     /// - Parameter lock: the message's lock token.
     /// - Throws: as `complete(_:)`.
-    public func reject(_ lock: C2DLockToken) throws(HubError) { try face.https.reject(lock) }
+    public func reject(_ lock: C2DLockToken) throws(HubError) { try face.https.settle(lock, .reject) }
 
     /// Abandons the message `lock` belongs to.
     ///
     /// - Parameter lock: the message's lock token.
     /// - Throws: as `complete(_:)`.
-    public func abandon(_ lock: C2DLockToken) throws(HubError) { try face.https.abandon(lock) }
+    public func abandon(_ lock: C2DLockToken) throws(HubError) { try face.https.settle(lock, .abandon) }
 
     /// Settles the message `lock` belongs to as `disposition` says.
     ///

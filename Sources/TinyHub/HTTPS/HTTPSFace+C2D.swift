@@ -67,26 +67,6 @@ extension HTTPSFace {
         return CloudToDeviceMessage(payload: payload, headers: parser.headers, response: responsesRead)
     }
 
-    /// Completes (deletes) a received message. 412 (`lockLost`) means the lock expired or
-    /// the message was already settled.
-    ///
-    /// - Parameter message: a message from `receive()`.
-    /// - Throws: `HubError.missingLockToken` for a message without lock token (received over
-    ///   MQTT, or before the client's last response), else what `settle(_:_:)` throws.
-    func complete(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .complete) }
-
-    /// Rejects (dead-letters) a received message.
-    ///
-    /// - Parameter message: a message from `receive()`.
-    /// - Throws: as `complete(_:)`.
-    func reject(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .reject) }
-
-    /// Abandons a received message: it is queued again, its delivery count raised.
-    ///
-    /// - Parameter message: a message from `receive()`.
-    /// - Throws: as `complete(_:)`.
-    func abandon(_ message: CloudToDeviceMessage) throws(HubError) { try settle(message, .abandon) }
-
     /// Settles a received message as `disposition` says, by its lock token.
     ///
     /// - Parameters:
@@ -100,25 +80,6 @@ extension HTTPSFace {
               let lock = message.lockToken else { throw .missingLockToken }
         try settle(lock, disposition)
     }
-
-    /// Completes (deletes) the message `lock` belongs to. 412 (`lockLost`) means the lock
-    /// expired or the message was already settled.
-    ///
-    /// - Parameter lock: the message's lock token (kept from `CloudToDeviceMessage.lockToken`).
-    /// - Throws: what `settle(_:_:)` throws.
-    func complete(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .complete) }
-
-    /// Rejects (dead-letters) the message `lock` belongs to.
-    ///
-    /// - Parameter lock: the message's lock token.
-    /// - Throws: what `settle(_:_:)` throws.
-    func reject(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .reject) }
-
-    /// Abandons the message `lock` belongs to: it is queued again, its delivery count raised.
-    ///
-    /// - Parameter lock: the message's lock token.
-    /// - Throws: what `settle(_:_:)` throws.
-    func abandon(_ lock: C2DLockToken) throws(HubError) { try settle(lock, .abandon) }
 
     /// Settles the message `lock` belongs to as `disposition` says, with `If-Match: "<lock>"`
     /// as the C SDK sends it.
