@@ -83,7 +83,7 @@ let package = Package(
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(name: "TinyBytesTests", dependencies: ["TinyBytes"]),
         .testTarget(name: "TinyMQTTTests", dependencies: ["TinyMQTT", "TinyPlatform", "CTestSupport", "TinyHub", "TinyTLS", "TinyBytes"]),
-        .testTarget(name: "TinyTLSTests", dependencies: ["TinyTLS", "TinyPlatform", "TinyBytes"]),
+        .testTarget(name: "TinyTLSTests", dependencies: ["TinyTLS", "TinyPlatform", "TinyBytes", "CTestSupport"]),
         .testTarget(name: "TinyHTTPTests", dependencies: ["TinyHTTP"]),
         .testTarget(name: "TinyWebSocketTests", dependencies: ["TinyWebSocket", "TinyHTTP", "TinyTLS", "TinyPlatform", "TinyBytes", "CTestSupport"]),
         .testTarget(name: "TinyHubTests", dependencies: ["TinyHub", "TinyMQTT", "TinyTLS", "TinyHTTP", "TinyPlatform", "TinyBytes"]),

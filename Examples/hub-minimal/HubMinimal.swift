@@ -42,10 +42,9 @@ struct HubMinimal {
             }
             index += 2
         }
-        guard let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") else {
+        guard ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") != nil else {
             fail("IOTHUB_DEVICE_CONNECTION_STRING is not set")
         }
-        let anchors: TrustAnchors = ProcessEnvironment.value("IOTHUB_TRUSTED_CA_FILE").map { .file($0) } ?? .azureRoots
         var port: UInt16 = 8883
         if let text = ProcessEnvironment.value("IOTHUB_MQTT_PORT") {
             guard let value = DecimalParser.parse(text, limit: 65_535), value > 0 else { fail("invalid port in IOTHUB_MQTT_PORT") }
@@ -55,10 +54,8 @@ struct HubMinimal {
         // All memory is taken here, before the first message.
         let payloadBytes = max(32, size)
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: payloadBytes, alignment: 1)
-        guard payload.baseAddress != nil, let buffers = allocateBuffers(maxMessage: payloadBytes, sizes: identitySizes(connectionString)) else {
-            fail("out of memory: could not allocate the hub buffers")
-        }
-        let client = makeClient(connectionString, anchors: anchors, port: port, buffers: buffers)
+        guard payload.baseAddress != nil else { fail("out of memory: could not allocate the hub buffers") }
+        let client = start(maxMessage: payloadBytes, port: port)
         client.start()
 
         let platform = SystemPlatform()
@@ -109,6 +106,22 @@ struct HubMinimal {
         Console.write(int: Int64(count))
         Console.write("\n")
         Console.exit(0)
+    }
+
+    /// The client of `IOTHUB_DEVICE_CONNECTION_STRING` (trusting `IOTHUB_TRUSTED_CA_FILE`'s
+    /// roots when it is set), with buffers sized for this device and for messages of
+    /// `maxMessage` bytes (exits on failure). The environment's `String`s live only in here:
+    /// the client keeps its own copy of the connection string in its identity buffer, and the
+    /// roots are parsed here, so their heap blocks are released before the first connection.
+    static func start(maxMessage: Int, port: UInt16) -> HubClient<MQTTFace<TLSTransport, SystemPlatform>> {
+        let anchors: TrustAnchors = ProcessEnvironment.value("IOTHUB_TRUSTED_CA_FILE").map { .file($0) } ?? .azureRoots
+        guard let connectionString = ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") else {
+            fail("IOTHUB_DEVICE_CONNECTION_STRING is not set")
+        }
+        guard let buffers = allocateBuffers(maxMessage: maxMessage, sizes: identitySizes(connectionString)) else {
+            fail("out of memory: could not allocate the hub buffers")
+        }
+        return makeClient(connectionString, anchors: anchors, port: port, buffers: buffers)
     }
 
     /// What this device's identity takes, from its connection string (exits when it does not parse).
@@ -168,7 +181,12 @@ struct HubMinimal {
         let host = String(decoding: configuration.connectHost, as: UTF8.self)
         let transport: TLSTransport
         do throws(TransportError) {
-            transport = try TLSTransport(TLSConfiguration(host: host, port: port, trustAnchors: anchors))
+            var tls = TLSConfiguration(host: host, port: port, trustAnchors: anchors)
+            // Read-ahead sized for the most the hub can have sent that this program has not read:
+            // one PUBACK per message in flight and a PINGRESP, as TLS records (5 header, 8 nonce,
+            // the packet, 16 tag: 33 and 31 bytes). A burst of them still costs one `recv`.
+            tls.readAheadBytes = window * 33 + 31
+            transport = try TLSTransport(tls)
         } catch {
             fail("TLS setup failed: ", error.summary)
         }

@@ -2,7 +2,7 @@
 // package traits (StaticMbedTLS / DynamicMbedTLS) in Package.swift, not here: Embedded
 // Swift objects carry no autolink entries, so a `link` line would be ignored anyway.
 #include <mbedtls/ssl.h>
-#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/error.h>

@@ -6,7 +6,6 @@ import TinyPlatform
 final class MbedTLSContexts {
     let ssl = UnsafeMutablePointer<mbedtls_ssl_context>.allocate(capacity: 1)
     let config = UnsafeMutablePointer<mbedtls_ssl_config>.allocate(capacity: 1)
-    let drbg = UnsafeMutablePointer<mbedtls_ctr_drbg_context>.allocate(capacity: 1)
     let trust = UnsafeMutablePointer<mbedtls_x509_crt>.allocate(capacity: 1)
     /// The device's certificate chain and key: only for a client certificate (X.509 devices);
     /// nil otherwise, so a SAS device does not carry their heads (about 630 bytes).
@@ -35,13 +34,12 @@ final class MbedTLSContexts {
         let readAhead = max(0, readAheadBytes)
         let total = readAhead + max(0, sessionBytes)
         buffers = total > 0 ? .allocate(byteCount: total, alignment: 8) : UnsafeMutableRawBufferPointer(start: nil, count: 0)
-        allocated = isAllocated(ssl) && isAllocated(config) && isAllocated(drbg) && isAllocated(trust)
+        allocated = isAllocated(ssl) && isAllocated(config) && isAllocated(trust)
             && (!clientIdentity || (clientCertificate.map(isAllocated) == true && clientKey.map(isAllocated) == true))
             && isAllocated(bio) && (total == 0 || buffers.baseAddress != nil)
         guard allocated else { return }
         mbedtls_ssl_init(ssl)
         mbedtls_ssl_config_init(config)
-        mbedtls_ctr_drbg_init(drbg)
         mbedtls_x509_crt_init(trust)
         if let clientCertificate { mbedtls_x509_crt_init(clientCertificate) }
         if let clientKey { mbedtls_pk_init(clientKey) }
@@ -56,7 +54,6 @@ final class MbedTLSContexts {
         if allocated {
             mbedtls_ssl_free(ssl)
             mbedtls_ssl_config_free(config)
-            mbedtls_ctr_drbg_free(drbg)
             mbedtls_x509_crt_free(trust)
             if let clientCertificate { mbedtls_x509_crt_free(clientCertificate) }
             if let clientKey { mbedtls_pk_free(clientKey) }
@@ -64,7 +61,6 @@ final class MbedTLSContexts {
         // Deallocating a null pointer (a failed allocation) is a no-op.
         ssl.deallocate()
         config.deallocate()
-        drbg.deallocate()
         trust.deallocate()
         clientCertificate?.deallocate()
         clientKey?.deallocate()

@@ -8,7 +8,7 @@ import TinyPlatform
 ///   host name checked and sent as server name indication (SNI); neither can be turned off.
 /// - Offers only ECDHE-ECDSA and ECDHE-RSA with AES-128/256-GCM (`tp_tls_ciphersuites`).
 /// - A TCP close before the peer's close_notify is `TransportError.truncated`, not `.closed`.
-/// - DRBG seeded from `getrandom()`; no mbedTLS entropy context (saves 38 KB).
+/// - Random bytes straight from `getrandom()`: no DRBG or entropy context.
 /// - Each `send` is written with one `mbedtls_ssl_write` per 16 KB, so an MQTT packet or
 ///   HTTP request leaves as one TLS record.
 /// - `close` sends close_notify before closing the socket.
@@ -48,8 +48,8 @@ public final class TLSTransport: Transport {
     /// and its `MbedTLSContexts`; about 170 today): an upper bound, checked by a test.
     static let objectBytes = 512
 
-    /// Sets up mbedTLS for `configuration`: parses trust anchors and the client identity,
-    /// seeds the DRBG. Throws `invalidConfiguration` for unusable PEM or keys, `outOfMemory`
+    /// Sets up mbedTLS for `configuration`: parses trust anchors and the client identity.
+    /// Throws `invalidConfiguration` for unusable PEM or keys, `outOfMemory`
     /// when the heap cannot hold the transport (checked before any object is created:
     /// Embedded Swift traps when a class instance cannot be allocated).
     ///
@@ -70,11 +70,6 @@ public final class TLSTransport: Transport {
                                    clientIdentity: configuration.clientIdentity != nil)
         guard contexts.allocated else { throw .outOfMemory }
         tp_errno_clear()
-        let personalization: StaticString = "tinyhub-tls"
-        guard mbedtls_ctr_drbg_seed(contexts.drbg, BIOCallbacks.entropy, nil,
-                                    personalization.utf8Start, personalization.utf8CodeUnitCount) == 0 else {
-            throw .invalidConfiguration("could not seed the random generator from getrandom()")
-        }
         try loadTrustAnchors(configuration.trustAnchors)
         let config = contexts.config
         guard mbedtls_ssl_config_defaults(config, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -94,7 +89,7 @@ public final class TLSTransport: Transport {
             }
             return 0
         }, nil)
-        mbedtls_ssl_conf_rng(config, mbedtls_ctr_drbg_random, contexts.drbg)
+        mbedtls_ssl_conf_rng(config, BIOCallbacks.random, nil)
         // Offer only ECDHE with AES-GCM (IoT Hub's recommended suites), not mbedTLS's ~80 defaults:
         // no static RSA key exchange, no CBC, no SHA-1 MACs. The list is static C storage, as
         // mbedTLS keeps the pointer for the configuration's lifetime.

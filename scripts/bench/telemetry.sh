@@ -15,6 +15,7 @@
 #   - heap peak (massif, --count 1) and the program's .bss (size -A; mbedTLS's own .bss is in its .so)
 #   - 10,000 QoS 1 messages: wall and client CPU (user + sys), median of 3
 #   - syscalls per message: strace -f -c, --count 1100 minus --count 100, divided by 1,000
+#   - the heap peak again with the hub as a literal address (127.0.0.1: no resolver)
 #   - the libc resolver's share of the heap peak (massif tree under getaddrinfo), and the worst-case
 #     stack of the main thread (painted before main by scripts/lib/stackpaint.c, --count 100)
 # Replaces the block between the telemetry markers in docs/benchmarks.md (right after the
@@ -107,6 +108,15 @@ for label in minimal-q1 telemetry-q1 pub-q1; do
   run "$label" 1 "${MASSIF[@]}" --massif-out-file="$OUT/massif-$label.out" \
     >"$OUT/massif-$label.log" 2>&1
   HEAP[$label]=$(massif_peak "$OUT/massif-$label.out")
+done
+# The same with the hub given as a literal address (HostName=127.0.0.1; the stand-in's certificate
+# names it): tp_tcp_connect connects without the resolver, so nothing of libc's NSS state is in it.
+declare -A HEAP_LITERAL
+for label in minimal-q1 telemetry-q1; do
+  IOTHUB_DEVICE_CONNECTION_STRING=${IOTHUB_DEVICE_CONNECTION_STRING/HostName=localhost/HostName=127.0.0.1} \
+    run "$label" 1 "${MASSIF[@]}" --massif-out-file="$OUT/massif-$label-literal.out" >"$OUT/massif-$label-literal.log" 2>&1
+  grep -q '^sent and acknowledged: 1$' "$OUT/massif-$label-literal.log" || { cat "$OUT/massif-$label-literal.log"; exit 1; }
+  HEAP_LITERAL[$label]=$(massif_peak "$OUT/massif-$label-literal.out")
 done
 BSS_MIN=$(bss "$BIN/hub-minimal"); BSS_TEL=$(bss "$BIN/hub-telemetry"); BSS_PUB=$(bss "$PUB")
 # The libc resolver's share of each peak: bytes of the peak snapshot allocated under getaddrinfo
@@ -207,6 +217,7 @@ same mosquitto, same bag) is quoted from issue 10, not measured here; mosquitto_
 | instructions / message outside mbedTLS, QoS 0 | 1,286 | $(fmt "${IPM[minimal-q0]}") | $(fmt "${IPM[telemetry-q0]}") | $(fmt "${IPM[pub-q0]}") (outside OpenSSL) |
 | heap peak (massif, one message) + \`.bss\` (B) | 48,003 + 5,856 = 53,859 | $(fmt "${HEAP[minimal-q1]}") + $(fmt "$BSS_MIN") = $(fmt $((HEAP[minimal-q1] + BSS_MIN))) | $(fmt "${HEAP[telemetry-q1]}") + $(fmt "$BSS_TEL") = $(fmt $((HEAP[telemetry-q1] + BSS_TEL))) | $(fmt "${HEAP[pub-q1]}") + $(fmt "$BSS_PUB") |
 | of which the libc resolver (getaddrinfo for \`localhost\`, at the peak) (B) | – | $(fmt "$RES_MIN") | $(fmt "$RES_TEL") | – |
+| heap peak + \`.bss\`, hub as a literal address (\`127.0.0.1\`: no resolver) (B) | – | $(fmt "${HEAP_LITERAL[minimal-q1]}") + $(fmt "$BSS_MIN") = $(fmt $((HEAP_LITERAL[minimal-q1] + BSS_MIN))) | $(fmt "${HEAP_LITERAL[telemetry-q1]}") + $(fmt "$BSS_TEL") = $(fmt $((HEAP_LITERAL[telemetry-q1] + BSS_TEL))) | – |
 | worst-case stack, painted (whole process: mbedTLS handshake and libc included) (B) | 2.7 KB | $(fmt "${STACK[minimal-q1]}") | $(fmt "${STACK[telemetry-q1]}") | $(fmt "${STACK[pub-q1]}") |
 | 10,000 QoS 1: wall / client CPU (median of $RUNS) | 0.331 s / 0.143 s | ${WALL[minimal-q1]} s / ${CPU[minimal-q1]} s | ${WALL[telemetry-q1]} s / ${CPU[telemetry-q1]} s | ${WALL[pub-q1]} s / ${CPU[pub-q1]} s |
 | syscalls / message, QoS 1 | 3 (1 send + 2 recv) | ${SYS[minimal-q1]} | ${SYS[telemetry-q1]} | ${SYS[pub-q1]} |

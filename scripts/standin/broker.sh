@@ -13,7 +13,9 @@ BROKER_DIR=$(mktemp -d /tmp/tinyhub-broker.XXXXXX)
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -keyout ca.key -out ca.pem >/dev/null 2>&1
   openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" -keyout server.key -out server.csr >/dev/null 2>&1
-  printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > server.ext
+  # 127.0.0.1 also as a DNS name: mbedTLS 2.28 matches a host only against dNSName entries, and
+  # scripts/bench/telemetry.sh connects by a literal address too (no resolver).
+  printf 'subjectAltName=DNS:localhost,DNS:127.0.0.1,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > server.ext
   openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
     -extfile server.ext -out server.pem >/dev/null 2>&1
 )

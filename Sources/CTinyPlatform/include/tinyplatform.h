@@ -38,7 +38,9 @@ int32_t tp_remaining_ms(uint64_t deadline_ms);
 /// left non-blocking. The whole call (DNS lookup and every address tried) shares one deadline
 /// timeout_ms from now; a DNS lookup, which cannot be interrupted, is bounded by the resolver
 /// settings (tp_resolver_bounds) and the call returns TP_ERR_TIMEOUT right after it when it
-/// used up the deadline. On success stores the descriptor in *out_fd and returns TP_OK.
+/// used up the deadline. A literal address (IPv4 dotted quad or IPv6) is connected to without
+/// the resolver, so it allocates nothing. On success stores the descriptor in *out_fd and
+/// returns TP_OK.
 int tp_tcp_connect(const char *host, uint16_t port, int32_t timeout_ms, int32_t *out_fd, int32_t *err);
 
 /// Sends all len bytes before one deadline timeout_ms from now. Returns len, or a negative TP_ERR_*.

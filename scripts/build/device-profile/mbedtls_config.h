@@ -53,7 +53,7 @@
 
 /* ---- Ciphers and the random generator ---------------------------------------------------- */
 
-/* AES: GCM records and CTR-DRBG. */
+/* AES: GCM records and the ECP module's CTR-DRBG. */
 #define MBEDTLS_AES_C
 /* Constant tables in read-only data instead of tables built in RAM at the first use. */
 #define MBEDTLS_AES_ROM_TABLES
@@ -63,7 +63,8 @@
 #define MBEDTLS_CIPHER_C
 /* AES-GCM: the only record protection offered. */
 #define MBEDTLS_GCM_C
-/* CTR-DRBG: TinyTLS's random generator (ClientHello random, ECDHE keys, ECDSA nonces). */
+/* CTR-DRBG: the ECP module's own generator (blinding where no generator is passed in, as in
+ * ECDSA verification). TinyTLS itself draws its random bytes from getrandom(). */
 #define MBEDTLS_CTR_DRBG_C
 
 /* ---- Public keys ------------------------------------------------------------------------- */
