@@ -71,15 +71,8 @@ public struct ConnectionString {
     /// - Throws: `ConnectionStringError` naming the field and its problem.
     public static func parse(_ text: UnsafeRawBufferPointer) throws(ConnectionStringError) -> ConnectionString {
         guard text.count <= maxLength else { throw .tooLong(maxLength: maxLength) }
-        var host: UnsafeRawBufferPointer?
-        var device: UnsafeRawBufferPointer?
-        var module: UnsafeRawBufferPointer?
-        var key: UnsafeRawBufferPointer?
-        var keyName: UnsafeRawBufferPointer?
-        var gateway: UnsafeRawBufferPointer?
-        var x509: UnsafeRawBufferPointer?
+        var fields = Fields(repeating: absent)
         var unknownCount = 0
-        var firstUnknown: UnsafeRawBufferPointer?
         var sawSegment = false
 
         var start = 0
@@ -94,66 +87,102 @@ public struct ConnectionString {
             let equals = start + found
             guard equals > start else { throw .emptyKey(offset: start) }
             let name = Bytes.slice(text, start..<equals)
-            let value = Bytes.slice(text, (equals + 1)..<end)
-            let slot: ConnectionStringKey
-            if Bytes.equal(name, "HostName") { slot = .hostName }
-            else if Bytes.equal(name, "DeviceId") { slot = .deviceID }
-            else if Bytes.equal(name, "ModuleId") { slot = .moduleID }
-            else if Bytes.equal(name, "SharedAccessKey") { slot = .sharedAccessKey }
-            else if Bytes.equal(name, "SharedAccessKeyName") { slot = .sharedAccessKeyName }
-            else if Bytes.equal(name, "x509") { slot = .x509 }
-            else if Bytes.equal(name, "GatewayHostName") { slot = .gatewayHostName }
-            else if Bytes.equal(name, "SharedAccessSignature") { throw .sharedAccessSignatureNotSupported }
-            else {
+            guard let slot = keySlot(name) else {
                 unknownCount += 1
-                if firstUnknown == nil { firstUnknown = name }
+                if fields[unknownSlot].baseAddress == nil { fields[unknownSlot] = name }
                 continue
             }
-            switch slot {
-            case .hostName: try store(value, in: &host, slot)
-            case .deviceID: try store(value, in: &device, slot)
-            case .moduleID: try store(value, in: &module, slot)
-            case .sharedAccessKey: try store(value, in: &key, slot)
-            case .sharedAccessKeyName: try store(value, in: &keyName, slot)
-            case .gatewayHostName: try store(value, in: &gateway, slot)
-            case .x509:
-                guard x509 == nil else { throw .duplicateKey(.x509) }
-                x509 = value
-            }
+            guard let key = ConnectionStringKey(rawValue: UInt8(slot)) else { throw .sharedAccessSignatureNotSupported }
+            let value = Bytes.slice(text, (equals + 1)..<end)
+            guard fields[slot].baseAddress == nil else { throw .duplicateKey(key) }
+            guard value.count > 0 || key == .x509 else { throw .emptyValue(key) } // x509 is checked below
+            fields[slot] = value
         }
         guard sawSegment else { throw .empty }
-        guard let host else { throw .missingHostName } // an empty one was refused by `store`
-        guard let device else { throw .missingDeviceID }
-        if let x509 {
+        let x509 = fields[Int(ConnectionStringKey.x509.rawValue)]
+        let parsed = ConnectionString(fields, usesX509: x509.baseAddress != nil, unknownKeyCount: unknownCount)
+        guard parsed.hostName.baseAddress != nil else { throw .missingHostName } // an empty one was refused above
+        guard parsed.deviceID.baseAddress != nil else { throw .missingDeviceID }
+        if parsed.usesX509 {
             guard Bytes.equal(x509, "true") else { throw .invalidX509Value }
-            guard key == nil else { throw .mixedAuthentication }
+            guard parsed.sharedAccessKey == nil else { throw .mixedAuthentication }
         } else {
-            guard let key else { throw .missingCredentials }
+            guard let key = parsed.sharedAccessKey else { throw .missingCredentials }
             try validateKey(key)
         }
-        return ConnectionString(hostName: host, deviceID: device, moduleID: module, sharedAccessKey: key,
-                                sharedAccessKeyName: keyName, gatewayHostName: gateway, usesX509: x509 != nil,
-                                unknownKeyCount: unknownCount, firstUnknownKey: firstUnknown)
+        return parsed
     }
 
     /// The same fields over a copy of the text: each slice of `old` becomes the slice at the
     /// same offset of `new` (same length as `old`).
     func moved(from old: UnsafeRawBufferPointer, to new: UnsafeRawBufferPointer) -> ConnectionString {
-        func move(_ slice: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-            guard let start = slice.baseAddress, let oldBase = old.baseAddress else { return slice }
-            return UnsafeRawBufferPointer(rebasing: new[(start - oldBase)..<(start - oldBase + slice.count)])
+        var fields = self.fields
+        var slot = 0
+        while slot < fields.count {
+            if let start = fields[slot].baseAddress, let oldBase = old.baseAddress {
+                let offset = start - oldBase
+                fields[slot] = UnsafeRawBufferPointer(rebasing: new[offset..<(offset + fields[slot].count)])
+            }
+            slot += 1
         }
-        return ConnectionString(hostName: move(hostName), deviceID: move(deviceID), moduleID: moduleID.map(move),
-                                sharedAccessKey: sharedAccessKey.map(move), sharedAccessKeyName: sharedAccessKeyName.map(move),
-                                gatewayHostName: gatewayHostName.map(move), usesX509: usesX509, unknownKeyCount: unknownKeyCount,
-                                firstUnknownKey: firstUnknownKey.map(move))
+        return ConnectionString(fields, usesX509: usesX509, unknownKeyCount: unknownKeyCount)
     }
 
-    private static func store(_ value: UnsafeRawBufferPointer, in slot: inout UnsafeRawBufferPointer?,
-                              _ key: ConnectionStringKey) throws(ConnectionStringError) {
-        guard slot == nil else { throw .duplicateKey(key) }
-        guard value.count > 0 else { throw .emptyValue(key) }
-        slot = value
+    /// The slices of a connection string by `ConnectionStringKey.rawValue`, then the first unknown
+    /// key (`unknownSlot`); an absent one has no base address (a slice of the text always has one,
+    /// also when it is empty). One table, so parsing and moving handle every field with one code path.
+    typealias Fields = InlineArray<8, UnsafeRawBufferPointer>
+
+    /// The slot of `firstUnknownKey` in `Fields`.
+    private static var unknownSlot: Int { 7 }
+
+    /// The slice of a field that is not there.
+    private static var absent: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+
+    /// The connection string of `fields` (the `x509` slot is not kept: `usesX509` says whether it was there).
+    private init(_ fields: borrowing Fields, usesX509: Bool, unknownKeyCount: Int) {
+        func field(_ key: ConnectionStringKey) -> UnsafeRawBufferPointer? {
+            let slice = fields[Int(key.rawValue)]
+            return slice.baseAddress == nil ? nil : slice
+        }
+        hostName = fields[Int(ConnectionStringKey.hostName.rawValue)]
+        deviceID = fields[Int(ConnectionStringKey.deviceID.rawValue)]
+        moduleID = field(.moduleID)
+        sharedAccessKey = field(.sharedAccessKey)
+        sharedAccessKeyName = field(.sharedAccessKeyName)
+        gatewayHostName = field(.gatewayHostName)
+        self.usesX509 = usesX509
+        self.unknownKeyCount = unknownKeyCount
+        let unknown = fields[Self.unknownSlot]
+        firstUnknownKey = unknown.baseAddress == nil ? nil : unknown
+    }
+
+    /// This connection string's slices as `Fields`.
+    private var fields: Fields {
+        var fields = Fields(repeating: Self.absent)
+        fields[Int(ConnectionStringKey.hostName.rawValue)] = hostName
+        fields[Int(ConnectionStringKey.deviceID.rawValue)] = deviceID
+        fields[Int(ConnectionStringKey.moduleID.rawValue)] = moduleID ?? Self.absent
+        fields[Int(ConnectionStringKey.sharedAccessKey.rawValue)] = sharedAccessKey ?? Self.absent
+        fields[Int(ConnectionStringKey.sharedAccessKeyName.rawValue)] = sharedAccessKeyName ?? Self.absent
+        fields[Int(ConnectionStringKey.gatewayHostName.rawValue)] = gatewayHostName ?? Self.absent
+        fields[Self.unknownSlot] = firstUnknownKey ?? Self.absent
+        return fields
+    }
+
+    /// The `Fields` slot of the key `name` (`ConnectionStringKey.rawValue`), 7 for
+    /// `SharedAccessSignature`, nil for a key TinyHub does not know. Keys are case-sensitive.
+    private static func keySlot(_ name: UnsafeRawBufferPointer) -> Int? {
+        // The names in slot order, each followed by ';'.
+        let names = Bytes.view("HostName;DeviceId;ModuleId;SharedAccessKey;SharedAccessKeyName;x509;GatewayHostName;SharedAccessSignature;")
+        var start = 0
+        var slot = 0
+        while let end = Bytes.index(of: 0x3B, in: names, from: start) {
+            if Bytes.equal(name, Bytes.slice(names, start..<end)) { return slot }
+            start = end + 1
+            slot += 1
+        }
+        return nil
     }
 
     /// Decodes the key into stack scratch to prove it is Base64 of an acceptable length.
