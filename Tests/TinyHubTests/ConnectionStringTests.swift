@@ -121,6 +121,12 @@ let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
         ("HostName=h.x;DeviceId=d;SharedAccessKey=\(String(repeating: "QUJD", count: 43))", .sharedAccessKeyTooLong),
         ("HostName=h.x;DeviceId=d;SharedAccessSignature=SharedAccessSignature sr=x", .sharedAccessSignatureNotSupported),
         ("hostname=h.x;DeviceId=d;x509=true", .missingHostName), // keys are case-sensitive
+        ("HostName=h.x;DeviceId=d;x509=;x509=true", .duplicateKey(.x509)), // an empty x509 counts as given
+        ("Host=h.x;HostNames=h.y;DeviceId=d;x509=true", .missingHostName), // whole names only
+        ("HostName=h.x;DeviceId=d;SharedAccessKeyNam=k;SharedAccessKeyName=", .emptyValue(.sharedAccessKeyName)),
+        ("HostName=h.x;DeviceId=d;ModuleId=m;GatewayHostName=g;ModuleId=n;x509=true", .duplicateKey(.moduleID)),
+        ("HostName=h.x;DeviceId=d;GatewayHostName=;x509=true", .emptyValue(.gatewayHostName)),
+        ("HostName=h.x;DeviceId=d;SharedAccessKey=;x509=true", .emptyValue(.sharedAccessKey)),
     ])
     func rejects(input: String, error: ConnectionStringError) {
         #expect(throws: error) { try parse(input) }

@@ -82,7 +82,7 @@ import TinyTLS
         defer { buffers.deallocate() }
         let separate = Storage(256)
         let storage = inIdentityBuffer ? buffers.identity : separate.bytes
-        let configuration = try HubConfiguration(connectionString: "HostName=hub.azure-devices.net;DeviceId=dev1;GatewayHostName=edge;SharedAccessKey=\(key)",
+        let configuration = try HubConfiguration(connectionString: "HostName=hub.azure-devices.net;DeviceId=dev1;ModuleId=m1;Foo=bar;GatewayHostName=edge;SharedAccessKeyName=pol;SharedAccessKey=\(key)",
                                                  storage: storage)
         let clock = HTTPSTestClock()
         let client = try HubClient(configuration: configuration, transport: FakeHTTPTransport(clock: clock), platform: clock,
@@ -90,6 +90,12 @@ import TinyTLS
         #expect(text(client.connectHost) == "edge")
         #expect(text(client.connection.hostName) == "hub.azure-devices.net")
         #expect(text(client.connection.deviceID) == "dev1")
+        #expect(client.connection.moduleID.map(text) == "m1")
+        #expect(client.connection.sharedAccessKeyName.map(text) == "pol")
+        #expect(client.connection.sharedAccessKey.map(text) == key)
+        #expect(client.connection.firstUnknownKey.map(text) == "Foo")
+        #expect(client.connection.unknownKeyCount == 1)
+        #expect(!client.connection.usesX509)
         let identity = UnsafeRawBufferPointer(buffers.identity)
         #expect(client.connection.deviceID.baseAddress! >= identity.baseAddress!
                 && client.connection.deviceID.baseAddress! < identity.baseAddress! + identity.count,

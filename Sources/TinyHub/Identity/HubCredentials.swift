@@ -52,15 +52,17 @@ struct HubCredentials {
         free = text.count
     }
 
-    /// Writes a derived value after the previous ones with `write` (given the free space,
-    /// returning the length) and returns where it went.
-    mutating func append<E: Error>(_ write: (UnsafeMutableRawBufferPointer) throws(E) -> Int) throws(E) -> Range<Int> {
-        let length = try write(UnsafeMutableRawBufferPointer(rebasing: storage[free...]))
+    /// The free space after the values written so far: a derived value (client id, user name...)
+    /// is written here, then kept with `keep`.
+    var freeSpace: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: storage[free...]) }
+
+    /// Keeps the `length` bytes just written at the start of `freeSpace`; returns where they are.
+    mutating func keep(_ length: Int) -> Range<Int> {
         defer { free += length }
         return free..<(free + length)
     }
 
-    /// Bytes of a range returned by `append` (or of the token).
+    /// Bytes of a range returned by `keep` (or of the token).
     func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[range]) }
 
     /// The current SAS token (empty before `renew` and with X.509).

@@ -1,3 +1,4 @@
+import TinyBytes
 import TinyMQTT
 import TinyPlatform
 
@@ -100,40 +101,42 @@ public final class MQTTFace<T: Transport, P: Platform> {
         self.topicBuffer = buffers.topic
         session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt)
 
+        do throws(HubError) { try prepareIdentity(modelID: options.modelID) } catch {
+            credentials.wipe() // a failed init leaves no key behind
+            throw error
+        }
+    }
+
+    /// Writes the client id and the user name after the connection string, lets the features
+    /// note what they need, and signs the first token (not with X.509).
+    private func prepareIdentity(modelID: StaticString?) throws(HubError) {
         let connection = credentials.connection
         do throws(TopicError) {
-            clientIDRange = try credentials.append { (free) throws(TopicError) -> Int in
-                try HubMQTTIdentity.clientID(for: connection, into: free)
-            }
-            usernameRange = try credentials.append { (free) throws(TopicError) -> Int in
-                guard let model = options.modelID else { return try HubMQTTIdentity.username(for: connection, into: free) }
-                return try HubMQTTIdentity.username(for: connection,
-                    modelID: UnsafeRawBufferPointer(start: model.utf8Start, count: model.utf8CodeUnitCount), into: free)
-            }
+            var length = try HubMQTTIdentity.clientID(for: connection, into: credentials.freeSpace)
+            clientIDRange = credentials.keep(length)
+            length = try HubMQTTIdentity.username(for: connection, modelID: modelID.map(Bytes.view), into: credentials.freeSpace)
+            usernameRange = credentials.keep(length)
         } catch {
-            credentials.wipe() // a failed init leaves no key behind
-            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
-            throw .topic(error)
+            throw identityError(error)
         }
-        if let features {
-            do throws(HubError) { _ = try features(self, .prepare, { _ in }) } catch { credentials.wipe(); throw error }
-        }
-        if !connection.usesX509 {
-            do throws(HubError) { try renewToken() } catch { credentials.wipe(); throw error }
-        }
+        if let features { _ = try features(self, .prepare, { _ in }) }
+        if !connection.usesX509 { try renewToken() }
+    }
+
+    /// The error for a value derived from the identity that could not be written.
+    private func identityError(_ error: TopicError) -> HubError {
+        if case .bufferTooSmall(let needed) = error { return .bufferTooSmall(needed: credentials.used + needed) }
+        return .topic(error)
     }
 
     /// Notes the cloud-to-device subscription filter in the identity buffer, when enabled.
     func prepareCloudToDevice() throws(HubError) {
         guard connection.moduleID == nil, settings.features.contains(.cloudToDevice) else { return }
-        let deviceID = connection.deviceID
         do throws(TopicError) {
-            cloudToDeviceFilterRange = try credentials.append { (free) throws(TopicError) -> Int in
-                try HubTopics.cloudToDeviceFilter(deviceID: deviceID, into: free)
-            }
+            let length = try HubTopics.cloudToDeviceFilter(deviceID: connection.deviceID, into: credentials.freeSpace)
+            cloudToDeviceFilterRange = credentials.keep(length)
         } catch {
-            if case .bufferTooSmall(let needed) = error { throw .bufferTooSmall(needed: credentials.used + needed) }
-            throw .topic(error)
+            throw identityError(error)
         }
     }
 
