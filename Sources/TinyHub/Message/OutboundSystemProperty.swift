@@ -5,7 +5,7 @@
 /// Names: IoT Hub's MQTT property-bag keys (`$.mid`…), and the `iothub-…` names of its device
 /// REST API, where the creation time is not a system property of a batch and travels as the
 /// application property `iothub-creation-time-utc`.
-enum OutboundSystemProperty: CaseIterable {
+enum OutboundSystemProperty: UInt8, CaseIterable {
     case messageID
     case correlationID
     case contentType
@@ -44,7 +44,8 @@ enum OutboundSystemProperty: CaseIterable {
 }
 
 extension TelemetrySystemProperties {
-    /// The value set for `property`, or nil.
+    /// The value set for `property`, or nil. Not inlined: `forEach`'s loop calls this one switch.
+    @inline(never)
     subscript(_ property: OutboundSystemProperty) -> UnsafeRawBufferPointer? {
         switch property {
         case .messageID: return messageID
@@ -56,20 +57,19 @@ extension TelemetrySystemProperties {
     }
 
     /// Calls `body` with each property that is set and its value, in the table's order.
-    /// (Written out rather than over `allCases`, which would build an array on the heap.)
+    /// (A loop over the raw values rather than over `allCases`, which would build an array on
+    /// the heap; one call of `body`, so an inlined body is there once, not once per property.)
     func forEach<E: Error>(_ body: (OutboundSystemProperty, UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
-        if let value = messageID { try body(.messageID, value) }
-        if let value = correlationID { try body(.correlationID, value) }
-        if let value = contentType { try body(.contentType, value) }
-        if let value = contentEncoding { try body(.contentEncoding, value) }
-        if let value = creationTime { try body(.creationTime, value) }
+        var raw: UInt8 = 0
+        while let property = OutboundSystemProperty(rawValue: raw) {
+            if let value = self[property] { try body(property, value) }
+            raw += 1
+        }
     }
 
     /// Whether any property is set.
     var isEmpty: Bool {
-        var empty = true
-        forEach { (_, _) in empty = false }
-        return empty
+        messageID == nil && correlationID == nil && contentType == nil && contentEncoding == nil && creationTime == nil
     }
 
     /// Bytes of all values (they count toward IoT Hub's message size limit).

@@ -67,7 +67,9 @@ package struct PropertyBagWriter {
     package var bag: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: sink.buffer[start..<sink.count]) }
 
     /// Appends `name=value` (or a bare `name` when `value` is nil), both percent-encoded.
-    /// On error nothing is appended.
+    /// On error nothing is appended. Not inlined: every property of every bag goes through
+    /// this one copy.
+    @inline(never)
     package mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer?) throws(PropertyBagError) {
         guard name.count > 0 else { throw .emptyName(offset: count) }
         let before = sink.count
