@@ -40,6 +40,15 @@ import Testing
         }
     }
 
+    /// The user name's query, kept as one constant, says what its parts say.
+    @Test func usernameQueryIsApiVersionAndEncodedClientType() throws {
+        let product = HubMQTTIdentity.deviceClientType.description
+        let encoded = product.split(separator: "/", omittingEmptySubsequences: false).joined(separator: "%2F")
+        #expect(HubMQTTIdentity.usernameQuery.description
+                == "/?api-version=\(HubMQTTIdentity.apiVersion)&DeviceClientType=\(encoded)")
+        #expect(product.allSatisfy { $0.isLetter || $0.isNumber || "/.-_~".contains($0) }, "only / needs escaping")
+    }
+
     @Test func usernameAndClientID() throws {
         let user = try written { b in try withBytes("hub.azure-devices.net") { h in try withBytes("dev1") { d in
             try HubMQTTIdentity.username(host: h, deviceID: d, into: b) } } }

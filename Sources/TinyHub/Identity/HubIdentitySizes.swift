@@ -33,8 +33,7 @@ public struct HubIdentitySizes {
         let module = connection.moduleID.map { 1 + $0.count } ?? 0 // "/" + id
         let clientID = device + module
         // {host}/{clientID}/?api-version=…&DeviceClientType=… (HubMQTTIdentity.username)
-        let username = host + 1 + clientID + Self.literal("/?api-version=") + Self.literal(HubMQTTIdentity.apiVersion)
-            + Self.literal("&DeviceClientType=") + Self.encoded(HubMQTTIdentity.deviceClientType)
+        let username = host + 1 + clientID + Self.literal(HubMQTTIdentity.usernameQuery)
         var token = 0
         if connection.sharedAccessKey != nil {
             // SharedAccessSignature sr={host}%2Fdevices%2F{d}[%2Fmodules%2F{m}]&sig={44 Base64 characters}&se={expiry}[&skn={name}]
@@ -53,8 +52,4 @@ public struct HubIdentitySizes {
     }
 
     private static func literal(_ text: StaticString) -> Int { text.utf8CodeUnitCount }
-
-    private static func encoded(_ text: StaticString) -> Int {
-        PercentEncoding.encodedLength(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
 }
