@@ -28,27 +28,28 @@ public struct HubIdentitySizes {
     ///   - connection: The parsed connection string.
     ///   - textLength: Bytes of the connection string text it was parsed from.
     public init(_ connection: ConnectionString, textLength: Int) {
-        let host = connection.hostName.count
+        // The constant parts of each sum are added first, in parentheses: they fold into one
+        // number (checked additions are not reordered by the compiler).
         let device = connection.deviceID.count
         let module = connection.moduleID.map { 1 + $0.count } ?? 0 // "/" + id
         let clientID = device + module
         // {host}/{clientID}/?api-version=…&DeviceClientType=… (HubMQTTIdentity.username)
-        let username = host + 1 + clientID + Self.literal(HubMQTTIdentity.usernameQuery)
+        let username = connection.hostName.count + clientID + (1 + Self.literal(HubMQTTIdentity.usernameQuery))
         var token = 0
         if connection.sharedAccessKey != nil {
             // SharedAccessSignature sr={host}%2Fdevices%2F{d}[%2Fmodules%2F{m}]&sig={44 Base64 characters}&se={expiry}[&skn={name}]
-            let resource = PercentEncoding.encodedLength(connection.hostName) + Self.literal("%2Fdevices%2F")
-                + PercentEncoding.encodedLength(connection.deviceID)
-                + (connection.moduleID.map { Self.literal("%2Fmodules%2F") + PercentEncoding.encodedLength($0) } ?? 0)
-            token = Self.literal("SharedAccessSignature sr=") + resource + Self.literal("&sig=") + 3 * SASToken.signatureLength
-                + Self.literal("&se=") + Decimal.maxLength + (connection.sharedAccessKeyName.map { Self.literal("&skn=") + $0.count } ?? 0)
+            let resource = PercentEncoding.encodedLength(connection.hostName) + PercentEncoding.encodedLength(connection.deviceID)
+                + (connection.moduleID.map { PercentEncoding.encodedLength($0) + Self.literal("%2Fmodules%2F") } ?? 0)
+            token = resource + (Self.literal("SharedAccessSignature sr=") + Self.literal("%2Fdevices%2F") + Self.literal("&sig=")
+                                + 3 * SASToken.signatureLength + Self.literal("&se=") + Decimal.maxLength)
+                + (connection.sharedAccessKeyName.map { $0.count + Self.literal("&skn=") } ?? 0)
         }
         identity = textLength + clientID + username + token
         // Variable header 10 (§3.1.2: "MQTT", level, flags, keep-alive), each string with its 2-byte
         // length; a fixed header of 1 + up to 4 remaining-length bytes.
-        connectPacket = 5 + 10 + 2 + clientID + 2 + username + (token > 0 ? 2 + token : 0)
-        telemetryTopicPrefix = Self.literal("devices/") + device
-            + (connection.moduleID.map { Self.literal("/modules/") + $0.count } ?? 0) + Self.literal("/messages/events/")
+        connectPacket = clientID + username + (token > 0 ? token + 2 : 0) + (5 + 10 + 2 + 2)
+        telemetryTopicPrefix = device + (connection.moduleID.map { $0.count + Self.literal("/modules/") } ?? 0)
+            + (Self.literal("devices/") + Self.literal("/messages/events/"))
     }
 
     private static func literal(_ text: StaticString) -> Int { text.utf8CodeUnitCount }
