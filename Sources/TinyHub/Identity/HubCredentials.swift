@@ -54,6 +54,7 @@ struct HubCredentials {
 
     /// The free space after the values written so far: a derived value (client id, user name...)
     /// is written here, then kept with `keep`.
+    @inline(__always) // a call would copy the whole credentials out of the face to make it
     var freeSpace: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: storage[free...]) }
 
     /// Keeps the `length` bytes just written at the start of `freeSpace`; returns where they are.

@@ -102,7 +102,9 @@ public final class MQTTFace<T: Transport, P: Platform> {
         session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt)
 
         do throws(HubError) { try prepareIdentity(modelID: options.modelID) } catch {
-            credentials.wipe() // a failed init leaves no key behind
+            // A failed init leaves no key behind: the credentials' storage is the identity buffer
+            // (wiped from here, the face's copy of the credentials is not copied again to do it).
+            zeroize(buffers.identity)
             throw error
         }
     }
