@@ -264,7 +264,8 @@ public final class MQTTFace<T: Transport, P: Platform> {
     ///   for example a bad key), `.sasToken` when no token can be made, or the session's error
     ///   after `disconnect`.
     func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
-        if credentials.needsRenewal(now: hubNow) {
+        let now = hubNow // first: read between, the credentials would be copied out of the face for the call
+        if credentials.needsRenewal(now: now) {
             try renewToken()
             handler(.tokenRenewed(expiry: credentials.expiry))
             // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
