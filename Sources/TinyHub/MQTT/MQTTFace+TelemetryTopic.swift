@@ -45,7 +45,7 @@ extension MQTTFace {
             .copyMemory(from: UnsafeRawBufferPointer(rebasing: topicBuffer[prefix..<bag.end]))
         telemetryTopic.fixedStart = start
         telemetryTopic.fixedCount = bag.count
-        telemetryTopic.fixedBytes = system.byteCount + properties.reduce(0) { $0 + $1.name.count + $1.value.count }
+        telemetryTopic.fixedBytes = HubLimits.countedBytes(system: system, properties: properties)
     }
 
     /// Whether a QoS 1 telemetry message of `payloadCount` bytes, with the fixed properties

@@ -87,8 +87,15 @@ extension HubLimits {
     /// - Throws: `HubError.messageTooLarge` when the message is larger than `maxTelemetryBytes`.
     static func checkTelemetrySize(payloadCount: Int, system: TelemetrySystemProperties,
                                    properties: UnsafeBufferPointer<MessageProperty>) throws(HubError) {
-        var size = payloadCount + system.byteCount
-        for property in properties { size += property.name.count + property.value.count }
+        let size = payloadCount + countedBytes(system: system, properties: properties)
         guard size <= maxTelemetryBytes else { throw .messageTooLarge(size: size, limit: maxTelemetryBytes) }
+    }
+
+    /// What the properties add to a message's size for that limit: the system property values
+    /// and the names and values of the application properties.
+    static func countedBytes(system: TelemetrySystemProperties, properties: UnsafeBufferPointer<MessageProperty>) -> Int {
+        var size = system.byteCount
+        for property in properties { size += property.name.count + property.value.count }
+        return size
     }
 }
