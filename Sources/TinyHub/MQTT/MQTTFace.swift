@@ -102,8 +102,8 @@ public final class MQTTFace<T: Transport, P: Platform> {
         session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt)
 
         do throws(HubError) { try prepareIdentity(modelID: options.modelID) } catch {
-            // A failed init leaves no key behind: the credentials' storage is the identity buffer
-            // (wiped from here, the face's copy of the credentials is not copied again to do it).
+            // A failed init leaves no key behind. The credentials keep everything in the identity
+            // buffer: wiped here directly, since calling their `wipe()` would copy them first.
             zeroize(buffers.identity)
             throw error
         }
@@ -264,7 +264,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
     ///   for example a bad key), `.sasToken` when no token can be made, or the session's error
     ///   after `disconnect`.
     func poll(timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(HubError) {
-        let now = hubNow // first: read between, the credentials would be copied out of the face for the call
+        let now = hubNow // read first: read inside the call's arguments, it makes the call copy the credentials
         if credentials.needsRenewal(now: now) {
             try renewToken()
             handler(.tokenRenewed(expiry: credentials.expiry))
