@@ -15,6 +15,9 @@ import TinyPlatform
         "C030", // TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
         "C02F", // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
     ]
+    /// IANA group ids (RFC 8422, RFC 7748) of the curves offered, in order: secp256r1, x25519,
+    /// secp384r1, secp521r1.
+    static let offeredCurves = ["0017", "001D", "0018", "0019"]
     /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746): a signal, not a suite.
     static let renegotiationSignal = "00FF"
 
@@ -44,6 +47,35 @@ import TinyPlatform
         #expect(throws: TransportError.closed) { try client.open(timeoutMs: 10_000) }
         let offered = try #require(peer.readLine()).split(separator: ",").map(String.init)
         #expect(offered.filter { $0 != Self.renegotiationSignal } == Self.allowedSuites)
+        let curves = try #require(peer.readLine()).split(separator: ",").map(String.init)
+        #expect(curves == Self.offeredCurves)
+    }
+
+    @Test func theShimsCurveListIsMbedTLSsGroupIDs() {
+        // mbedTLS's own enum values, from its headers, in the shim's order of preference.
+        let expected: [Int32] = [MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP384R1,
+                                 MBEDTLS_ECP_DP_SECP521R1, MBEDTLS_ECP_DP_NONE].map { Int32(truncatingIfNeeded: $0.rawValue) }
+        let list = tp_tls_curves()!
+        #expect((0..<5).map { list[$0] } == expected)
+    }
+
+    @Test(arguments: ["prime256v1", "X25519", "secp384r1", "secp521r1"])
+    func aServerWithOneOfferedCurveCompletesTheHandshake(curve: String) throws {
+        let certificates = try TestCertificates.get()
+        let peer = try ScriptedPeer(["serve", "ECDHE-RSA-AES128-GCM-SHA256", "notify", curve], certificates: certificates)
+        let client = try transport(port: peer.port, certificates: certificates)
+        try client.open(timeoutMs: 10_000)
+        #expect(peer.readLine() == "handshake-ok")
+        #expect(receive(client) == .success(Array("ok".utf8)))
+    }
+
+    @Test func aServerWithoutAnOfferedCurveFailsTheHandshake() throws {
+        let certificates = try TestCertificates.get()
+        let peer = try ScriptedPeer(["serve", "ECDHE-RSA-AES128-GCM-SHA256", "notify", "secp224r1"], certificates: certificates)
+        let client = try transport(port: peer.port, certificates: certificates)
+        #expect(throws: TransportError.self) { try client.open(timeoutMs: 10_000) }
+        #expect(peer.readLine() == "handshake-failed")
+        #expect(!client.isOpen)
     }
 
     @Test func theShimsSuiteListIsMbedTLSsECDHEGCMSuites() {

@@ -5,9 +5,11 @@ import Foundation
 /// serves exactly one connection as `mode` says, prints one result line, and exits.
 ///
 /// Modes:
-/// - `hello`: reads the ClientHello (raw TCP) and prints the offered cipher suites as
-///   comma-separated 4-digit hex, then closes.
-/// - `serve CIPHERS ENDING`: TLS 1.2 server restricted to the OpenSSL cipher string CIPHERS;
+/// - `hello`: reads the ClientHello (raw TCP) and prints the offered cipher suites, then on a
+///   second line the offered elliptic curves (supported_groups), each as comma-separated
+///   4-digit hex, then closes.
+/// - `serve CIPHERS ENDING [CURVE]`: TLS 1.2 server restricted to the OpenSSL cipher string
+///   CIPHERS (and to the ECDHE curve CURVE, an OpenSSL name, when given);
 ///   prints `handshake-ok` or `handshake-failed`, sends `ok` and ends the connection with
 ///   ENDING: `notify` (close_notify, Python's unwrap), `bare` (TCP close, no close_notify) or
 ///   `midrecord` (half of an application-data record, then a TCP close).
@@ -89,11 +91,13 @@ def trickle(raw_fd, header, interval_ms):
             return
     print("trickle-finished", flush=True)
 
-def tls_server(ciphers):
+def tls_server(ciphers, curve=None):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.set_ciphers(ciphers)
+    if curve:
+        context.set_ecdh_curve(curve)
     context.load_cert_chain(os.environ["PEER_CERT"], os.environ["PEER_KEY"])
     return context.wrap_socket(conn, server_side=True)
 
@@ -106,11 +110,22 @@ if mode == "hello":
     count = struct.unpack(">H", body[at:at + 2])[0]
     suites = [struct.unpack(">H", body[at + 2 + i:at + 4 + i])[0] for i in range(0, count, 2)]
     print(",".join("%04X" % s for s in suites), flush=True)
+    at += 2 + count
+    at += 1 + body[at]
+    end = at + 2 + struct.unpack(">H", body[at:at + 2])[0]
+    at += 2
+    groups = []
+    while at + 4 <= end:
+        kind, length = struct.unpack(">HH", body[at:at + 4])
+        if kind == 10:  # supported_groups (RFC 8422 5.1.1): a 2-byte list length, then 2-byte ids
+            groups = [struct.unpack(">H", body[at + 6 + i:at + 8 + i])[0] for i in range(0, length - 2, 2)]
+        at += 4 + length
+    print(",".join("%04X" % g for g in groups), flush=True)
     conn.close()
 elif mode == "serve":
     ciphers, ending = sys.argv[2], sys.argv[3]
     try:
-        tls = tls_server(ciphers)
+        tls = tls_server(ciphers, sys.argv[4] if len(sys.argv) > 4 else None)
     except (ssl.SSLError, OSError):
         print("handshake-failed", flush=True)
         conn.close()
