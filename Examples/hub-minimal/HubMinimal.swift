@@ -56,6 +56,10 @@ struct HubMinimal {
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: payloadBytes, alignment: 1)
         guard payload.baseAddress != nil else { fail("out of memory: could not allocate the hub buffers") }
         let client = start(maxMessage: payloadBytes, port: port)
+        // The loop below publishes while the window has room, then polls: the packets of a burst
+        // leave together, one TLS record and one send(2), written when the burst fills the window
+        // or by that poll.
+        client.session.configuration.batchesPublishes = true
         client.start()
 
         let platform = SystemPlatform()

@@ -158,6 +158,29 @@ struct InflightWindow {
         return UnsafeRawBufferPointer(rebasing: arena[offset..<(offset + slots[slot].length)])
     }
 
+    /// Whether the packet in `slot` was handed to `packetForSending` or `unsentRun`.
+    func isSent(_ slot: Int) -> Bool { slots[slot].sent }
+
+    /// The packet in `slot`, never sent, and the never-sent packets after it in send order
+    /// for as long as each starts where the one before it ends in the arena: their bytes as
+    /// one span (no DUP flag to set: none was sent before), each marked sent; and the slot
+    /// after the span, nil when the span reached the newest.
+    ///
+    /// - Parameter slot: a live slot whose packet was never sent.
+    /// - Returns: the span's bytes and the live slot after it.
+    mutating func unsentRun(from slot: Int) -> (bytes: UnsafeRawBufferPointer, next: Int?) {
+        let start = slots[slot].offset
+        var end = start + slots[slot].length
+        slots[slot].sent = true
+        var next = slots[slot].next
+        while next != InflightWindow.none, !slots[Int(next)].sent, slots[Int(next)].offset == end {
+            slots[Int(next)].sent = true
+            end += slots[Int(next)].length
+            next = slots[Int(next)].next
+        }
+        return (UnsafeRawBufferPointer(rebasing: arena[start..<end]), next == InflightWindow.none ? nil : Int(next))
+    }
+
     /// Sequence number of `slot` (send order).
     func sequence(of slot: Int) -> UInt64 { slots[slot].sequence }
 }

@@ -17,6 +17,8 @@ extension MQTTSession {
         var now = platform.monotonicMs()
         let deadline = ClockArithmetic.adding(UInt64(timeoutMs), to: now)
         var reported = false
+        // Publishes queued since the last call leave before any wait (a failure is lostPending, reported next).
+        if deferredPublishes > 0 { try? flushDeferredPublishes() }
         if let error = lostPending {
             lostPending = nil
             connectionLost(error, handler)

@@ -3,6 +3,8 @@ import TinyPlatform
 // What the session sends: PUBLISH into the in-flight window, SUBSCRIBE/UNSUBSCRIBE, acknowledgements and control packets, packet ids.
 extension MQTTSession {
     func sendRaw(_ bytes: UnsafeRawBufferPointer) throws(MQTTError) {
+        // Queued publishes go first: the wire keeps the order of the calls.
+        if deferredPublishes > 0 { try flushDeferredPublishes() }
         do {
             try transport.send(bytes, timeoutMs: configuration.sendTimeoutMs)
             lastSendMs = platform.monotonicMs()
@@ -68,7 +70,13 @@ extension MQTTSession {
             try sendOrLose(UnsafeRawBufferPointer(rebasing: transmit[0..<length]))
         } else if isConnected {
             // A failed send is not an error for QoS 1: the message stays queued for resend.
-            try? sendOrLose(inflight.packetForSending(slot: slot))
+            if configuration.batchesPublishes, inflight.hasFreeSlot {
+                deferredPublishes += 1 // written with the publish that fills the window, or by poll
+            } else if deferredPublishes > 0 {
+                try? flushDeferredPublishes() // the queued ones, then this one
+            } else {
+                try? sendOrLose(inflight.packetForSending(slot: slot))
+            }
         }
         return packetID
     }

@@ -25,6 +25,16 @@ public struct MQTTSessionConfiguration {
     /// A connection must stay up this long before the backoff starts again from the first
     /// retry; a broker that accepts and then drops at once keeps the delays growing.
     public var stableConnectionMs: UInt32 = 60_000
+    /// Write QoS 1 PUBLISH packets in batches (default false: each is written before `publish`
+    /// returns). When true, a QoS 1 `publish` that leaves a slot of the in-flight window free
+    /// only queues its packet; the queued packets are written, in order, by the `publish` that
+    /// takes the window's last slot, at the start of the next `poll`, or before any other packet
+    /// the session sends (QoS 0, PUBACK, PINGREQ, SUBSCRIBE, DISCONNECT...): one transport send
+    /// (one TLS record, one system call) for all of them instead of one per packet. A program
+    /// that publishes a burst and then polls gets the same delivery with a fraction of the
+    /// kernel work; one that publishes and then does not poll for a while must leave this off
+    /// (its last packets would wait for that poll).
+    public var batchesPublishes = false
 
     /// The defaults above.
     public init() {}
