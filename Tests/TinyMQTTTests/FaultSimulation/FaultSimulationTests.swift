@@ -16,6 +16,8 @@ import TinyPlatform
 /// - every reconnect delay lies in [d/2, d] of the configured backoff, and no attempt
 ///   starts before its delay has passed.
 ///
+/// Half of the schedules (odd seeds) batch their QoS 1 publishes (`batchesPublishes`).
+///
 /// `TINYHUB_SIM_SEED=n` replays schedule n alone; `TINYHUB_SIM_SCHEDULES=k` runs k of them.
 @Suite struct FaultSimulationTests {
     static var schedules: [UInt64] { SimulationSchedules.make(label: "fault simulation", defaultCount: 10_000, share: 1, salt: 1_000_003) }
@@ -82,6 +84,8 @@ struct SessionSimulation {
         configuration.sendTimeoutMs = 2_000
         configuration.backoff = Backoff(baseMs: 200, capMs: 5_000)
         configuration.stableConnectionMs = 10_000
+        // Odd schedules batch their QoS 1 publishes (MQTTSessionConfiguration.batchesPublishes).
+        configuration.batchesPublishes = seed % 2 == 1
         let window = 1 + plan.below(6)
         let buffers = MQTTBuffers.allocate(transmit: 128, receive: 16 + plan.below(64), inflightBytes: 64 + plan.below(256),
                                            inflightWindow: window)!
