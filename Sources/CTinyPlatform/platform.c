@@ -519,23 +519,6 @@ static const int tls_ciphersuites[] = {
 
 const int *tp_tls_ciphersuites(void) { return tls_ciphersuites; }
 
-// mbedTLS 2.28 group ids (mbedtls_ecp_group_id; TinyTLSTests checks them against its headers).
-// mbedTLS's default list starts with secp521r1 and servers take the client's first choice:
-// the two ECDHE scalar multiplications of a handshake cost 8 ms of CPU on P-521, 5 on P-384,
-// 1.9 on P-256, 2.7 on x25519 (mbedTLS 2.28, x86-64). P-256 first (128-bit security, as
-// AES-128; the curve IoT Hub's ECC certificates and most servers prefer), then the other
-// common curves, fastest first, for servers without it. No 192/224-bit, Koblitz or
-// brainpool curves. The same list limits the curve of an ECDSA server key.
-static const int tls_curves[] = {
-    3, // MBEDTLS_ECP_DP_SECP256R1
-    9, // MBEDTLS_ECP_DP_CURVE25519
-    4, // MBEDTLS_ECP_DP_SECP384R1
-    5, // MBEDTLS_ECP_DP_SECP521R1
-    0, // MBEDTLS_ECP_DP_NONE
-};
-
-const int *tp_tls_curves(void) { return tls_curves; }
-
 // The compiler cannot see through a volatile function pointer, so it cannot prove the call is
 // plain memset on memory that is dead afterwards, and must keep it (mbedtls_platform_zeroize
 // uses the same device). A separate function in a separate object: never inlined into Swift.

@@ -7,7 +7,7 @@ import TinyPlatform
 /// - Server certificate chain verified against the configured roots (`VERIFY_REQUIRED`),
 ///   host name checked and sent as server name indication (SNI); neither can be turned off.
 /// - Offers only ECDHE-ECDSA and ECDHE-RSA with AES-128/256-GCM (`tp_tls_ciphersuites`),
-///   with the curves P-256, x25519, P-384, P-521 in that order (`tp_tls_curves`).
+///   with the curves P-256, x25519, P-384, P-521 in that order, those mbedTLS was built with (`tinyhub_tls_curves`).
 /// - A TCP close before the peer's close_notify is `TransportError.truncated`, not `.closed`.
 /// - Random bytes straight from `getrandom()`: no DRBG or entropy context.
 /// - Each `send` is written with one `mbedtls_ssl_write` per 16 KB, so an MQTT packet or
@@ -95,9 +95,9 @@ public final class TLSTransport: Transport {
         // no static RSA key exchange, no CBC, no SHA-1 MACs. The list is static C storage, as
         // mbedTLS keeps the pointer for the configuration's lifetime.
         mbedtls_ssl_conf_ciphersuites(config, tp_tls_ciphersuites())
-        // ECDHE on P-256 first (`tp_tls_curves`), not mbedTLS's default P-521: the handshake's
+        // ECDHE on P-256 first (`tinyhub_tls_curves`), not mbedTLS's default P-521: the handshake's
         // two scalar multiplications cost a quarter of the CPU. Static C storage, as above.
-        mbedtls_ssl_conf_curves(config, UnsafeRawPointer(tp_tls_curves()).assumingMemoryBound(to: mbedtls_ecp_group_id.self))
+        mbedtls_ssl_conf_curves(config, tinyhub_tls_curves())
         if let identity = configuration.clientIdentity { try loadClientIdentity(identity) }
         // mbedtls_ssl_setup allocates the 16 KB + 16 KB record buffers; it fails only for lack of memory.
         guard mbedtls_ssl_setup(contexts.ssl, config) == 0 else { throw .outOfMemory }

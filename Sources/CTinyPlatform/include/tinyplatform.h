@@ -151,12 +151,6 @@ void tp_zeroize(void *buf, size_t len);
 /// with AES-256-GCM-SHA384 and AES-128-GCM-SHA256, the suites Azure IoT Hub recommends.
 const int *tp_tls_ciphersuites(void);
 
-/// The elliptic curves the client offers for ECDHE (and accepts for an ECDSA server key), in
-/// order of preference, terminated by 0 (MBEDTLS_ECP_DP_NONE), static storage as
-/// mbedtls_ssl_conf_curves keeps the pointer: secp256r1, x25519, secp384r1, secp521r1
-/// (mbedtls_ecp_group_id values of mbedTLS 2.28).
-const int *tp_tls_curves(void);
-
 #ifdef __cplusplus
 }
 #endif
