@@ -163,6 +163,31 @@ import Testing
         }
     }
 
+    /// `validate` accepts exactly what the standard library's UTF-8 validation accepts, minus
+    /// U+0000: every lead byte 0x80...0xFF with every second byte, and for three- and four-byte
+    /// leads a set of third and fourth bytes (overlong forms, surrogates, past U+10FFFF, truncations).
+    @Test func validateAgreesWithTheStandardLibrary() {
+        // Past the second byte only "is it 10xxxxxx" matters: its edges, ASCII and NUL.
+        let tails: [UInt8] = [0x00, 0x41, 0x80, 0xBF, 0xC0]
+        var mismatches: [[UInt8]] = []
+        func check(_ bytes: [UInt8]) {
+            let expected = String(validating: bytes, as: UTF8.self) != nil && !bytes.contains(0)
+            if (Self.validateError(bytes) == nil) != expected, mismatches.count < 10 { mismatches.append(bytes) }
+        }
+        for lead in 0x80...0xFF {
+            for second in 0...0xFF {
+                let pair = [UInt8(lead), UInt8(second)]
+                check(pair)
+                guard lead >= 0xE0 else { continue } // two-byte leads: the pair decides
+                for third in tails {
+                    check(pair + [third])
+                    for fourth in tails { check(pair + [third, fourth]) }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
+
     @Test func decoderAndEncoderKeepTheirErrorsForLongTopics() {
         // A wildcard or bad byte after more than eight plain bytes still gives the old error.
         let prefix = utf8("devices/dev1/messages/")

@@ -51,6 +51,51 @@ import TinyBytes
         #expect(packet == [0x10, 15, 0, 4, 0x4D, 0x51, 0x54, 0x54, 4, 0x00, 0x00, 0xF0, 0, 3] + id)
     }
 
+    @Test func connectWritesTheKeepAliveBigEndian() throws {
+        let id = utf8("d")
+        let packet = try id.withUnsafeBytes { i in
+            try TestBytes.encode { (b) throws(MQTTCodecError) -> Int in
+                try MQTTEncoder.connect(MQTTConnectOptions(clientID: i, cleanSession: true, keepAliveSeconds: 0x12AB), into: b)
+            }
+        }
+        #expect(packet == [0x10, 13, 0, 4, 0x4D, 0x51, 0x54, 0x54, 4, 0x02, 0x12, 0xAB, 0, 1] + id)
+    }
+
+    @Test func connectIntoAShortBufferThrowsAndWritesNothing() {
+        let id = utf8("dev")
+        for size in 0..<17 { // the packet is 17 bytes
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 1)
+            defer { buffer.deallocate() }
+            buffer.initializeMemory(as: UInt8.self, repeating: 0xEE)
+            let short = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
+            let error = id.withUnsafeBytes { i -> MQTTCodecError? in
+                do throws(MQTTCodecError) {
+                    _ = try MQTTEncoder.connect(MQTTConnectOptions(clientID: i, keepAliveSeconds: 60), into: short)
+                    return nil
+                } catch { return error }
+            }
+            #expect(error == .bufferTooSmall(needed: 17), "buffer of \(size)")
+            #expect(buffer.allSatisfy { $0 == 0xEE }, "buffer of \(size)")
+        }
+    }
+
+    @Test func pubackIntoAShortBufferThrowsAndWritesNothing() {
+        for size in 0..<4 {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4, alignment: 1)
+            defer { buffer.deallocate() }
+            buffer.initializeMemory(as: UInt8.self, repeating: 0xEE)
+            #expect(throws: MQTTCodecError.bufferTooSmall(needed: 4), "buffer of \(size)") {
+                _ = try MQTTEncoder.puback(packetID: 0x1234, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))
+            }
+            #expect(buffer.allSatisfy { $0 == 0xEE })
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4, alignment: 1)
+        defer { buffer.deallocate() }
+        #expect(throws: MQTTCodecError.zeroPacketIdentifier) { _ = try MQTTEncoder.puback(packetID: 0, into: buffer) }
+        #expect((try? MQTTEncoder.puback(packetID: 0xABCD, into: buffer)) == 4)
+        #expect(Array(buffer) == [0x40, 2, 0xAB, 0xCD])
+    }
+
     @Test func passwordWithoutUsernameIsRejected() {
         let id = utf8("d"), pass = utf8("p")
         #expect(throws: MQTTCodecError.invalidFlags(packetType: 1)) {

@@ -17,31 +17,34 @@ public enum MQTTEncoder {
     /// - Throws: `MQTTCodecError.bufferTooSmall` when `buffer` is too short, `fieldTooLong`/`invalidUTF8`/`nullCharacter` for a field MQTT cannot carry.
     public static func connect(_ options: MQTTConnectOptions, into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         try UTF8Check.validate(options.clientID)
-        var length = 10 + (try options.clientID.checkedFieldSize()) // variable header is 10 bytes
+        // Every checked field size is at most 65,537 and there are at most five fields: the
+        // sums cannot overflow (`&+` spares an overflow check per term).
+        var length = 10 &+ (try options.clientID.checkedFieldSize()) // variable header is 10 bytes
         var flags: UInt8 = options.cleanSession ? 0x02 : 0
         if let will = options.will {
             try checkTopicName(will.topic)
-            length += try will.topic.checkedFieldSize() + will.payload.checkedFieldSize()
+            length &+= try will.topic.checkedFieldSize() &+ will.payload.checkedFieldSize()
             flags |= 0x04 | will.qos.rawValue << 3 | (will.retain ? 0x20 : 0)
         }
         if let username = options.username {
             try UTF8Check.validate(username)
-            length += try username.checkedFieldSize()
+            length &+= try username.checkedFieldSize()
             flags |= 0x80
         }
         if let password = options.password {
             // §3.1.2.9: a password without a user name is not allowed.
             guard options.username != nil else { throw .invalidFlags(packetType: MQTTPacketType.connect.rawValue) }
-            length += try password.checkedFieldSize()
+            length &+= try password.checkedFieldSize()
             flags |= 0x40
         }
         var writer = ByteSink(buffer)
         try writer.beginPacket(firstByte: MQTTPacketType.connect.rawValue << 4, remainingLength: length)
-        writer.uint16(4)
-        writer.byte(0x4D); writer.byte(0x51); writer.byte(0x54); writer.byte(0x54) // "MQTT"
-        writer.byte(4) // protocol level 3.1.1
-        writer.byte(flags)
-        writer.uint16(options.keepAliveSeconds)
+        // The variable header in one append (ten single-byte appends each checked the space again).
+        let keepAlive = options.keepAliveSeconds
+        let header: InlineArray<10, UInt8> = [0, 4, 0x4D, 0x51, 0x54, 0x54, // "MQTT"
+                                              4, // protocol level 3.1.1
+                                              flags, UInt8(truncatingIfNeeded: keepAlive >> 8), UInt8(truncatingIfNeeded: keepAlive)]
+        header.span.withUnsafeBytes { writer.bytes($0) }
         writer.lengthPrefixed(options.clientID)
         if let will = options.will {
             writer.lengthPrefixed(will.topic)
@@ -89,7 +92,8 @@ public enum MQTTEncoder {
                                 retain: Bool = false, dup: Bool = false, packetID: UInt16 = 0,
                                 into buffer: UnsafeMutableRawBufferPointer) throws(MQTTCodecError) -> Int {
         if qos == .atLeastOnce, packetID == 0 { throw .zeroPacketIdentifier }
-        let length = try topic.checkedFieldSize() + (qos == .atMostOnce ? 0 : 2) + payload.count
+        // At most 65,539 plus a buffer's count: no overflow.
+        let length = try topic.checkedFieldSize() &+ (qos == .atMostOnce ? 0 : 2) &+ payload.count
         // §3.3.1.1: DUP must be 0 for QoS 0.
         let first = MQTTPacketType.publish.rawValue << 4 | (dup && qos != .atMostOnce ? 0x08 : 0)
             | qos.rawValue << 1 | (retain ? 0x01 : 0)

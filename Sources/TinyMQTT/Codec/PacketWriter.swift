@@ -18,7 +18,7 @@ extension ByteSink {
     /// Checks the whole packet fits, then writes the fixed header.
     mutating func beginPacket(firstByte: UInt8, remainingLength: Int) throws(MQTTCodecError) {
         guard remainingLength <= PacketWriter.maxRemainingLength else { throw .fieldTooLong }
-        let total = 1 + PacketWriter.remainingLengthSize(remainingLength) + remainingLength
+        let total = 1 &+ PacketWriter.remainingLengthSize(remainingLength) &+ remainingLength // at most 268,435,460
         guard count + total <= buffer.count else { throw .bufferTooSmall(needed: count + total) }
         byte(firstByte)
         var value = remainingLength
