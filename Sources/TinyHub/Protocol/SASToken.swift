@@ -76,7 +76,7 @@ public enum SASToken {
         let resourceEnd = sink.count
         // The string-to-sign is built in place right after `sr`, then overwritten by `&sig=`;
         // the finished token is longer, so this needs no extra room.
-        sink.byte(0x0A)
+        sink.literal("\n") // an out-of-line append: an inlined `byte` is larger than the call
         sink.decimal(expiry)
         // A lower bound of the token: the `\n` becomes `&sig=` (+4), the signature takes at least
         // 46 bytes (44 Base64 characters, the one `=` escaped as `%3D`), `&se=` precedes the
@@ -165,30 +165,29 @@ public enum SASToken {
             var macSpan = mac.mutableSpan
             macSpan.withUnsafeMutableBytes { zeroize($0) }
         }
-        let result: Result<Void, SASTokenError> = withUnsafeTemporaryAllocation(byteCount: maxKeyScratch, alignment: 1) { scratch in
+        // Typed throws straight out of the scratch closure (no `Result` to build and match).
+        try withUnsafeTemporaryAllocation(byteCount: maxKeyScratch, alignment: 1) { (scratch) throws(SASTokenError) in
             defer { zeroize(scratch) } // the decoded key, on every path
             let keyLength: Int
             do throws(Base64Error) {
                 keyLength = try Base64.decode(key, into: scratch)
             } catch .invalid {
-                return .failure(.invalidKey)
+                throw .invalidKey
             } catch {
-                return .failure(.keyTooLong)
+                throw .keyTooLong
             }
-            guard keyLength > 0 else { return .failure(.invalidKey) }
-            guard keyLength <= maxKeyLength else { return .failure(.keyTooLong) }
+            guard keyLength > 0 else { throw .invalidKey }
+            guard keyLength <= maxKeyLength else { throw .keyTooLong }
             do throws(CryptoError) {
                 var macSpan = mac.mutableSpan
                 try macSpan.withUnsafeMutableBytes { (macBytes) throws(CryptoError) in
                     try crypto.hmacSHA256(key: UnsafeRawBufferPointer(rebasing: scratch[0..<keyLength]),
                                           message: message, into: macBytes)
                 }
-                return .success(())
             } catch {
-                return .failure(.crypto(error))
+                throw .crypto(error)
             }
         }
-        if case .failure(let error) = result { throw error }
         var sink = ByteSink(output) // 44 bytes or more, checked above
         mac.span.withUnsafeBytes { sink.base64($0) }
         return sink.count
