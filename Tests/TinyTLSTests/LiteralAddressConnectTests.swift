@@ -62,10 +62,12 @@ import Testing
         return (result, descriptor, cts_thread_allocations() - before)
     }
 
-    @Test func anIPv4LiteralConnectsWithoutAllocating() throws {
-        let server = try #require(Self.listener(family: AF_INET))
+    /// Connects to the literal `host` of a listener of `family` and expects success without
+    /// an allocation; the listener accepts the connection.
+    func expectConnectsWithoutAllocating(_ host: String, family: Int32) throws {
+        let server = try #require(Self.listener(family: family))
         defer { close(server.descriptor) }
-        let outcome = connect(Array("127.0.0.1".utf8CString), port: server.port)
+        let outcome = connect(Array(host.utf8CString), port: server.port)
         #expect(outcome.result == Int32(TP_OK))
         #expect(outcome.allocations == 0)
         let accepted = accept(server.descriptor, nil, nil)
@@ -74,17 +76,13 @@ import Testing
         close(outcome.descriptor)
     }
 
+    @Test func anIPv4LiteralConnectsWithoutAllocating() throws {
+        try expectConnectsWithoutAllocating("127.0.0.1", family: AF_INET)
+    }
+
     @Test(.enabled(if: hasIPv6Loopback, "this host has no IPv6 loopback"))
     func anIPv6LiteralConnectsWithoutAllocating() throws {
-        let server = try #require(Self.listener(family: AF_INET6))
-        defer { close(server.descriptor) }
-        let outcome = connect(Array("::1".utf8CString), port: server.port)
-        #expect(outcome.result == Int32(TP_OK))
-        #expect(outcome.allocations == 0)
-        let accepted = accept(server.descriptor, nil, nil)
-        #expect(accepted >= 0)
-        close(accepted)
-        close(outcome.descriptor)
+        try expectConnectsWithoutAllocating("::1", family: AF_INET6)
     }
 
     @Test func aRefusedLiteralIsReportedAsRefused() throws {
