@@ -9,7 +9,7 @@ extension MQTTSession {
     ///
     /// - Throws: `MQTTError.transport` when a send failed.
     func flushDeferredPublishes() throws(MQTTError) {
-        deferredPublishes = 0
+        hasDeferredPublishes = false
         var next = inflight.oldestSlot
         while let slot = next {
             guard !inflight.isSent(slot) else {

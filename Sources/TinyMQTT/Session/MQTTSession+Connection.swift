@@ -151,7 +151,7 @@ extension MQTTSession {
     func dropConnection() {
         transport.close()
         lostPending = nil   // a loss not yet reported belongs to the connection closed here
-        deferredPublishes = 0 // still in the window: the next connection resends them
+        hasDeferredPublishes = false // still in the window: the next connection resends them
         received = 0
         drainRemaining = 0
         pingSentMs = nil

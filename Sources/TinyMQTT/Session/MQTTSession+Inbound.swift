@@ -18,7 +18,7 @@ extension MQTTSession {
         let deadline = ClockArithmetic.adding(UInt64(timeoutMs), to: now)
         var reported = false
         // Publishes queued since the last call leave before any wait (a failure is lostPending, reported next).
-        if deferredPublishes > 0 { try? flushDeferredPublishes() }
+        if hasDeferredPublishes { try? flushDeferredPublishes() }
         if let error = lostPending {
             lostPending = nil
             connectionLost(error, handler)

@@ -4,7 +4,7 @@ import TinyPlatform
 extension MQTTSession {
     func sendRaw(_ bytes: UnsafeRawBufferPointer) throws(MQTTError) {
         // Queued publishes go first: the wire keeps the order of the calls.
-        if deferredPublishes > 0 { try flushDeferredPublishes() }
+        if hasDeferredPublishes { try flushDeferredPublishes() }
         do {
             try transport.send(bytes, timeoutMs: configuration.sendTimeoutMs)
             lastSendMs = platform.monotonicMs()
@@ -71,8 +71,8 @@ extension MQTTSession {
         } else if isConnected {
             // A failed send is not an error for QoS 1: the message stays queued for resend.
             if configuration.batchesPublishes, inflight.hasFreeSlot {
-                deferredPublishes += 1 // written with the publish that fills the window, or by poll
-            } else if deferredPublishes > 0 {
+                hasDeferredPublishes = true // written with the publish that fills the window, or by poll
+            } else if hasDeferredPublishes {
                 try? flushDeferredPublishes() // the queued ones, then this one
             } else {
                 try? sendOrLose(inflight.packetForSending(slot: slot))

@@ -52,8 +52,8 @@ public final class MQTTSession<T: Transport, P: Platform> {
     var state = State.idle
     var reconnectAttempt: UInt32 = 0
     var lastSendMs: UInt64 = 0
-    /// QoS 1 packets queued by `publish` and not written yet (`MQTTSessionConfiguration.batchesPublishes`).
-    var deferredPublishes = 0
+    /// Whether `publish` queued QoS 1 packets not written yet (`MQTTSessionConfiguration.batchesPublishes`).
+    var hasDeferredPublishes = false
     var pingSentMs: UInt64? = nil
     var connectedAtMs: UInt64 = 0
     var attemptStartMs: UInt64 = 0
