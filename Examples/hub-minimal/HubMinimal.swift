@@ -42,9 +42,6 @@ struct HubMinimal {
             }
             index += 2
         }
-        guard ProcessEnvironment.value("IOTHUB_DEVICE_CONNECTION_STRING") != nil else {
-            fail("IOTHUB_DEVICE_CONNECTION_STRING is not set")
-        }
         var port: UInt16 = 8883
         if let text = ProcessEnvironment.value("IOTHUB_MQTT_PORT") {
             guard let value = DecimalParser.parse(text, limit: 65_535), value > 0 else { fail("invalid port in IOTHUB_MQTT_PORT") }
