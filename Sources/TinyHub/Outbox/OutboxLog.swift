@@ -47,6 +47,10 @@ struct OutboxLog<S: OutboxStorage> {
     private(set) var head: Int
     private(set) var headSequence: UInt64
     private var generation: UInt64 = 0
+    /// The slot holding the newest checkpoint; the next one goes into the other. Tracked, not
+    /// taken from the generation's parity: a store may hold the newest in either slot, and
+    /// overwriting it would leave the older one, whatever its generation, to be read as newer.
+    private var newestSlot = 0
     /// Records found by recovery.
     private(set) var recovered = 0
 
@@ -64,13 +68,20 @@ struct OutboxLog<S: OutboxStorage> {
         guard capacity >= 2 * OutboxFormat.dataStart, UInt64(capacity) <= UInt64(UInt32.max),
               staging.count >= OutboxFormat.checkpointBytes else { throw .invalidCapacity(capacity) }
         var newest: OutboxCheckpoint? = nil
+        var newestSlot = 0
         for slot in 0..<2 {
             let bytes = UnsafeMutableRawBufferPointer(rebasing: staging[0..<OutboxFormat.checkpointBytes])
             do { try storage.read(at: slot * OutboxFormat.slotSize, into: bytes) } catch { throw .storage(error) }
             guard let checkpoint = OutboxCheckpoint.decode(UnsafeRawBufferPointer(bytes)) else { continue }
             // Serial-number order (RFC 1982): generations and sequences count on through UInt64.max.
-            if newest == nil || Int64(bitPattern: checkpoint.generation &- newest!.generation) > 0 { newest = checkpoint }
+            if newest == nil || Int64(bitPattern: checkpoint.generation &- newest!.generation) > 0 {
+                newest = checkpoint
+                newestSlot = slot
+            }
         }
+        // With no checkpoint slot A counts as the newest: a fresh store's first checkpoint
+        // (generation 1) goes into slot B, its second into A.
+        self.newestSlot = newestSlot
         if let newest, newest.capacity != capacity { throw .capacityMismatch(stored: newest.capacity, configured: capacity) }
         var start = -1
         if let newest, Self.isPosition(newest.tail, capacity: storage.capacity) { start = newest.tail }
@@ -275,16 +286,17 @@ struct OutboxLog<S: OutboxStorage> {
     /// Whether the tail moved since the newest checkpoint.
     var checkpointBehind: Bool { durableSequence != tailSequence }
 
-    /// Writes the tail as the newest checkpoint (the older slot) and syncs.
+    /// Writes the tail as the newest checkpoint (into the slot not holding the newest) and syncs.
     mutating func writeCheckpoint() throws(StorageError) {
         let next = OutboxCheckpoint(generation: generation &+ 1, capacity: capacity, tail: tail, sequence: tailSequence)
         var bytes: (UInt64, UInt64, UInt64, UInt64, UInt32) = (0, 0, 0, 0, 0)
         try withUnsafeMutableBytes(of: &bytes) { (raw) throws(StorageError) in
             let slot = UnsafeMutableRawBufferPointer(rebasing: raw[0..<OutboxFormat.checkpointBytes])
             next.encode(into: slot)
-            try storage.write(at: Int(next.generation % 2) * OutboxFormat.slotSize, UnsafeRawBufferPointer(slot))
+            try storage.write(at: (1 - newestSlot) * OutboxFormat.slotSize, UnsafeRawBufferPointer(slot))
         }
         if syncs { try storage.sync() }
+        newestSlot = 1 - newestSlot
         generation = next.generation
         durableTail = tail
         durableSequence = tailSequence

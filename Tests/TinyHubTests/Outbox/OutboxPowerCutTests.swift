@@ -174,6 +174,29 @@ import TinyPlatform
         }
     }
 
+    @Test func theNextCheckpointNeverOverwritesTheNewestWhateverItsSlot() throws {
+        // Found by Fuzz/outbox-recovery: the newest checkpoint (generation 2^63 + 1) sat in slot A
+        // and a stale one (generation 1) in slot B. The next checkpoint went by parity into slot A,
+        // over the newest, and a reopen then took slot B, 2^63 - 1 behind, for the newer: its old
+        // tail and sequence lost every live message. It goes into the other slot now.
+        let storage = TestStorage(capacity: 512)
+        storage.bytes.withUnsafeMutableBytes { raw in
+            OutboxCheckpoint(generation: 1 << 63 | 1, capacity: 512, tail: 128, sequence: 7)
+                .encode(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<OutboxFormat.checkpointBytes]))
+            OutboxCheckpoint(generation: 1, capacity: 512, tail: 128, sequence: 1)
+                .encode(into: UnsafeMutableRawBufferPointer(rebasing: raw[64..<(64 + OutboxFormat.checkpointBytes)]))
+        }
+        let staging = Staging()
+        var log = try openLog(storage, staging)
+        let messages = (1...3).map { StoredMessage.text("%24.mid=s-\($0)", "{}") }
+        let ends = try messages.map { message in try log.append(message, staging: staging).end }
+        log.releaseOldest(end: ends[0])
+        try log.writeCheckpoint()
+        let reopened = try openLog(storage, staging)
+        #expect(try reopened.contents(staging: staging).map(\.message) == Array(messages[1...]))
+        #expect(reopened.tailSequence == 8)
+    }
+
     @Test func aStoreThatLostBothCheckpointsNeverResendsItsOldRecords() throws {
         // Intact records 1-3, both checkpoint slots destroyed: the store is formatted again and its
         // sequences start at 1 again. Found by Fuzz/outbox-recovery: a new record a byte shorter than
