@@ -79,7 +79,7 @@ struct OutboxLog<S: OutboxStorage> {
                 newestSlot = slot
             }
         }
-        // With no checkpoint slot A counts as the newest: a fresh store's first checkpoint
+        // With no checkpoint, slot A counts as the newest: a fresh store's first checkpoint
         // (generation 1) goes into slot B, its second into A.
         self.newestSlot = newestSlot
         if let newest, newest.capacity != capacity { throw .capacityMismatch(stored: newest.capacity, configured: capacity) }
