@@ -41,23 +41,24 @@ import TinyBytes
         #expect(Int(packet[1]) == packet.count - 2)
     }
 
-    @Test func connectMinimalPersistentSession() throws {
-        let id = utf8("dev")
-        let packet = try id.withUnsafeBytes { i in
+    /// CONNECT with only a client id, as the encoder writes it.
+    func connectPacket(_ id: [UInt8], cleanSession: Bool, keepAliveSeconds: UInt16) throws -> [UInt8] {
+        try id.withUnsafeBytes { i in
             try TestBytes.encode { (b) throws(MQTTCodecError) -> Int in
-                try MQTTEncoder.connect(MQTTConnectOptions(clientID: i, cleanSession: false, keepAliveSeconds: 240), into: b)
+                try MQTTEncoder.connect(MQTTConnectOptions(clientID: i, cleanSession: cleanSession, keepAliveSeconds: keepAliveSeconds), into: b)
             }
         }
+    }
+
+    @Test func connectMinimalPersistentSession() throws {
+        let id = utf8("dev")
+        let packet = try connectPacket(id, cleanSession: false, keepAliveSeconds: 240)
         #expect(packet == [0x10, 15, 0, 4, 0x4D, 0x51, 0x54, 0x54, 4, 0x00, 0x00, 0xF0, 0, 3] + id)
     }
 
     @Test func connectWritesTheKeepAliveBigEndian() throws {
         let id = utf8("d")
-        let packet = try id.withUnsafeBytes { i in
-            try TestBytes.encode { (b) throws(MQTTCodecError) -> Int in
-                try MQTTEncoder.connect(MQTTConnectOptions(clientID: i, cleanSession: true, keepAliveSeconds: 0x12AB), into: b)
-            }
-        }
+        let packet = try connectPacket(id, cleanSession: true, keepAliveSeconds: 0x12AB)
         #expect(packet == [0x10, 13, 0, 4, 0x4D, 0x51, 0x54, 0x54, 4, 0x02, 0x12, 0xAB, 0, 1] + id)
     }
 
