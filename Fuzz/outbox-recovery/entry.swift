@@ -101,8 +101,7 @@ func holdsRecordTooLarge(_ image: [UInt8], staging: Int) -> Bool {
         for at in OutboxFormat.dataStart..<(raw.count - OutboxFormat.wrapBytes) where raw[at] == OutboxFormat.message {
             let total = OutboxFormat.recordBytes(bag: Int(raw.loadLE(at: at + 2, bytes: 2)), payload: Int(raw.loadLE(at: at + 4, bytes: 4)))
             guard total > staging, total <= raw.count - at else { continue }
-            let body = UnsafeRawBufferPointer(rebasing: raw[at..<(at + total - OutboxFormat.checksumBytes)])
-            if raw.loadLE(at: at + total - OutboxFormat.checksumBytes, bytes: 4) == UInt64(CRC32.checksum(body)) { return true }
+            if OutboxLog<OutboxMemoryStorage>.checksumMatches(UnsafeRawBufferPointer(rebasing: raw[at..<(at + total)])) { return true }
         }
         return false
     }

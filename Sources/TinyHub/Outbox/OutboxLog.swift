@@ -197,7 +197,7 @@ struct OutboxLog<S: OutboxStorage> {
     }
 
     /// Whether the last 4 bytes are the CRC-32 of the rest.
-    private static func checksumMatches(_ record: UnsafeRawBufferPointer) -> Bool {
+    static func checksumMatches(_ record: UnsafeRawBufferPointer) -> Bool {
         let body = record.count - OutboxFormat.checksumBytes
         return record.loadLE(at: body, bytes: 4) == UInt64(CRC32.checksum(UnsafeRawBufferPointer(rebasing: record[0..<body])))
     }
