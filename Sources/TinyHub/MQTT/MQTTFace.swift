@@ -26,8 +26,12 @@ public final class MQTTFace<T: Transport, P: Platform> {
     /// Set by an event inside the session's callback, acted on once the session's `poll`
     /// has returned: the client never calls back into the session from its callback.
     private var subscribeDue = false
-    /// Reads the hub's clock after an authentication refusal (see `enableClockCheck`).
-    private var clockCheck: ((ConnectionString) -> Int64?)? = nil
+    /// What a refusal thrown by the session's `poll` goes through: set by `enableClockCheck` only
+    /// (it checks the hub's clock after an authentication refusal), so a client that never enables
+    /// the check links none of its code. Until then the refusal is thrown as it is.
+    private var refusalCheck: (MQTTFace, MQTTError, (HubEvent) -> Void) throws(HubError) -> Void = { (_, error, _) throws(HubError) in
+        throw HubError(error)
+    }
     /// Hub time minus device time, in seconds, as the last clock check found it.
     public private(set) var clockOffsetSeconds: Int64 = 0
     /// Whether the clock was checked since the last accepted connection: only the first
@@ -192,7 +196,8 @@ public final class MQTTFace<T: Transport, P: Platform> {
     ///
     /// - Parameter hubTime: returns the hub's time in Unix seconds, or nil when it cannot.
     func enableClockCheck(_ hubTime: @escaping (ConnectionString) -> Int64?) {
-        clockCheck = hubTime
+        // The client comes as an argument, not captured: the closure keeps no reference to it.
+        refusalCheck = { (client, error, handler) throws(HubError) in try client.suspectClock(after: error, hubTime, handler) }
         guard !connection.usesX509, platform.wallSeconds() < HubClockCheckPolicy.earliestPlausibleTime,
               let now = hubTime(connection) else { return }
         clockOffsetSeconds = now - platform.wallSeconds()
@@ -278,19 +283,20 @@ public final class MQTTFace<T: Transport, P: Platform> {
         do {
             try session.poll(timeoutMs: timeoutMs) { event in route(event, handler) }
         } catch {
-            try suspectClock(after: error, handler)
+            try refusalCheck(self, error, handler)
             return
         }
         if let features { _ = try? features(self, .applyDueActions, handler) }
     }
 
-    /// After a refusal: checks the clock once per streak and reconnects with a token minted
-    /// from the hub's time, or rethrows.
-    private func suspectClock(after error: MQTTError, _ handler: (HubEvent) -> Void) throws(HubError) {
+    /// After a refusal: checks the clock with `hubTime` once per streak and reconnects with a
+    /// token minted from the hub's time, or rethrows.
+    private func suspectClock(after error: MQTTError, _ hubTime: (ConnectionString) -> Int64?,
+                              _ handler: (HubEvent) -> Void) throws(HubError) {
         guard case .connectionRefused(let code) = error, code == .notAuthorized || code == .badUsernameOrPassword,
-              !connection.usesX509, let clockCheck, !clockChecked else { throw HubError(error) }
+              !connection.usesX509, !clockChecked else { throw HubError(error) }
         clockChecked = true
-        guard let now = clockCheck(connection) else { throw .clockUnchecked(code) }
+        guard let now = hubTime(connection) else { throw .clockUnchecked(code) }
         clockOffsetSeconds = now - platform.wallSeconds()
         try renewToken()
         handler(.clockAdjusted(offsetSeconds: clockOffsetSeconds))
