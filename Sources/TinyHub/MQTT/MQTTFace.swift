@@ -67,8 +67,9 @@ public final class MQTTFace<T: Transport, P: Platform> {
     convenience init<C: CryptoProvider>(configuration: HubConfiguration, transport: T, platform: P, crypto: C,
                                                buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
         // Generic and convenience: Embedded Swift allows no generic designated initialiser in a class.
-        try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
-                      buffers: buffers, options: options, features: routeHubFeatures)
+        self.init(credentials: try Self.credentials(configuration, buffers, StoredCrypto(crypto)), transport: transport,
+                  platform: platform, buffers: buffers, options: options, features: routeHubFeatures)
+        try prepareIdentity(modelID: options.modelID, buffers)
     }
 
     /// A client that only sends telemetry: it subscribes to nothing (`options.features` is not
@@ -88,34 +89,45 @@ public final class MQTTFace<T: Transport, P: Platform> {
                                                crypto: C, buffers: HubBuffers, options: HubOptions = HubOptions()) throws(HubError) {
         var options = options
         options.features = []
-        try self.init(configuration: configuration, transport: transport, platform: platform, signer: StoredCrypto(crypto),
-                      buffers: buffers, options: options, features: nil)
+        self.init(credentials: try Self.credentials(configuration, buffers, StoredCrypto(crypto)), transport: transport,
+                  platform: platform, buffers: buffers, options: options, features: nil)
+        try prepareIdentity(modelID: options.modelID, buffers)
     }
 
-    init(configuration: HubConfiguration, transport: T, platform: P, signer crypto: StoredCrypto, buffers: HubBuffers,
-         options: HubOptions, features: HubFeatureRoute<T, P>?) throws(HubError) {
-        self.features = features
+    /// The credentials of `configuration` in `buffers.identity`, or the error for the application.
+    private static func credentials(_ configuration: HubConfiguration, _ buffers: HubBuffers,
+                                    _ crypto: StoredCrypto) throws(HubError) -> HubCredentials {
         do throws(HubCredentialsError) {
-            credentials = try HubCredentials(configuration, in: buffers.identity, crypto: crypto)
+            return try HubCredentials(configuration, in: buffers.identity, crypto: crypto)
         } catch {
             throw HubError(error)
         }
+    }
+
+    // Nothing in here throws: a throwing class initialiser pays for releasing a half-made
+    // object at every throw. What can fail comes before (`credentials`) or after (`prepareIdentity`).
+    private init(credentials: HubCredentials, transport: T, platform: P, buffers: HubBuffers,
+                 options: HubOptions, features: HubFeatureRoute<T, P>?) {
+        self.features = features
+        self.credentials = credentials
         settings = HubMQTTSettings(options)
         self.platform = platform
         self.topicBuffer = buffers.topic
         session = MQTTSession(transport: transport, platform: platform, buffers: buffers.mqtt)
+    }
 
-        do throws(HubError) { try prepareIdentity(modelID: options.modelID) } catch {
-            // A failed init leaves no key behind. The credentials keep everything in the identity
-            // buffer: wiped here directly, since calling their `wipe()` would copy them first.
+    /// Writes the client id and the user name after the connection string, lets the features
+    /// note what they need, and signs the first token (not with X.509). On failure it leaves no
+    /// key behind: the credentials keep everything in the identity buffer, wiped here directly,
+    /// since calling their `wipe()` would copy them first.
+    private func prepareIdentity(modelID: StaticString?, _ buffers: HubBuffers) throws(HubError) {
+        do throws(HubError) { try writeIdentity(modelID: modelID) } catch {
             zeroize(buffers.identity)
             throw error
         }
     }
 
-    /// Writes the client id and the user name after the connection string, lets the features
-    /// note what they need, and signs the first token (not with X.509).
-    private func prepareIdentity(modelID: StaticString?) throws(HubError) {
+    private func writeIdentity(modelID: StaticString?) throws(HubError) {
         let connection = credentials.connection
         do throws(TopicError) {
             var length = try HubMQTTIdentity.clientID(for: connection, into: credentials.freeSpace)
