@@ -293,7 +293,9 @@ public final class MQTTFace<T: Transport, P: Platform> {
             session.abandonConnection(.ackTimeout)
         }
         do {
-            try session.poll(timeoutMs: timeoutMs) { event in route(event, handler) }
+            // Runs only inside this call, while the caller keeps `self` alive: unowned(unsafe)
+            // spares a retain and release on every path of the session's poll.
+            try session.poll(timeoutMs: timeoutMs) { [unowned(unsafe) self] event in route(event, handler) }
         } catch {
             try refusalCheck(self, error, handler)
             return
