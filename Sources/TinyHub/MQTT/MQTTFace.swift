@@ -288,7 +288,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
             // A clean DISCONNECT + reconnect: IoT Hub has no in-band token refresh.
             session.reconnect()
         }
-        if let features, (try? features(self, .expireRequests, handler)) == true {
+        if feature(.expireRequests, handler) {
             // An unanswered twin request means a deaf connection, like an unanswered SUBSCRIBE.
             session.abandonConnection(.ackTimeout)
         }
@@ -300,7 +300,7 @@ public final class MQTTFace<T: Transport, P: Platform> {
             try refusalCheck(self, error, handler)
             return
         }
-        if let features { _ = try? features(self, .applyDueActions, handler) }
+        _ = feature(.applyDueActions, handler)
     }
 
     /// After a refusal: checks the clock with `hubTime` once per streak and reconnects with a
@@ -342,13 +342,13 @@ public final class MQTTFace<T: Transport, P: Platform> {
         case .connected(let present):
             handler(.connected(sessionPresent: present))
             clockChecked = false
-            if let features { _ = try? features(self, .connected, handler) }
+            _ = feature(.connected, handler)
         case .subscribed(let id, let codes):
-            if let features { _ = try? features(self, .subscribed(packetID: id, returnCodes: codes), handler) }
+            _ = feature(.subscribed(packetID: id, returnCodes: codes), handler)
         case .delivered(let id):
             handler(.telemetryAcknowledged(packetID: id))
         case .message(let message):
-            if let features { _ = try? features(self, .message(message), handler) }
+            _ = feature(.message(message), handler)
         case .oversizedPacketDropped(_, let length):
             handler(.messageDropped(length: length))
         case .connectionLost(let error):
@@ -358,6 +358,15 @@ public final class MQTTFace<T: Transport, P: Platform> {
         case .unsubscribed, .ackTimedOut:
             break
         }
+    }
+
+    /// Hands `step` to the features' code, if the client has any (a failure there is not the
+    /// application's: it is dropped); returns the step's result. One call site for the poll's
+    /// steps, so the optional closure is loaded, retained and released in one place.
+    @inline(never)
+    private func feature(_ step: HubFeatureStep, _ handler: (HubEvent) -> Void) -> Bool {
+        guard let features else { return false }
+        return (try? features(self, step, handler)) == true
     }
 
     /// After a connection: answers to requests of the old one will not come; subscribe again.
