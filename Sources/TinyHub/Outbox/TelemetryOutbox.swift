@@ -165,10 +165,10 @@ public final class TelemetryOutbox<S: OutboxStorage> {
     public func poll<T, P>(_ client: HubClient<MQTTFace<T, P>>, timeoutMs: UInt32, _ handler: (HubEvent) -> Void) throws(OutboxError) {
         try update(client)
         do throws(HubError) {
-            // Runs only inside this call, while the caller keeps `self` alive: unowned(unsafe)
-            // spares a retain and release on every path of the client's poll.
-            try client.poll(timeoutMs: timeoutMs) { [unowned(unsafe) self] event in
-                handle(event)
+            // As in `MQTTFace.poll`: no retain and release of `self` on every path of the client's poll.
+            let outbox = Unmanaged.passUnretained(self)
+            try client.poll(timeoutMs: timeoutMs) { event in
+                _ = outbox._withUnsafeGuaranteedRef { $0.handle(event) }
                 handler(event)
             }
         } catch {

@@ -42,9 +42,9 @@ extension ProvisioningClient {
     /// Polls the session for up to `ms` (it returns early on an event).
     private func poll(_ ms: UInt64) {
         do throws(MQTTError) {
-            // Runs only inside this call, while the caller keeps `self` alive: unowned(unsafe)
-            // spares a retain and release on every path of the session's poll.
-            try session.poll(timeoutMs: UInt32(clamping: max(ms, 1))) { [unowned(unsafe) self] event in handle(event) }
+            // As in `MQTTFace.poll`: no retain and release of `self` on every path of the session's poll.
+            let client = Unmanaged.passUnretained(self)
+            try session.poll(timeoutMs: UInt32(clamping: max(ms, 1))) { event in client._withUnsafeGuaranteedRef { $0.handle(event) } }
         } catch {
             if exchange.lost == nil { exchange.lost = error }
         }
