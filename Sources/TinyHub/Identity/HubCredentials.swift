@@ -46,7 +46,7 @@ struct HubCredentials {
         }
         let target = UnsafeMutableRawBufferPointer(rebasing: storage[0..<text.count])
         if text.baseAddress != UnsafeRawPointer(target.baseAddress) { target.copyMemory(from: text) }
-        connection = configuration.connectionString.moved(from: text, to: UnsafeRawBufferPointer(target))
+        connection = configuration.connectionString.moved(to: UnsafeRawBufferPointer(target))
         self.storage = storage
         self.crypto = crypto
         free = text.count

@@ -41,24 +41,34 @@ public struct ConnectionString {
     /// Longest accepted connection string in bytes.
     public static let maxLength = 4096
 
+    /// The text the fields are slices of.
+    private var text: UnsafeRawBufferPointer
+    /// Where each field is in `text`, by `ConnectionStringKey.rawValue`, then the first unknown key
+    /// (`unknownSlot`). Offsets, not pointers: moving the fields to a copy of the text
+    /// (`moved(to:)`) replaces `text` and nothing else.
+    private var spans: Spans
+
     /// `HostName` (always present, non-empty; a dot is not required: `localhost`, a gateway name).
-    public var hostName: UnsafeRawBufferPointer
+    public var hostName: UnsafeRawBufferPointer { slice(spans[Int(ConnectionStringKey.hostName.rawValue)]) }
     /// `DeviceId` (always present, non-empty).
-    public var deviceID: UnsafeRawBufferPointer
+    public var deviceID: UnsafeRawBufferPointer { slice(spans[Int(ConnectionStringKey.deviceID.rawValue)]) }
     /// `ModuleId`, or nil for a device identity.
-    public var moduleID: UnsafeRawBufferPointer?
+    public var moduleID: UnsafeRawBufferPointer? { field(.moduleID) }
     /// `SharedAccessKey` as Base64 text (validated), or nil with X.509.
-    public var sharedAccessKey: UnsafeRawBufferPointer?
+    public var sharedAccessKey: UnsafeRawBufferPointer? { field(.sharedAccessKey) }
     /// `SharedAccessKeyName`, or nil.
-    public var sharedAccessKeyName: UnsafeRawBufferPointer?
+    public var sharedAccessKeyName: UnsafeRawBufferPointer? { field(.sharedAccessKeyName) }
     /// `GatewayHostName`, or nil.
-    public var gatewayHostName: UnsafeRawBufferPointer?
+    public var gatewayHostName: UnsafeRawBufferPointer? { field(.gatewayHostName) }
     /// Whether `x509=true` was given (then `sharedAccessKey` is nil).
-    public var usesX509: Bool
+    public let usesX509: Bool
     /// How many segments had a key TinyHub does not know (the caller may warn).
-    public var unknownKeyCount: Int
+    public let unknownKeyCount: Int
     /// The first unknown key, if any.
-    public var firstUnknownKey: UnsafeRawBufferPointer?
+    public var firstUnknownKey: UnsafeRawBufferPointer? {
+        let span = spans[Self.unknownSlot]
+        return span.isAbsent ? nil : slice(span)
+    }
 
     /// The host to open the TLS connection to: `GatewayHostName` if given, else `HostName`.
     /// (azure-iot-sdk-c connects to the gateway but keeps `HostName` in the username and SAS `sr`.)
@@ -71,7 +81,7 @@ public struct ConnectionString {
     /// - Throws: `ConnectionStringError` naming the field and its problem.
     public static func parse(_ text: UnsafeRawBufferPointer) throws(ConnectionStringError) -> ConnectionString {
         guard text.count <= maxLength else { throw .tooLong(maxLength: maxLength) }
-        var fields = Fields(repeating: absent)
+        var spans = Spans(repeating: FieldSpan.absent)
         var unknownCount = 0
         var sawSegment = false
 
@@ -86,25 +96,24 @@ public struct ConnectionString {
             }
             let equals = start + found
             guard equals > start else { throw .emptyKey(offset: start) }
-            let name = Bytes.slice(text, start..<equals)
-            guard let slot = keySlot(name) else {
+            guard let slot = keySlot(Bytes.slice(text, start..<equals)) else {
                 unknownCount += 1
-                if fields[unknownSlot].baseAddress == nil { fields[unknownSlot] = name }
+                if spans[unknownSlot].isAbsent { spans[unknownSlot] = FieldSpan(start..<equals) }
                 continue
             }
             guard let key = ConnectionStringKey(rawValue: UInt8(slot)) else { throw .sharedAccessSignatureNotSupported }
-            let value = Bytes.slice(text, (equals + 1)..<end)
-            guard fields[slot].baseAddress == nil else { throw .duplicateKey(key) }
-            guard value.count > 0 || key == .x509 else { throw .emptyValue(key) } // x509 is checked below
-            fields[slot] = value
+            guard spans[slot].isAbsent else { throw .duplicateKey(key) }
+            guard end > equals + 1 || key == .x509 else { throw .emptyValue(key) } // x509 is checked below
+            spans[slot] = FieldSpan((equals + 1)..<end)
         }
         guard sawSegment else { throw .empty }
-        let x509 = fields[Int(ConnectionStringKey.x509.rawValue)]
-        let parsed = ConnectionString(fields, usesX509: x509.baseAddress != nil, unknownKeyCount: unknownCount)
-        guard parsed.hostName.baseAddress != nil else { throw .missingHostName } // an empty one was refused above
-        guard parsed.deviceID.baseAddress != nil else { throw .missingDeviceID }
+        // The host name and device id, present, are not empty: an empty value was refused above.
+        guard !spans[Int(ConnectionStringKey.hostName.rawValue)].isAbsent else { throw .missingHostName }
+        guard !spans[Int(ConnectionStringKey.deviceID.rawValue)].isAbsent else { throw .missingDeviceID }
+        let x509 = spans[Int(ConnectionStringKey.x509.rawValue)]
+        let parsed = ConnectionString(text: text, spans: spans, usesX509: !x509.isAbsent, unknownKeyCount: unknownCount)
         if parsed.usesX509 {
-            guard Bytes.equal(x509, "true") else { throw .invalidX509Value }
+            guard Bytes.equal(parsed.slice(x509), "true") else { throw .invalidX509Value }
             guard parsed.sharedAccessKey == nil else { throw .mixedAuthentication }
         } else {
             guard let key = parsed.sharedAccessKey else { throw .missingCredentials }
@@ -113,64 +122,62 @@ public struct ConnectionString {
         return parsed
     }
 
-    /// The same fields over a copy of the text: each slice of `old` becomes the slice at the
-    /// same offset of `new` (same length as `old`).
-    func moved(from old: UnsafeRawBufferPointer, to new: UnsafeRawBufferPointer) -> ConnectionString {
-        var fields = self.fields
-        var slot = 0
-        while slot < fields.count {
-            if let start = fields[slot].baseAddress, let oldBase = old.baseAddress {
-                let offset = start - oldBase
-                fields[slot] = UnsafeRawBufferPointer(rebasing: new[offset..<(offset + fields[slot].count)])
-            }
-            slot += 1
-        }
-        return ConnectionString(fields, usesX509: usesX509, unknownKeyCount: unknownKeyCount)
+    /// The same fields over `new`, a copy of the text: each field is the slice of `new` at its
+    /// offset in the text.
+    func moved(to new: UnsafeRawBufferPointer) -> ConnectionString {
+        var moved = self
+        moved.text = new
+        return moved
     }
 
-    /// The slices of a connection string by `ConnectionStringKey.rawValue`, then the first unknown
-    /// key (`unknownSlot`); an absent one has no base address (a slice of the text always has one,
-    /// also when it is empty). One table, so parsing and moving handle every field with one code path.
-    typealias Fields = InlineArray<8, UnsafeRawBufferPointer>
+    /// Where a field is in the text: offset and length (`maxLength` fits 16 bits).
+    struct FieldSpan {
+        var start: UInt16
+        var count: UInt16
 
-    /// The slot of `firstUnknownKey` in `Fields`.
+        /// The span of a field that is not there.
+        static var absent: FieldSpan { FieldSpan(start: .max, count: 0) }
+
+        var isAbsent: Bool { start == .max }
+
+        init(start: UInt16, count: UInt16) {
+            self.start = start
+            self.count = count
+        }
+
+        /// The span of `range` (within `maxLength`, checked by `parse` first).
+        init(_ range: Range<Int>) {
+            start = UInt16(truncatingIfNeeded: range.lowerBound)
+            count = UInt16(truncatingIfNeeded: range.count)
+        }
+    }
+
+    /// The spans of a connection string by `ConnectionStringKey.rawValue`, then the first unknown
+    /// key (`unknownSlot`). One table, so parsing handles every field with one code path.
+    typealias Spans = InlineArray<8, FieldSpan>
+
+    /// The slot of `firstUnknownKey` in `Spans`.
     private static var unknownSlot: Int { 7 }
 
-    /// The slice of a field that is not there.
-    private static var absent: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
-
-    /// The connection string of `fields` (the `x509` slot is not kept: `usesX509` says whether it was there).
-    private init(_ fields: borrowing Fields, usesX509: Bool, unknownKeyCount: Int) {
-        func field(_ key: ConnectionStringKey) -> UnsafeRawBufferPointer? {
-            let slice = fields[Int(key.rawValue)]
-            return slice.baseAddress == nil ? nil : slice
-        }
-        hostName = fields[Int(ConnectionStringKey.hostName.rawValue)]
-        deviceID = fields[Int(ConnectionStringKey.deviceID.rawValue)]
-        moduleID = field(.moduleID)
-        sharedAccessKey = field(.sharedAccessKey)
-        sharedAccessKeyName = field(.sharedAccessKeyName)
-        gatewayHostName = field(.gatewayHostName)
+    private init(text: UnsafeRawBufferPointer, spans: Spans, usesX509: Bool, unknownKeyCount: Int) {
+        self.text = text
+        self.spans = spans
         self.usesX509 = usesX509
         self.unknownKeyCount = unknownKeyCount
-        let unknown = fields[Self.unknownSlot]
-        firstUnknownKey = unknown.baseAddress == nil ? nil : unknown
     }
 
-    /// This connection string's slices as `Fields`.
-    private var fields: Fields {
-        var fields = Fields(repeating: Self.absent)
-        fields[Int(ConnectionStringKey.hostName.rawValue)] = hostName
-        fields[Int(ConnectionStringKey.deviceID.rawValue)] = deviceID
-        fields[Int(ConnectionStringKey.moduleID.rawValue)] = moduleID ?? Self.absent
-        fields[Int(ConnectionStringKey.sharedAccessKey.rawValue)] = sharedAccessKey ?? Self.absent
-        fields[Int(ConnectionStringKey.sharedAccessKeyName.rawValue)] = sharedAccessKeyName ?? Self.absent
-        fields[Int(ConnectionStringKey.gatewayHostName.rawValue)] = gatewayHostName ?? Self.absent
-        fields[Self.unknownSlot] = firstUnknownKey ?? Self.absent
-        return fields
+    /// The bytes of `span` (present) in the text.
+    private func slice(_ span: FieldSpan) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.baseAddress.map { $0 + Int(span.start) }, count: Int(span.count))
     }
 
-    /// The `Fields` slot of the key `name` (`ConnectionStringKey.rawValue`), 7 for
+    /// The field of `key`, or nil when the connection string has none.
+    private func field(_ key: ConnectionStringKey) -> UnsafeRawBufferPointer? {
+        let span = spans[Int(key.rawValue)]
+        return span.isAbsent ? nil : slice(span)
+    }
+
+    /// The `Spans` slot of the key `name` (`ConnectionStringKey.rawValue`), 7 for
     /// `SharedAccessSignature`, nil for a key TinyHub does not know. Keys are case-sensitive.
     private static func keySlot(_ name: UnsafeRawBufferPointer) -> Int? {
         // The names in slot order, each followed by ';'.
