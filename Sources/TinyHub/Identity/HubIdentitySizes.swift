@@ -28,28 +28,29 @@ public struct HubIdentitySizes {
     ///   - connection: The parsed connection string.
     ///   - textLength: Bytes of the connection string text it was parsed from.
     public init(_ connection: ConnectionString, textLength: Int) {
-        // The constant parts of each sum are added first, in parentheses: they fold into one
-        // number (checked additions are not reordered by the compiler).
+        // Every term but `textLength` is a literal's length or at most three times the length of a
+        // slice of a connection string (`ConnectionString.maxLength`, 4,096 bytes), percent-encoded:
+        // no sum of them comes near overflowing, so they wrap (`&+`) instead of checking.
         let device = connection.deviceID.count
-        let module = connection.moduleID.map { 1 + $0.count } ?? 0 // "/" + id
-        let clientID = device + module
+        let module = connection.moduleID.map { 1 &+ $0.count } ?? 0 // "/" + id
+        let clientID = device &+ module
         // {host}/{clientID}/?api-version=…&DeviceClientType=… (HubMQTTIdentity.username)
-        let username = connection.hostName.count + clientID + (1 + Self.literal(HubMQTTIdentity.usernameQuery))
+        let username = connection.hostName.count &+ clientID &+ (1 + Self.literal(HubMQTTIdentity.usernameQuery))
         var token = 0
         if connection.sharedAccessKey != nil {
             // SharedAccessSignature sr={host}%2Fdevices%2F{d}[%2Fmodules%2F{m}]&sig={44 Base64 characters}&se={expiry}[&skn={name}]
-            let resource = PercentEncoding.encodedLength(connection.hostName) + PercentEncoding.encodedLength(connection.deviceID)
-                + (connection.moduleID.map { PercentEncoding.encodedLength($0) + Self.literal("%2Fmodules%2F") } ?? 0)
-            token = resource + (Self.literal("SharedAccessSignature sr=") + Self.literal("%2Fdevices%2F") + Self.literal("&sig=")
-                                + 3 * SASToken.signatureLength + Self.literal("&se=") + Decimal.maxLength)
-                + (connection.sharedAccessKeyName.map { $0.count + Self.literal("&skn=") } ?? 0)
+            let resource = PercentEncoding.encodedLength(connection.hostName) &+ PercentEncoding.encodedLength(connection.deviceID)
+                &+ (connection.moduleID.map { PercentEncoding.encodedLength($0) &+ Self.literal("%2Fmodules%2F") } ?? 0)
+            token = resource &+ (Self.literal("SharedAccessSignature sr=") + Self.literal("%2Fdevices%2F") + Self.literal("&sig=")
+                                 + 3 * SASToken.signatureLength + Self.literal("&se=") + Decimal.maxLength)
+                &+ (connection.sharedAccessKeyName.map { $0.count &+ Self.literal("&skn=") } ?? 0)
         }
-        identity = textLength + clientID + username + token
+        identity = textLength + (clientID &+ username &+ token) // the caller's length is checked
         // Variable header 10 (§3.1.2: "MQTT", level, flags, keep-alive), each string with its 2-byte
         // length; a fixed header of 1 + up to 4 remaining-length bytes.
-        connectPacket = clientID + username + (token > 0 ? token + 2 : 0) + (5 + 10 + 2 + 2)
-        telemetryTopicPrefix = device + (connection.moduleID.map { $0.count + Self.literal("/modules/") } ?? 0)
-            + (Self.literal("devices/") + Self.literal("/messages/events/"))
+        connectPacket = clientID &+ username &+ (token > 0 ? token &+ 2 : 0) &+ (5 + 10 + 2 + 2)
+        telemetryTopicPrefix = device &+ (connection.moduleID.map { $0.count &+ Self.literal("/modules/") } ?? 0)
+            &+ (Self.literal("devices/") + Self.literal("/messages/events/"))
     }
 
     private static func literal(_ text: StaticString) -> Int { text.utf8CodeUnitCount }
