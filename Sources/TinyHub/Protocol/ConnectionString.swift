@@ -41,11 +41,11 @@ public struct ConnectionString {
     /// Longest accepted connection string in bytes.
     public static let maxLength = 4096
 
-    /// The text the fields are slices of.
-    private var text: UnsafeRawBufferPointer
+    /// The start of the text the fields are slices of (a parsed text is never empty).
+    private var base: UnsafeRawPointer
     /// Where each field is in `text`, by `ConnectionStringKey.rawValue`, then the first unknown key
     /// (`unknownSlot`). Offsets, not pointers: moving the fields to a copy of the text
-    /// (`moved(to:)`) replaces `text` and nothing else.
+    /// (`moved(to:)`) replaces `base` and nothing else.
     private var spans: Spans
 
     /// `HostName` (always present, non-empty; a dot is not required: `localhost`, a gateway name).
@@ -85,33 +85,35 @@ public struct ConnectionString {
         var unknownCount = 0
         var sawSegment = false
 
+        // Offsets and counts below are at most `maxLength` + 1: they wrap (`&+`) instead of checking.
         var start = 0
         while start < text.count {
             let end = Bytes.index(of: 0x3B, in: text, from: start) ?? text.count // ';'
-            defer { start = end + 1 }
+            defer { start = end &+ 1 }
             if end == start { continue } // empty segment, e.g. a trailing ';'
             sawSegment = true
             guard let found = Bytes.index(of: 0x3D, in: Bytes.slice(text, start..<end)) else { // '=' in this segment
                 throw .missingEquals(offset: start)
             }
-            let equals = start + found
+            let equals = start &+ found
             guard equals > start else { throw .emptyKey(offset: start) }
             guard let slot = keySlot(Bytes.slice(text, start..<equals)) else {
-                unknownCount += 1
+                unknownCount &+= 1
                 if spans[unknownSlot].isAbsent { spans[unknownSlot] = FieldSpan(start..<equals) }
                 continue
             }
             guard let key = ConnectionStringKey(rawValue: UInt8(slot)) else { throw .sharedAccessSignatureNotSupported }
             guard spans[slot].isAbsent else { throw .duplicateKey(key) }
-            guard end > equals + 1 || key == .x509 else { throw .emptyValue(key) } // x509 is checked below
-            spans[slot] = FieldSpan((equals + 1)..<end)
+            guard end > equals &+ 1 || key == .x509 else { throw .emptyValue(key) } // x509 is checked below
+            spans[slot] = FieldSpan((equals &+ 1)..<end)
         }
-        guard sawSegment else { throw .empty }
+        // A text with a segment is not empty, so it has a base address.
+        guard sawSegment, let base = text.baseAddress else { throw .empty }
         // The host name and device id, present, are not empty: an empty value was refused above.
         guard !spans[Int(ConnectionStringKey.hostName.rawValue)].isAbsent else { throw .missingHostName }
         guard !spans[Int(ConnectionStringKey.deviceID.rawValue)].isAbsent else { throw .missingDeviceID }
         let x509 = spans[Int(ConnectionStringKey.x509.rawValue)]
-        let parsed = ConnectionString(text: text, spans: spans, usesX509: !x509.isAbsent, unknownKeyCount: unknownCount)
+        let parsed = ConnectionString(base: base, spans: spans, usesX509: !x509.isAbsent, unknownKeyCount: unknownCount)
         if parsed.usesX509 {
             guard Bytes.equal(parsed.slice(x509), "true") else { throw .invalidX509Value }
             guard parsed.sharedAccessKey == nil else { throw .mixedAuthentication }
@@ -126,7 +128,7 @@ public struct ConnectionString {
     /// offset in the text.
     func moved(to new: UnsafeRawBufferPointer) -> ConnectionString {
         var moved = self
-        moved.text = new
+        if let start = new.baseAddress { moved.base = start } // a copy of a parsed text is not empty
         return moved
     }
 
@@ -159,8 +161,8 @@ public struct ConnectionString {
     /// The slot of `firstUnknownKey` in `Spans`.
     private static var unknownSlot: Int { 7 }
 
-    private init(text: UnsafeRawBufferPointer, spans: Spans, usesX509: Bool, unknownKeyCount: Int) {
-        self.text = text
+    private init(base: UnsafeRawPointer, spans: Spans, usesX509: Bool, unknownKeyCount: Int) {
+        self.base = base
         self.spans = spans
         self.usesX509 = usesX509
         self.unknownKeyCount = unknownKeyCount
@@ -168,7 +170,7 @@ public struct ConnectionString {
 
     /// The bytes of `span` (present) in the text.
     private func slice(_ span: FieldSpan) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: text.baseAddress.map { $0 + Int(span.start) }, count: Int(span.count))
+        UnsafeRawBufferPointer(start: base + Int(span.start), count: Int(span.count))
     }
 
     /// The field of `key`, or nil when the connection string has none.
