@@ -121,24 +121,22 @@ public final class MQTTFace<T: Transport, P: Platform> {
     /// key behind: the credentials keep everything in the identity buffer, wiped here directly,
     /// since calling their `wipe()` would copy them first.
     private func prepareIdentity(modelID: StaticString?, _ buffers: HubBuffers) throws(HubError) {
-        do throws(HubError) { try writeIdentity(modelID: modelID) } catch {
+        do throws(HubError) {
+            let connection = credentials.connection
+            do throws(TopicError) {
+                var length = try HubMQTTIdentity.clientID(for: connection, into: credentials.freeSpace)
+                clientIDRange = credentials.keep(length)
+                length = try HubMQTTIdentity.username(for: connection, modelID: modelID.map(Bytes.view), into: credentials.freeSpace)
+                usernameRange = credentials.keep(length)
+            } catch {
+                throw identityError(error)
+            }
+            if let features { _ = try features(self, .prepare, { _ in }) }
+            if !connection.usesX509 { try renewToken() }
+        } catch {
             zeroize(buffers.identity)
             throw error
         }
-    }
-
-    private func writeIdentity(modelID: StaticString?) throws(HubError) {
-        let connection = credentials.connection
-        do throws(TopicError) {
-            var length = try HubMQTTIdentity.clientID(for: connection, into: credentials.freeSpace)
-            clientIDRange = credentials.keep(length)
-            length = try HubMQTTIdentity.username(for: connection, modelID: modelID.map(Bytes.view), into: credentials.freeSpace)
-            usernameRange = credentials.keep(length)
-        } catch {
-            throw identityError(error)
-        }
-        if let features { _ = try features(self, .prepare, { _ in }) }
-        if !connection.usesX509 { try renewToken() }
     }
 
     /// The error for a value derived from the identity that could not be written.

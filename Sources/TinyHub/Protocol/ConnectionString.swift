@@ -43,7 +43,7 @@ public struct ConnectionString {
 
     /// The start of the text the fields are slices of (a parsed text is never empty).
     private var base: UnsafeRawPointer
-    /// Where each field is in `text`, by `ConnectionStringKey.rawValue`, then the first unknown key
+    /// Where each field is in the text, by `ConnectionStringKey.rawValue`, then the first unknown key
     /// (`unknownSlot`). Offsets, not pointers: moving the fields to a copy of the text
     /// (`moved(to:)`) replaces `base` and nothing else.
     private var spans: Spans
@@ -53,22 +53,19 @@ public struct ConnectionString {
     /// `DeviceId` (always present, non-empty).
     public var deviceID: UnsafeRawBufferPointer { slice(spans[Int(ConnectionStringKey.deviceID.rawValue)]) }
     /// `ModuleId`, or nil for a device identity.
-    public var moduleID: UnsafeRawBufferPointer? { field(.moduleID) }
+    public var moduleID: UnsafeRawBufferPointer? { field(at: Int(ConnectionStringKey.moduleID.rawValue)) }
     /// `SharedAccessKey` as Base64 text (validated), or nil with X.509.
-    public var sharedAccessKey: UnsafeRawBufferPointer? { field(.sharedAccessKey) }
+    public var sharedAccessKey: UnsafeRawBufferPointer? { field(at: Int(ConnectionStringKey.sharedAccessKey.rawValue)) }
     /// `SharedAccessKeyName`, or nil.
-    public var sharedAccessKeyName: UnsafeRawBufferPointer? { field(.sharedAccessKeyName) }
+    public var sharedAccessKeyName: UnsafeRawBufferPointer? { field(at: Int(ConnectionStringKey.sharedAccessKeyName.rawValue)) }
     /// `GatewayHostName`, or nil.
-    public var gatewayHostName: UnsafeRawBufferPointer? { field(.gatewayHostName) }
+    public var gatewayHostName: UnsafeRawBufferPointer? { field(at: Int(ConnectionStringKey.gatewayHostName.rawValue)) }
     /// Whether `x509=true` was given (then `sharedAccessKey` is nil).
     public let usesX509: Bool
     /// How many segments had a key TinyHub does not know (the caller may warn).
     public let unknownKeyCount: Int
     /// The first unknown key, if any.
-    public var firstUnknownKey: UnsafeRawBufferPointer? {
-        let span = spans[Self.unknownSlot]
-        return span.isAbsent ? nil : slice(span)
-    }
+    public var firstUnknownKey: UnsafeRawBufferPointer? { field(at: Self.unknownSlot) }
 
     /// The host to open the TLS connection to: `GatewayHostName` if given, else `HostName`.
     /// (azure-iot-sdk-c connects to the gateway but keeps `HostName` in the username and SAS `sr`.)
@@ -173,9 +170,9 @@ public struct ConnectionString {
         UnsafeRawBufferPointer(start: base + Int(span.start), count: Int(span.count))
     }
 
-    /// The field of `key`, or nil when the connection string has none.
-    private func field(_ key: ConnectionStringKey) -> UnsafeRawBufferPointer? {
-        let span = spans[Int(key.rawValue)]
+    /// The field in `Spans` slot `slot`, or nil when the connection string has none.
+    private func field(at slot: Int) -> UnsafeRawBufferPointer? {
+        let span = spans[slot]
         return span.isAbsent ? nil : slice(span)
     }
 
