@@ -147,7 +147,7 @@ struct HubMinimal {
     /// holds the CONNECT packet carrying them. Nil when memory ran out.
     static func allocateBuffers(maxMessage: Int, sizes: HubIdentitySizes) -> HubBuffers? {
         let bag = 38 // %24.ct=application%2Fjson&%24.ce=utf-8
-        let topicBytes = sizes.telemetryTopicPrefix + 2 * bag // the topic with its bag, and the bag's copy
+        let topicBytes = sizes.telemetryTopicPrefix + bag // the topic with its bag
         let packet = MQTTEncoder.publishSize(topicLength: sizes.telemetryTopicPrefix + bag, payloadLength: maxMessage, qos: .atLeastOnce)
         guard let mqtt = MQTTBuffers.allocate(transmit: max(packet, sizes.connectPacket), receive: 128,
                                               inflightBytes: packet * window, inflightWindow: window) else { return nil }

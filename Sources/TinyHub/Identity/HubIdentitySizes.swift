@@ -19,7 +19,8 @@ public struct HubIdentitySizes {
     /// token (no will): the least transmit buffer (`MQTTBuffers.transmit`) that can connect.
     public let connectPacket: Int
     /// Bytes of `devices/{d}[/modules/{m}]/messages/events/`, the telemetry topic before its
-    /// property bag (the topic buffer holds it, the fixed bag and the fixed bag's copy).
+    /// property bag (the topic buffer holds it and the fixed bag, then the message's own
+    /// properties or another topic).
     public let telemetryTopicPrefix: Int
 
     /// The sizes for `connection`, parsed from a text of `textLength` bytes.

@@ -15,7 +15,9 @@ public struct HubBuffers {
     public var mqtt: MQTTBuffers
     /// Holds a copy of the connection string, the client id, user name and SAS token.
     public var identity: UnsafeMutableRawBufferPointer
-    /// Outgoing topics (telemetry topic + property bag, twin and method topics).
+    /// Outgoing topics: the telemetry topic with the fixed properties
+    /// (`setTelemetryProperties`) at its start, then a message's own properties or a twin,
+    /// method or outbox topic.
     public var topic: UnsafeMutableRawBufferPointer
 
     /// Wraps memory the caller already owns. `identity` then holds the key and token until you
@@ -24,7 +26,9 @@ public struct HubBuffers {
     /// - Parameters:
     ///   - mqtt: the MQTT session's buffers.
     ///   - identity: bytes for the connection string's copy, client id, user name and SAS token.
-    ///   - topic: bytes for the longest outgoing topic with its property bag.
+    ///   - topic: bytes for the telemetry topic with its fixed properties, plus the longest of a
+    ///     message's own properties, a twin or method response topic, and (with an outbox) a whole
+    ///     telemetry topic with its bag.
     public init(mqtt: MQTTBuffers, identity: UnsafeMutableRawBufferPointer, topic: UnsafeMutableRawBufferPointer) {
         self.mqtt = mqtt
         self.identity = identity

@@ -57,11 +57,10 @@ extension MQTTFace {
         return (telemetryTopic.prefixEnd, bag.end)
     }
 
-    /// Writes `devices/{d}[/modules/{m}]/messages/events/` into the topic buffer; returns its length.
-    /// The ready telemetry topic is rebuilt by the next message.
-    func writeTelemetryPrefix() throws(HubError) -> Int {
+    /// Writes `devices/{d}[/modules/{m}]/messages/events/` into `buffer`; returns its length.
+    func writeTelemetryPrefix(into buffer: UnsafeMutableRawBufferPointer) throws(HubError) -> Int {
         do {
-            return try HubTopics.telemetry(deviceID: connection.deviceID, moduleID: connection.moduleID, into: claimTopicScratch())
+            return try HubTopics.telemetry(deviceID: connection.deviceID, moduleID: connection.moduleID, into: buffer)
         } catch {
             throw .topic(error)
         }
@@ -77,14 +76,15 @@ extension MQTTFace {
     /// - Throws: `HubError.notConnected`, `.topic` when the topic does not fit the topic buffer,
     ///   or what sending throws (`.mqtt`, `.transport`).
     func respondToMethod(requestID: UnsafeRawBufferPointer, status: UInt16, payload: UnsafeRawBufferPointer) throws(HubError) {
+        let scratch = topicScratch()
         let length: Int
         do {
-            length = try HubTopics.methodResponse(status: status, requestID: requestID, into: claimTopicScratch())
+            length = try HubTopics.methodResponse(status: status, requestID: requestID, into: scratch)
         } catch {
             throw .topic(error)
         }
         do {
-            try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<length]), payload: payload, qos: .atMostOnce)
+            try session.publish(topic: UnsafeRawBufferPointer(rebasing: scratch[0..<length]), payload: payload, qos: .atMostOnce)
         } catch {
             throw HubError(error)
         }

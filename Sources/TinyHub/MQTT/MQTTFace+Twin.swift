@@ -32,18 +32,19 @@ extension MQTTFace {
         let deadline = overflow ? UInt64.max : sum
         guard let requestID = twin.begin(kind, deadlineMs: deadline) else { throw .tooManyPendingRequests }
         do throws(HubError) {
+            let scratch = topicScratch()
             let length = try Decimal.withText(Int64(requestID)) { (rid) throws(HubError) -> Int in
                 do throws(TopicError) {
                     return kind == .get
-                        ? try HubTopics.twinGet(requestID: rid, into: claimTopicScratch())
-                        : try HubTopics.twinReportedPatch(requestID: rid, into: claimTopicScratch())
+                        ? try HubTopics.twinGet(requestID: rid, into: scratch)
+                        : try HubTopics.twinReportedPatch(requestID: rid, into: scratch)
                 } catch {
                     throw .topic(error)
                 }
             }
             do throws(MQTTError) {
                 // QoS 0 like the C SDK: the request has its own timeout and answer.
-                try session.publish(topic: UnsafeRawBufferPointer(rebasing: topicBuffer[0..<length]), payload: body, qos: .atMostOnce)
+                try session.publish(topic: UnsafeRawBufferPointer(rebasing: scratch[0..<length]), payload: body, qos: .atMostOnce)
             } catch {
                 throw HubError(error)
             }

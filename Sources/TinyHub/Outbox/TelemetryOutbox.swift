@@ -101,7 +101,10 @@ public final class TelemetryOutbox<S: OutboxStorage> {
             } catch {
                 throw .hub(error)
             }
-            // A stored message the session could never queue would block every one after it.
+            // A stored message the session could never queue would block every one after it. It is
+            // sent from the topic buffer's scratch space, after the ready telemetry topic.
+            let scratch = face.topicScratch().count
+            guard topic.end <= scratch else { throw .messageTooLarge(size: topic.end, limit: scratch) }
             let packet = MQTTEncoder.publishSize(topicLength: topic.end, payloadLength: payload.count, qos: .atLeastOnce)
             guard packet <= face.session.largestQueuedPublish else {
                 throw .messageTooLarge(size: packet, limit: face.session.largestQueuedPublish)
@@ -192,17 +195,18 @@ public final class TelemetryOutbox<S: OutboxStorage> {
                 record = read
                 staged = read
             }
+            let scratch = client.topicScratch()
             let prefix: Int
-            do throws(HubError) { prefix = try client.writeTelemetryPrefix() } catch { throw .hub(error) }
+            do throws(HubError) { prefix = try client.writeTelemetryPrefix(into: scratch) } catch { throw .hub(error) }
             let topicEnd = prefix + record.bagLength
-            guard topicEnd <= client.topicScratchLimit else { throw .messageTooLarge(size: topicEnd, limit: client.topicScratchLimit) }
+            guard topicEnd <= scratch.count else { throw .messageTooLarge(size: topicEnd, limit: scratch.count) }
             let bagStart = OutboxFormat.headerBytes
-            UnsafeMutableRawBufferPointer(rebasing: client.topicBuffer[prefix..<topicEnd])
+            UnsafeMutableRawBufferPointer(rebasing: scratch[prefix..<topicEnd])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: staging[bagStart..<(bagStart + record.bagLength)]))
             let payloadStart = bagStart + record.bagLength
             let id: UInt16
             do throws(MQTTError) {
-                id = try client.session.publish(topic: UnsafeRawBufferPointer(rebasing: client.topicBuffer[0..<topicEnd]),
+                id = try client.session.publish(topic: UnsafeRawBufferPointer(rebasing: scratch[0..<topicEnd]),
                                                 payload: UnsafeRawBufferPointer(rebasing: staging[payloadStart..<(payloadStart + record.payloadLength)]),
                                                 qos: .atLeastOnce)
             } catch {

@@ -7,9 +7,10 @@ import TinyTLS
 
 /// The hub client's telemetry send path on the simulated network (no faults): fixed properties
 /// encoded once and sent with every message, a message's own properties after them, other topics
-/// written over the ready telemetry topic without changing what the next message carries, a full
-/// in-flight window known before anything is formatted, a telemetry-only client that subscribes
-/// to nothing, and no allocation per message.
+/// written after the ready telemetry topic without changing what the next message carries, an
+/// outbox that refuses a message it could not send from there, a full in-flight window known
+/// before anything is formatted, a telemetry-only client that subscribes to nothing, and no
+/// allocation per message.
 @Suite struct TelemetryTopicTests {
     typealias Client = HubClient<MQTTFace<SimulatedTransport, SimulatedClock>>
 
@@ -142,6 +143,44 @@ import TinyTLS
         try rig.send(0)
         try rig.poll { rig.acknowledged == 1 }
         #expect(rig.broker.receivedTopics == ["devices/sim/messages/events/"])
+    }
+
+    @Test func anOutboxRefusesAMessageItCouldNotSendFromTheScratchSpace() throws {
+        // The ready topic (28-byte prefix + 38-byte fixed bag) stays at the buffer's start; a
+        // stored message goes out as prefix + its whole bag from the space after it. With 120
+        // bytes that space (54) holds no stored message, so `send` refuses it before storing it,
+        // instead of storing one that would block the outbox; the client itself still sends.
+        let region = UnsafeMutableRawBufferPointer.allocate(byteCount: 1_024, alignment: 8)
+        defer { region.deallocate() }
+        let outboxBuffers = try #require(OutboxBuffers.allocate(maxMessage: 64, window: 4))
+        defer { outboxBuffers.deallocate() }
+        let text: StaticString = "m0"
+        let payload = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        for (topicBytes, fits) in [(120, false), (256, true)] {
+            let rig = try Rig(telemetryOnly: true, topicBytes: topicBytes)
+            try Self.setContentProperties(rig.client)
+            region.initializeMemory(as: UInt8.self, repeating: 0xFF)
+            let outbox = try TelemetryOutbox(storage: OutboxMemoryStorage(region: region), buffers: outboxBuffers)
+            var refusal: OutboxError?
+            do throws(OutboxError) {
+                try outbox.send(payload, through: rig.client)
+            } catch {
+                refusal = error
+            }
+            if fits {
+                #expect(refusal == nil, "\(String(describing: refusal)) with \(topicBytes) topic bytes")
+                for _ in 0..<200 where outbox.pendingCount > 0 { try outbox.poll(rig.client, timeoutMs: 100) { _ in } }
+                #expect(outbox.pendingCount == 0)
+                let topic = try #require(rig.broker.receivedTopics.first)
+                #expect(topic.hasPrefix("devices/sim/messages/events/%24.ct=application%2Fjson&%24.ce=utf-8&%24.mid="))
+            } else {
+                guard case .messageTooLarge(let size, let limit)? = refusal else { Issue.record("\(String(describing: refusal))"); continue }
+                #expect(limit == 54 && size > limit && outbox.pendingCount == 0)
+                try rig.send(1)
+                try rig.poll { rig.acknowledged == 1 }
+                #expect(rig.broker.receivedTopics == ["devices/sim/messages/events/%24.ct=application%2Fjson&%24.ce=utf-8"])
+            }
+        }
     }
 
     @Test func sendingWithFixedPropertiesAllocatesNothing() throws {
