@@ -16,7 +16,7 @@
 #   6. Examples/hub-minimal compiled against the same module objects, linked with the static mbedTLS
 #      (one section per function, --gc-sections, as the x86 Embedded build), started once under qemu
 #      without its environment (must print its missing-environment error and exit 1), and its MQTT +
-#      hub protocol .text split by owner (scripts/lib/protocol_text.py with the cross binutils)
+#      hub protocol .text split by owner and by concern (scripts/lib/protocol_text.py with the cross binutils)
 # Output: .build-cross/<arch>/ (objects, modules, arm-smoke and hub-minimal binaries, size.txt)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -132,7 +132,7 @@ hub_minimal() {
   if [ "$rc" -ne 1 ] || ! grep -q 'IOTHUB_DEVICE_CONNECTION_STRING is not set' "$dir/hub-minimal.out"; then
     cat "$dir/hub-minimal.out"; echo "FAIL: hub-minimal did not start on $name" >&2; exit 1
   fi
-  python3 "$ROOT/scripts/lib/protocol_text.py" "$dir/hub-minimal" --binutils "$prefix-" --symbols 8 >"$dir/text-hub-minimal.txt"
+  python3 "$ROOT/scripts/lib/protocol_text.py" "$dir/hub-minimal" --binutils "$prefix-" --symbols 8 --concerns >"$dir/text-hub-minimal.txt"
   field() { awk -v k="$1" '$1 == k {print $2}' "$dir/text-hub-minimal.txt"; }
   {
     echo "-- hub-minimal: MQTT + hub protocol .text (scripts/lib/protocol_text.py --binutils $prefix-)"
@@ -140,6 +140,8 @@ hub_minimal() {
       "stdlib reached" "$(field protocol-stdlib)" "TinyHTTP reached" "$(field protocol-http)" \
       "protocol total" "$(field protocol-total)"
     printf '%-26s %10d\n' "binary text (size)" "$("$prefix-size" "$dir/hub-minimal" | awk 'NR == 2 {print $1}')"
+    echo "-- the protocol total by concern (protocol_text.py --concerns)"
+    awk '$1 == "concern" {n = $2; $1 = $2 = ""; sub(/^ +/, ""); printf "%-60s %6d\n", $0, n}' "$dir/text-hub-minimal.txt"
   } | tee -a "$dir/size.txt"
 }
 

@@ -1,6 +1,6 @@
 """Splits a linked Embedded program's .text by who owns each function, for scripts/bench/telemetry.sh.
 
-Usage: python3 scripts/lib/protocol_text.py BINARY [--symbols N] [--binutils PREFIX]
+Usage: python3 scripts/lib/protocol_text.py BINARY [--symbols N] [--concerns] [--binutils PREFIX]
 
 --binutils PREFIX: the cross binutils for another target's binary (`arm-linux-gnueabihf-` runs
 arm-linux-gnueabihf-nm and arm-linux-gnueabihf-objdump; default: the host's nm and objdump). With
@@ -18,7 +18,9 @@ that only the TLS layer's proxy support reaches is transport code, not protocol 
 `owner bytes` line per owner, then `protocol-stdlib` and `protocol-http` (what the protocol code
 pulls in), `protocol-stdlib-only` (standard library reached from no other owner) and `protocol-total`
 (TinyMQTT + TinyHub + protocol-stdlib + protocol-http); with --symbols N, the N largest protocol
-functions (size, owner, name)."""
+functions (size, owner, name); with --concerns, one `concern BYTES LABEL` line per group of CONCERNS
+(the protocol code by what it is for, the standard library it pulls in last), summing to
+protocol-total."""
 import re
 import subprocess
 import sys
@@ -26,6 +28,25 @@ import sys
 PROTOCOL = ("TinyMQTT", "TinyHub")
 # Code the protocol code may pull in; counted only as far as TinyMQTT/TinyHub reach it.
 PULLED = ("stdlib", "TinyHTTP")
+# --concerns: what each protocol function is for, by the path of the declaration its code comes
+# from (`TinyHub.SASToken.write`); the first pattern that matches wins. The groups follow the
+# by-concern split of the C reference (scripts/bench/c-reference); what C leaves to the application
+# (connection string, error texts, UTF-8 checks, backoff) has groups of its own.
+CONCERNS = (
+    ("error texts and predicates", r"\.summary\.getter|\.is(AuthenticationFailure|Transient|PermanentRefusal)|"
+                                   r"HubError\.init|identityError|MQTTConnectReturnCode"),
+    ("connection string", r"ConnectionString|HubConfiguration|HubIdentitySizes"),
+    ("UTF-8 and topic checks", r"UTF8Check|checkTopicName|checkedFieldSize"),
+    ("reconnect backoff", r"Backoff\.|MQTTSession\.reconnect$"),
+    ("SAS token and renewal", r"SASToken|HubCredentials|renewToken|StoredCrypto|hubNow"),
+    ("client id, user name, CONNECT fields", r"HubMQTTIdentity|prepareIdentity|connectOptions"),
+    ("telemetry topic and property bag", r"HubTopics|PropertyBag|writeBag|[Tt]elemetry|HubLimits|hasInflightRoom|"
+                                         r"OutboundSystemProperty"),
+    ("MQTT encode", r"MQTTEncoder|ByteSink\.|MQTTConnectOptions"),
+    ("MQTT decode", r"MQTTDecoder|PacketReader|MQTTFixedHeader"),
+    ("MQTT session: connect, keep-alive, QoS 1 window, poll, I/O", r"^TinyMQTT\."),
+    ("hub client object: init, poll, feature routing", r"^TinyHub\."),
+)
 
 
 def skip_bracketed(name, start):
@@ -57,13 +78,9 @@ def after_in(name):
     return name
 
 
-def owner(demangled, raw):
-    if raw.startswith("tp_"):
-        return "CTinyPlatform"
-    if raw.startswith(("swift_", "_swift", "swift::")):
-        return "runtime"
-    if not raw.startswith("$e"):
-        return "C"
+def declared_name(demangled):
+    """The function a symbol's code comes from: `demangled` without specialisation, closure,
+    thunk and outlining prefixes (`closure #1 in X` gives X)."""
     name = demangled
     for _ in range(12):
         before = name
@@ -76,6 +93,17 @@ def owner(demangled, raw):
             name = name[skip_bracketed(name, m.end() - 1):].removeprefix(" of ")
         if name == before:
             break
+    return name
+
+
+def owner(demangled, raw):
+    if raw.startswith("tp_"):
+        return "CTinyPlatform"
+    if raw.startswith(("swift_", "_swift", "swift::")):
+        return "runtime"
+    if not raw.startswith("$e"):
+        return "C"
+    name = declared_name(demangled)
     m = re.match(r"\(extension in (\w+)\)", name)
     if m:
         return "stdlib" if m.group(1) == "Swift" else m.group(1)
@@ -197,6 +225,19 @@ def main():
     print("protocol-http", http_p)
     print("protocol-stdlib-only", sum(sizes[s] for s in from_protocol - from_others if own[s] == "stdlib"))
     print("protocol-total", sum(totals.get(m, 0) for m in PROTOCOL) + stdlib_p + http_p)
+    if "--concerns" in sys.argv:
+        by_concern = {label: 0 for label, _ in CONCERNS}
+        for r in raws:
+            if own[r] in PROTOCOL:
+                # The declaration's path only: `A.B.f` of `A.B.f(x: T) -> U` or `A.B.v.getter : T`.
+                name = re.sub(r"^\(extension in \w+\):", "", declared_name(pretty.get(r, r)))
+                name = re.sub(r"\((\w*) in _[0-9A-F]+\)", r"\1", name)  # a private name: `(f in _C5E9…)`
+                name = re.split(r"\(| : ", name, maxsplit=1)[0]
+                label = next((label for label, pattern in CONCERNS if re.search(pattern, name)), CONCERNS[-1][0])
+                by_concern[label] += sizes[r]
+        by_concern["standard library and TinyHTTP pulled in"] = stdlib_p + http_p
+        for label, n in by_concern.items():
+            print(f"concern {n} {label}")
     if top:
         rows = sorted(((sizes[r], r) for r in raws if own[r] in PROTOCOL or r in from_protocol), reverse=True)[:top]
         for n, r in rows:
