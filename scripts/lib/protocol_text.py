@@ -38,6 +38,11 @@ CONCERNS = (
     ("connection string", r"ConnectionString|HubConfiguration|HubIdentitySizes"),
     ("UTF-8 and topic checks", r"UTF8Check|checkTopicName|checkedFieldSize"),
     ("reconnect backoff", r"Backoff\.|MQTTSession\.reconnect$"),
+    # Features a minimal telemetry program does not link (before the groups their names would match).
+    ("cloud-to-device, twin, direct methods, JSON", r"Twin|Method|CloudToDevice|C2D|JSON|HubFeature|Subscription"),
+    ("HTTPS face", r"HTTPS|HeaderSafety"),
+    ("outbox", r"Outbox|CRC32"),
+    ("clock check", r"ClockCheck|ServiceClock|suspectClock"),
     ("SAS token and renewal", r"SASToken|HubCredentials|renewToken|StoredCrypto|hubNow"),
     ("client id, user name, CONNECT fields", r"HubMQTTIdentity|prepareIdentity|connectOptions"),
     ("telemetry topic and property bag", r"HubTopics|PropertyBag|writeBag|[Tt]elemetry|HubLimits|hasInflightRoom|"
