@@ -178,7 +178,7 @@ done
 # ---- protocol .text -------------------------------------------------------------------------------
 declare -A PT
 for p in hub-minimal hub-telemetry; do
-  python3 "$TINYHUB_LIB/protocol_text.py" "$BIN/$p" --symbols 12 >"$OUT/text-$p.txt"
+  python3 "$TINYHUB_LIB/protocol_text.py" "$BIN/$p" --symbols 12 --concerns >"$OUT/text-$p.txt"
   PT[$p]=$(awk '$1 == "protocol-total" {print $2}' "$OUT/text-$p.txt")
 done
 field() { awk -v k="$2" '$1 == k {print $2}' "$OUT/text-$1.txt"; }
@@ -197,6 +197,35 @@ target_rows() {
       "$(fmt "$(field "$p" TinyTLS)")" "$(fmt "$(field "$p" TinyProvisioning)")" "$(fmt "$(field "$p" TinyWebSocket)")" \
       "$(fmt "$(field "$p" stdlib)")" "$(fmt "$whole")"
   done
+}
+
+# hub-minimal's protocol code by concern, x86-64 (this build) and Thumb-2 (scripts/build/cross-arm.sh's
+# build, when it is there), beside the C reference by the same concerns: measured with
+# scripts/bench/c-reference (the C sources are not on CI's machines), quoted as
+# "default / small" (asserts and Azure preconditions on / -DNDEBUG -DAZ_NO_PRECONDITION_CHECKING
+# -DAZ_NO_LOGGING); "0" where the C program leaves the concern to the application.
+THUMB=.build-cross/armv7/text-hub-minimal.txt
+declare -A C_X86=(["SAS token and renewal"]="1,725 / 1,479" ["client id, user name, CONNECT fields"]="1,202 / 920"
+  ["telemetry topic and property bag"]="827 / 560" ["MQTT encode"]="1,019 / 883" ["MQTT decode"]="1,305 / 1,233"
+  ["MQTT session: connect, keep-alive, QoS 1 window, poll, I/O"]="6,330 / 4,950"
+  ["standard library and TinyHTTP pulled in"]="1,400 / 597")
+declare -A C_THUMB=(["SAS token and renewal"]="1,152 / 1,012" ["client id, user name, CONNECT fields"]="864 / 726"
+  ["telemetry topic and property bag"]="662 / 506" ["MQTT encode"]="732 / 620" ["MQTT decode"]="696 / 696"
+  ["MQTT session: connect, keep-alive, QoS 1 window, poll, I/O"]="4,464 / 3,346"
+  ["standard library and TinyHTTP pulled in"]="1,136 / 664")
+concern_rows() {
+  local label x86 thumb
+  while read -r label; do
+    x86=$(awk -v k="$label" '$1 == "concern" {n = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == k) print n}' "$OUT/text-hub-minimal.txt")
+    thumb=–
+    [ -f "$THUMB" ] && thumb=$(awk -v k="$label" '$1 == "concern" {n = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == k) print n}' "$THUMB")
+    [ "${x86:-0}" != 0 ] || [ "${thumb:-0}" != 0 ] || [ -n "${C_X86[$label]:-}" ] || continue # a feature it does not link
+    [ "$thumb" = – ] || thumb=$(fmt "$thumb")
+    printf '| %s | %s | %s | %s | %s |\n' "$label" "${C_X86[$label]:-0}" "$(fmt "$x86")" "${C_THUMB[$label]:-0}" "$thumb"
+  done < <(awk '$1 == "concern" {$1 = $2 = ""; sub(/^ +/, ""); print}' "$OUT/text-hub-minimal.txt")
+  thumb=–
+  [ -f "$THUMB" ] && thumb=$(fmt "$(awk '$1 == "protocol-total" {print $2}' "$THUMB")")
+  printf '| **total** | **13,808 / 10,622** | **%s** | **9,706 / 7,570** | **%s** |\n' "$(fmt "${PT[hub-minimal]}")" "$thumb"
 }
 
 # ---- report -----------------------------------------------------------------------------------------
@@ -234,6 +263,16 @@ $(fmt "$(field hub-minimal protocol-http)"); hub-telemetry TinyMQTT $(fmt "$(fie
 standard library $(fmt "$(field hub-telemetry protocol-stdlib)"), TinyHTTP $(fmt "$(field hub-telemetry protocol-http)") (its HTTPS client). Whole
 program, all owners: hub-minimal stdlib $(fmt "$(field hub-minimal stdlib)") B (reached from the TLS and platform code), TinyTLS
 $(fmt "$(field hub-minimal TinyTLS)") B.
+
+hub-minimal's protocol code by concern (B; \`python3 scripts/lib/protocol_text.py BINARY --concerns\`; Thumb-2: the armv7
+build of \`scripts/build/cross-arm.sh\`$([ -f "$THUMB" ] || echo ', not run here')) beside the C reference by the same concerns,
+measured with \`scripts/bench/c-reference\` on 2026-12-04 and quoted here as "asserts and Azure preconditions on / off"
+(\`-DNDEBUG -DAZ_NO_PRECONDITION_CHECKING -DAZ_NO_LOGGING\`); the C SAS row includes the program's HMAC and Base64 glue
+(152 / 96 B), the last row is the Azure SDK's \`az_span\` helpers and logging hooks; 0: the C program leaves it to the application.
+
+| concern | C x86-64 | hub-minimal x86-64 | C Thumb-2 | hub-minimal Thumb-2 |
+|---|---:|---:|---:|---:|
+$(concern_rows)
 
 Per program (the Embedded examples, dynamic mbedTLS; bytes of \`.text\` by owner, \`python3 scripts/lib/protocol_text.py\`;
 TinyHTTP and standard library: what the protocol code reaches; the last columns count the whole program):
