@@ -17,7 +17,8 @@
 #   - syscalls per message: strace -f -c, --count 1100 minus --count 100, divided by 1,000
 #   - the heap peak again with the hub as a literal address (127.0.0.1: no resolver)
 #   - the libc resolver's share of the heap peak (massif tree under getaddrinfo), and the worst-case
-#     stack of the main thread (painted before main by scripts/lib/stackpaint.c, --count 100)
+#     stack of the main thread (painted before main by scripts/lib/stackpaint.c, --count 100), with
+#     the hub as a name and as a literal address
 # Replaces the block between the telemetry markers in docs/benchmarks.md (right after the
 # hand-written marker, so the default mode keeps it). Raw output: .build-bench/telemetry/.
 # BENCH_SKIP_BUILD=1 uses the binaries already in .build-embedded-dynamic.
@@ -121,25 +122,7 @@ done
 BSS_MIN=$(bss "$BIN/hub-minimal"); BSS_TEL=$(bss "$BIN/hub-telemetry"); BSS_PUB=$(bss "$PUB")
 # The libc resolver's share of each peak: bytes of the peak snapshot allocated under getaddrinfo
 # (its NSS configuration and address checks), named host (localhost) as measured.
-resolver_share() {
-  python3 - "$1" <<'PY'
-import re, sys
-lines = open(sys.argv[1]).read().split("\n")
-peak = next(i for i, l in enumerate(lines) if l == "heap_tree=peak")
-total, stack = 0, []
-for line in lines[peak + 1:]:
-    m = re.match(r"^( *)n(\d+): (\d+) (.*)$", line)
-    if not m:
-        break
-    depth, size, desc = len(m.group(1)), int(m.group(3)), m.group(4)
-    stack = stack[:depth]
-    hit = bool(re.search(r"getaddrinfo|__nss_|nss_action|__check_pf|gaih_", desc))
-    if hit and not any(stack):
-        total += size
-    stack.append(hit)
-print(total)
-PY
-}
+resolver_share() { python3 "$TINYHUB_LIB/resolver_share.py" "$1"; }
 RES_MIN=$(resolver_share "$OUT/massif-minimal-q1.out"); RES_TEL=$(resolver_share "$OUT/massif-telemetry-q1.out")
 # Worst-case stack: the main thread's stack painted before main (scripts/lib/stackpaint.c).
 gcc -O1 -shared -fPIC -o "$OUT/stackpaint.so" "$TINYHUB_LIB/stackpaint.c"
@@ -147,6 +130,14 @@ declare -A STACK
 for label in minimal-q1 telemetry-q1 pub-q1; do
   STACKPAINT_OUT="$OUT/stack-$label.txt" LD_BIND_NOW=1 run "$label" 100 env LD_PRELOAD="$OUT/stackpaint.so" >/dev/null 2>&1
   STACK[$label]=$(cat "$OUT/stack-$label.txt")
+done
+# Again with the hub as a literal address: with a name, glibc's getaddrinfo runs its AI_ADDRCONFIG
+# probe (a netlink request whose buffer is on the stack), which is the deepest stack of the run.
+declare -A STACK_LITERAL
+for label in minimal-q1 telemetry-q1; do
+  IOTHUB_DEVICE_CONNECTION_STRING=${IOTHUB_DEVICE_CONNECTION_STRING/HostName=localhost/HostName=127.0.0.1} \
+    STACKPAINT_OUT="$OUT/stack-$label-literal.txt" LD_BIND_NOW=1 run "$label" 100 env LD_PRELOAD="$OUT/stackpaint.so" >/dev/null 2>&1
+  STACK_LITERAL[$label]=$(cat "$OUT/stack-$label-literal.txt")
 done
 
 # ---- 10,000 QoS 1: wall and client CPU, median of RUNS interleaved runs --------------------------
@@ -253,7 +244,8 @@ same mosquitto, same bag) is quoted from issue 10, not measured here (its code s
 | heap peak (massif, one message) + \`.bss\` (B) | 48,003 + 5,856 = 53,859 | $(fmt "${HEAP[minimal-q1]}") + $(fmt "$BSS_MIN") = $(fmt $((HEAP[minimal-q1] + BSS_MIN))) | $(fmt "${HEAP[telemetry-q1]}") + $(fmt "$BSS_TEL") = $(fmt $((HEAP[telemetry-q1] + BSS_TEL))) | $(fmt "${HEAP[pub-q1]}") + $(fmt "$BSS_PUB") |
 | of which the libc resolver (getaddrinfo for \`localhost\`, at the peak) (B) | – | $(fmt "$RES_MIN") | $(fmt "$RES_TEL") | – |
 | heap peak + \`.bss\`, hub as a literal address (\`127.0.0.1\`: no resolver) (B) | – | $(fmt "${HEAP_LITERAL[minimal-q1]}") + $(fmt "$BSS_MIN") = $(fmt $((HEAP_LITERAL[minimal-q1] + BSS_MIN))) | $(fmt "${HEAP_LITERAL[telemetry-q1]}") + $(fmt "$BSS_TEL") = $(fmt $((HEAP_LITERAL[telemetry-q1] + BSS_TEL))) | – |
-| worst-case stack, painted (whole process: mbedTLS handshake and libc included) (B) | 2.7 KB | $(fmt "${STACK[minimal-q1]}") | $(fmt "${STACK[telemetry-q1]}") | $(fmt "${STACK[pub-q1]}") |
+| worst-case stack, painted (whole process: mbedTLS handshake and libc included) (B) | 2.7 KB (\`scripts/bench/c-reference/measure.sh\`: 4,096) | $(fmt "${STACK[minimal-q1]}") | $(fmt "${STACK[telemetry-q1]}") | $(fmt "${STACK[pub-q1]}") |
+| the same, hub as a literal address (no resolver) (B) | – | $(fmt "${STACK_LITERAL[minimal-q1]}") | $(fmt "${STACK_LITERAL[telemetry-q1]}") | – |
 | 10,000 QoS 1: wall / client CPU (median of $RUNS) | 0.331 s / 0.143 s | ${WALL[minimal-q1]} s / ${CPU[minimal-q1]} s | ${WALL[telemetry-q1]} s / ${CPU[telemetry-q1]} s | ${WALL[pub-q1]} s / ${CPU[pub-q1]} s |
 | syscalls / message, QoS 1 | 3 (1 send + 2 recv) | ${SYS[minimal-q1]} | ${SYS[telemetry-q1]} | ${SYS[pub-q1]} |
 | syscalls / message, QoS 0 | – | ${SYS[minimal-q0]} | – | – |
