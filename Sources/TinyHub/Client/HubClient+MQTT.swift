@@ -173,7 +173,10 @@ extension HubClient where Face: MQTTFaceKind {
         try face.mqtt.setTelemetryProperties(system: system, properties: properties)
     }
 
-    /// Whether a QoS 1 telemetry message of `payloadCount` bytes would be queued now.
+    /// Whether a QoS 1 telemetry message of `payloadCount` bytes, with the fixed properties and
+    /// no others, would be queued now: ask before formatting a message. When the telemetry topic
+    /// cannot be made (an id a topic cannot carry, a topic buffer too small) the answer is true,
+    /// and `sendTelemetry` throws why.
     ///
     /// - Parameter payloadCount: The payload's size in bytes.
     public func hasInflightRoom(payloadCount: Int) -> Bool { face.mqtt.hasInflightRoom(payloadCount: payloadCount) }

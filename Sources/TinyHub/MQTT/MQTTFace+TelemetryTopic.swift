@@ -46,8 +46,9 @@ extension MQTTFace {
     ///
     /// - Parameter payloadCount: The payload's size in bytes.
     func hasInflightRoom(payloadCount: Int) -> Bool {
-        // Before the first message the ready topic is the prefix, whose length is known.
-        let topicLength = telemetryTopic.end > 0 ? telemetryTopic.end : telemetryPrefixLength
+        // The ready topic is made here when no message made it yet. A topic that cannot be made
+        // counts as empty: `sendTelemetry` then throws why.
+        let topicLength = (try? readyTelemetryTopic()) ?? 0
         return session.canPublish(topicLength: topicLength, payloadLength: payloadCount)
     }
 
@@ -55,11 +56,6 @@ extension MQTTFace {
     /// method response, the outbox's stored messages) and published from.
     func topicScratch() -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(rebasing: topicBuffer[telemetryTopic.end...])
-    }
-
-    /// Length of `devices/{d}[/modules/{m}]/messages/events/`.
-    var telemetryPrefixLength: Int {
-        8 + connection.deviceID.count + (connection.moduleID.map { 9 + $0.count } ?? 0) + 17
     }
 
     /// Makes the telemetry topic ready at the start of the topic buffer, once (written and checked

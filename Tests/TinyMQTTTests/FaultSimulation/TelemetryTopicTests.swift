@@ -127,6 +127,35 @@ import TinyTLS
         #expect(rig.client.hasInflightRoom(payloadCount: 2))
     }
 
+    @Test func theWindowIsCheckedWithTheTopicBeforeTheFirstMessage() throws {
+        // No message sent and no fixed properties: the question itself makes the ready topic
+        // (the 28-byte prefix), and its answer is the one `sendTelemetry` then acts on.
+        let rig = try Rig(telemetryOnly: true, window: 1)
+        let capacity = rig.client.session.largestQueuedPublish
+        var largest = 0
+        while MQTTEncoder.publishSize(topicLength: 28, payloadLength: largest + 1, qos: .atLeastOnce) <= capacity { largest += 1 }
+        #expect(!rig.client.hasInflightRoom(payloadCount: largest + 1))
+        #expect(rig.client.hasInflightRoom(payloadCount: largest))
+        let payload = Array("m".utf8) + [UInt8](repeating: 0x30, count: largest - 1) // "m00…0": message 0 to the broker
+        try payload.withUnsafeBytes { _ = try rig.client.sendTelemetry($0) }
+        try rig.poll { rig.acknowledged == 1 }
+        #expect(rig.broker.receivedTopics == ["devices/sim/messages/events/"])
+    }
+
+    @Test func aTopicThatCannotBeMadeLeavesTheAnswerToSend() throws {
+        // A topic buffer shorter than the prefix: the window has room, and sending says why it fails.
+        let rig = try Rig(telemetryOnly: true, topicBytes: 20)
+        #expect(rig.client.hasInflightRoom(payloadCount: 2))
+        let payload: StaticString = "m0"
+        do throws(HubError) {
+            _ = try rig.client.sendTelemetry(UnsafeRawBufferPointer(start: payload.utf8Start, count: payload.utf8CodeUnitCount))
+            Issue.record("sent with a 20-byte topic buffer")
+        } catch {
+            guard case .topic(.bufferTooSmall) = error else { Issue.record("\(error)"); return }
+        }
+        #expect(rig.broker.receivedTopics.isEmpty)
+    }
+
     @Test func aTelemetryOnlyClientSubscribesToNothing() throws {
         let telemetryOnly = try Rig(telemetryOnly: true)
         try telemetryOnly.send(0)
