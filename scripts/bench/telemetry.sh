@@ -68,21 +68,15 @@ run() {
 LABELS=(minimal-q1 minimal-q0 telemetry-q1 telemetry-q0 pub-q1 pub-q0)
 
 # ---- instructions per message outside the TLS library ------------------------------------------
-outside_tls() { # callgrind.out -> instructions outside libmbed*/libssl/libcrypto (self cost)
-  python3 - "$1" <<'PY'
-import re, sys
-sys.path.insert(0, "scripts/lib")
-from callgrind_cost import self_costs
-print(sum(ir for ob, _, ir in self_costs(sys.argv[1]) if not re.search(r"libmbed|libssl|libcrypto", ob)))
-PY
-}
+TLS_LIBS='libmbed|libssl|libcrypto' # mbedTLS, and OpenSSL for mosquitto_pub
 declare -A IPM
 for label in "${LABELS[@]}"; do
   for count in 100 1100; do
     run "$label" "$count" valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$label-$count.out" \
       >"$OUT/callgrind-$label-$count.log" 2>&1
   done
-  IPM[$label]=$(( ($(outside_tls "$OUT/callgrind-$label-1100.out") - $(outside_tls "$OUT/callgrind-$label-100.out")) / 1000 ))
+  IPM[$label]=$(( ($(instructions_outside "$OUT/callgrind-$label-1100.out" "$TLS_LIBS") -
+    $(instructions_outside "$OUT/callgrind-$label-100.out" "$TLS_LIBS")) / 1000 ))
 done
 # The hottest functions outside mbedTLS per message, hub-minimal at QoS 1 (self cost, same difference of runs).
 python3 - "$OUT/callgrind-minimal-q1-100.out" "$OUT/callgrind-minimal-q1-1100.out" >"$OUT/hot.txt" <<'PY'
@@ -122,7 +116,6 @@ done
 BSS_MIN=$(bss "$BIN/hub-minimal"); BSS_TEL=$(bss "$BIN/hub-telemetry"); BSS_PUB=$(bss "$PUB")
 # The libc resolver's share of each peak: bytes of the peak snapshot allocated under getaddrinfo
 # (its NSS configuration and address checks), named host (localhost) as measured.
-resolver_share() { python3 "$TINYHUB_LIB/resolver_share.py" "$1"; }
 RES_MIN=$(resolver_share "$OUT/massif-minimal-q1.out"); RES_TEL=$(resolver_share "$OUT/massif-telemetry-q1.out")
 # Worst-case stack: the main thread's stack painted before main (scripts/lib/stackpaint.c).
 gcc -O1 -shared -fPIC -o "$OUT/stackpaint.so" "$TINYHUB_LIB/stackpaint.c"
@@ -158,11 +151,10 @@ for label in "${TIMED[@]}"; do
 done
 
 # ---- syscalls per message ---------------------------------------------------------------------------
-syscalls() { awk '$NF == "total" {print $4}' "$1"; } # % seconds usecs/call calls [errors] total
 declare -A SYS
 for label in minimal-q1 minimal-q0 telemetry-q1 pub-q1; do
   for count in 100 1100; do run "$label" "$count" strace -f -c -o "$OUT/strace-$label-$count.txt" >/dev/null 2>&1; done
-  SYS[$label]=$(awk -v a="$(syscalls "$OUT/strace-$label-100.txt")" -v b="$(syscalls "$OUT/strace-$label-1100.txt")" \
+  SYS[$label]=$(awk -v a="$(strace_total "$OUT/strace-$label-100.txt")" -v b="$(strace_total "$OUT/strace-$label-1100.txt")" \
     'BEGIN {printf "%.2f", (b - a) / 1000}')
 done
 

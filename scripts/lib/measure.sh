@@ -12,6 +12,17 @@ massif_peak() { grep '^mem_heap_B=' "$1" | cut -d= -f2 | sort -n | tail -n 1; }
 # median: the median of the numbers on stdin, one a line (the lower middle one of an even count).
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
+# instructions_outside CALLGRIND_OUT EXCLUDED: the instructions (self cost) of a callgrind run in every
+# object whose name does not match the regular expression EXCLUDED (the TLS library: `libmbed`).
+instructions_outside() { python3 "$TINYHUB_LIB/callgrind_cost.py" "$1" "$2"; }
+
+# strace_total FILE: the number of system calls in an `strace -c` summary (its "total" line:
+# % seconds usecs/call calls [errors] total).
+strace_total() { awk '$NF == "total" {print $4}' "$1"; }
+
+# resolver_share MASSIF_OUT: the bytes of the peak that libc's resolver holds (scripts/lib/resolver_share.py).
+resolver_share() { python3 "$TINYHUB_LIB/resolver_share.py" "$1"; }
+
 # What a feature adds to hub-telemetry (scripts/bench/outbox.sh, provisioning.sh): hub-telemetry
 # built twice as the device build, as it is and from a copy of the package the feature is taken out of.
 # feature_with OUT NAME: builds hub-telemetry (build_embedded static, .build-embedded-static; log in

@@ -61,16 +61,6 @@ run() {
   LD_PRELOAD=${pre# } "$@" "$bin" "$host" "$BROKER_PORT" bench-device "$KEY" "$BROKER_CA" "$count" </dev/null
 }
 ok() { grep -q "^sent and acknowledged: $2$" "$1" || { cat "$1"; exit 1; }; }
-outside_tls() { # callgrind.out -> instructions outside libmbed* (self cost)
-  python3 - "$1" <<'PY'
-import re, sys
-sys.path.insert(0, "scripts/lib")
-from callgrind_cost import self_costs
-print(sum(ir for ob, _, ir in self_costs(sys.argv[1]) if not re.search(r"libmbed", ob)))
-PY
-}
-resolver_share() { python3 "$TINYHUB_LIB/resolver_share.py" "$1"; }
-syscalls() { awk '$NF == "total" {print $4}' "$1"; } # % seconds usecs/call calls [errors] total (as telemetry.sh)
 strace_calls() { # strace -c file -> "name calls" lines (the total too)
   awk '$1 ~ /^[0-9.]+$/ && NF >= 5 {print $NF, $4}' "$1"
 }
@@ -83,7 +73,7 @@ for i in "${!BINS[@]}"; do
     run "$i" localhost "$count" valgrind --tool=callgrind --callgrind-out-file="$p-callgrind-$count.out" >"$p-callgrind-$count.log" 2>&1
     ok "$p-callgrind-$count.log" "$count"
   done
-  IPM[$i]=$(( ($(outside_tls "$p-callgrind-1100.out") - $(outside_tls "$p-callgrind-100.out")) / 1000 ))
+  IPM[$i]=$(( ($(instructions_outside "$p-callgrind-1100.out" libmbed) - $(instructions_outside "$p-callgrind-100.out" libmbed)) / 1000 ))
   run "$i" localhost 1 "${MASSIF[@]}" --massif-out-file="$p-massif.out" >"$p-massif.log" 2>&1; ok "$p-massif.log" 1
   run "$i" 127.0.0.1 1 "${MASSIF[@]}" --massif-out-file="$p-massif-literal.out" >"$p-massif-literal.log" 2>&1; ok "$p-massif-literal.log" 1
   HEAP[$i]=$(massif_peak "$p-massif.out"); HEAP_LIT[$i]=$(massif_peak "$p-massif-literal.out")
@@ -97,7 +87,7 @@ for i in "${!BINS[@]}"; do
   # per name: (calls at 1100 - calls at 100) / 1000, the busiest first
   SYS_BY[$i]=$(join -a2 -e0 -o0,1.2,2.2 <(strace_calls "$p-strace-100.txt" | sort) <(strace_calls "$p-strace-1100.txt" | sort) |
     awk '{d = ($3 - $2) / 1000; if (d >= 0.01) printf "%s %.2f\n", $1, d}' | sort -k2 -rn | tr '\n' ' ')
-  SYS[$i]=$(awk -v a="$(syscalls "$p-strace-100.txt")" -v b="$(syscalls "$p-strace-1100.txt")" 'BEGIN {printf "%.2f", (b - a) / 1000}')
+  SYS[$i]=$(awk -v a="$(strace_total "$p-strace-100.txt")" -v b="$(strace_total "$p-strace-1100.txt")" 'BEGIN {printf "%.2f", (b - a) / 1000}')
 done
 
 for i in "${!BINS[@]}"; do rm -f "$OUT/$i.times"; done
