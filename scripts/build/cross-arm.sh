@@ -30,23 +30,7 @@ start=$(date +%s)
 install_packages crossbuild-essential-armhf crossbuild-essential-arm64 qemu-user
 
 # --- 2. mbedTLS for the targets ---------------------------------------------------------------
-have_sysroots() {
-  [ -f "$OUT/sysroot-armhf/usr/lib/arm-linux-gnueabihf/libmbedcrypto.a" ] &&
-    [ -f "$OUT/sysroot-arm64/usr/lib/aarch64-linux-gnu/libmbedcrypto.a" ]
-}
-if ! have_sysroots; then
-  echo "-- fetching Debian's libmbedtls-dev for armhf and arm64"
-  suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
-  mkdir -p "$OUT/debs"
-  download_mbedtls() { (cd "$OUT/debs" && apt-get -o APT::Sandbox::User=root download libmbedtls-dev:armhf libmbedtls-dev:arm64 >/dev/null); }
-  # The entry's arch= list brings in the armhf/arm64 indices of this one source.
-  with_apt_source tinyhub-cross-arm.list \
-    "deb [arch=armhf,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
-    download_mbedtls
-  for deb in "$OUT"/debs/libmbedtls-dev_*_armhf.deb; do dpkg -x "$deb" "$OUT/sysroot-armhf"; done
-  for deb in "$OUT"/debs/libmbedtls-dev_*_arm64.deb; do dpkg -x "$deb" "$OUT/sysroot-arm64"; done
-  have_sysroots || { echo "FAIL: mbedTLS archives missing after dpkg -x" >&2; exit 1; }
-fi
+mbedtls_cross_sysroots "$OUT"
 echo "mbedTLS: $(basename "$OUT"/debs/libmbedtls-dev_*_armhf.deb) $(basename "$OUT"/debs/libmbedtls-dev_*_arm64.deb)"
 
 # --- 3-5. per architecture -------------------------------------------------------------------

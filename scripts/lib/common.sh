@@ -53,6 +53,30 @@ remove_apt_source() {
   if [ -f "$1" ]; then $SUDO rm -f "$1"; $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || true; fi
 }
 
+# mbedtls_cross_sysroots DIR: Debian's libmbedtls-dev for armhf and arm64 (headers and static
+# archives), fetched once with `apt-get download` through a temporary source and unpacked with
+# `dpkg -x` into DIR/sysroot-armhf and DIR/sysroot-arm64 (the .debs stay in DIR/debs). For the cross
+# builds of scripts/build/cross-arm.sh and scripts/bench/c-reference/build.sh.
+mbedtls_cross_sysroots() {
+  local dir=$1 suite deb
+  [ -f "$dir/sysroot-armhf/usr/lib/arm-linux-gnueabihf/libmbedcrypto.a" ] &&
+    [ -f "$dir/sysroot-arm64/usr/lib/aarch64-linux-gnu/libmbedcrypto.a" ] && return 0
+  echo "-- fetching Debian's libmbedtls-dev for armhf and arm64"
+  suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  mkdir -p "$dir/debs"
+  # The entry's arch= list brings in the armhf/arm64 indices of this one source.
+  with_apt_source tinyhub-cross-arm.list \
+    "deb [arch=armhf,arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+    download_cross_mbedtls "$dir/debs"
+  for deb in "$dir"/debs/libmbedtls-dev_*_armhf.deb; do dpkg -x "$deb" "$dir/sysroot-armhf"; done
+  for deb in "$dir"/debs/libmbedtls-dev_*_arm64.deb; do dpkg -x "$deb" "$dir/sysroot-arm64"; done
+  [ -f "$dir/sysroot-armhf/usr/lib/arm-linux-gnueabihf/libmbedcrypto.a" ] &&
+    [ -f "$dir/sysroot-arm64/usr/lib/aarch64-linux-gnu/libmbedcrypto.a" ] ||
+    { echo "FAIL: mbedTLS archives missing after dpkg -x" >&2; return 1; }
+}
+
+download_cross_mbedtls() { (cd "$1" && apt-get -o APT::Sandbox::User=root download libmbedtls-dev:armhf libmbedtls-dev:arm64 >/dev/null); }
+
 # --- exit hooks and temporary folders -------------------------------------------------------------
 TINYHUB_EXIT_HOOKS=()
 

@@ -19,23 +19,23 @@
 #   armv7    arm-linux-gnueabihf-gcc -march=armv7-a -mthumb -mfpu=vfpv3-d16 -mfloat-abi=hard, -static
 #   aarch64  aarch64-linux-gnu-gcc, -static
 # The cross targets take libmbedtls-dev:armhf / :arm64 from $SYSROOT_BASE/sysroot-armhf|arm64
-# (default /tmp/cref). When missing they are made the way scripts/build/cross-arm.sh makes its
-# own: `apt-get download` through a temporary sources entry [arch=armhf,arm64], then dpkg -x.
-# Needs root (or sudo) for that and for installing the cross compilers.
+# (default: .build-cross, where scripts/build/cross-arm.sh keeps them), made when missing by
+# mbedtls_cross_sysroots (scripts/lib/common.sh). Needs root (or sudo) for that and for installing
+# the cross compilers.
 #
 # Output: $OUT_BASE/<target>/<config>/ (default OUT_BASE=/tmp/cref/out): objects, telemetry,
 # telemetry.map, text.txt (the table) and functions.txt (every kept function, size, source file).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TARGET=${1:?usage: build.sh x86_64|armv7|aarch64 [COREMQTT_DIR AZURE_SDK_DIR]}
 MQTT=$(cd "${2:-${COREMQTT_DIR:?set COREMQTT_DIR or pass it}}" && pwd)
 AZ=$(cd "${3:-${AZURE_SDK_DIR:?set AZURE_SDK_DIR or pass it}}" && pwd)
-SYSROOT_BASE=${SYSROOT_BASE:-/tmp/cref}
+SYSROOT_BASE=${SYSROOT_BASE:-$TINYHUB_ROOT/.build-cross}
 OUT_BASE=${OUT_BASE:-/tmp/cref/out}
-SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 
 case $TARGET in
-  x86_64) CC=gcc; PREFIX=; ARCH_FLAGS=(); LINK=(); SYSROOT= ;;
+  x86_64) CC=gcc; PREFIX=; ARCH_FLAGS=(); LINK=() ;;
   armv7) CC=arm-linux-gnueabihf-gcc; PREFIX=arm-linux-gnueabihf-; DEBARCH=armhf
     ARCH_FLAGS=(-march=armv7-a -mthumb -mfpu=vfpv3-d16 -mfloat-abi=hard); LINK=(-static) ;;
   aarch64) CC=aarch64-linux-gnu-gcc; PREFIX=aarch64-linux-gnu-; DEBARCH=arm64
@@ -44,30 +44,15 @@ case $TARGET in
 esac
 
 # --- toolchain and mbedTLS -------------------------------------------------------------------
-if ! command -v "$CC" >/dev/null; then
-  $SUDO apt-get install -y -q "gcc-${PREFIX%-}" >/dev/null
-fi
 if [ "$TARGET" = x86_64 ]; then
-  [ -f /usr/include/mbedtls/ssl.h ] || $SUDO apt-get install -y -q libmbedtls-dev >/dev/null
+  install_packages gcc libmbedtls-dev
   MBED=(-lmbedtls -lmbedx509 -lmbedcrypto)
   INC=()
 else
+  install_packages "gcc-${PREFIX%-}"
+  mbedtls_cross_sysroots "$SYSROOT_BASE"
   SYSROOT=$SYSROOT_BASE/sysroot-$DEBARCH
-  MULTIARCH=${PREFIX%-}
-  if [ ! -f "$SYSROOT/usr/lib/$MULTIARCH/libmbedcrypto.a" ]; then
-    echo "-- fetching Debian's libmbedtls-dev:$DEBARCH into $SYSROOT"
-    suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
-    list=/etc/apt/sources.list.d/cref-$DEBARCH.list
-    trap '$SUDO rm -f "$list"; $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || true' EXIT
-    echo "deb [arch=$DEBARCH signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" |
-      $SUDO tee "$list" >/dev/null
-    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-    mkdir -p "$SYSROOT_BASE/debs"
-    (cd "$SYSROOT_BASE/debs" && apt-get -o APT::Sandbox::User=root download "libmbedtls-dev:$DEBARCH" >/dev/null)
-    $SUDO rm -f "$list"; $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq; trap - EXIT
-    dpkg -x "$(ls "$SYSROOT_BASE"/debs/libmbedtls-dev_*_"$DEBARCH".deb | tail -1)" "$SYSROOT"
-  fi
-  MBED=(-L"$SYSROOT/usr/lib/$MULTIARCH" -lmbedtls -lmbedx509 -lmbedcrypto)
+  MBED=(-L"$SYSROOT/usr/lib/${PREFIX%-}" -lmbedtls -lmbedx509 -lmbedcrypto)
   INC=(-I"$SYSROOT/usr/include")
 fi
 
