@@ -119,18 +119,18 @@ BSS_MIN=$(bss "$BIN/hub-minimal"); BSS_TEL=$(bss "$BIN/hub-telemetry"); BSS_PUB=
 RES_MIN=$(resolver_share "$OUT/massif-minimal-q1.out"); RES_TEL=$(resolver_share "$OUT/massif-telemetry-q1.out")
 # Worst-case stack: the main thread's stack painted before main (scripts/lib/stackpaint.c).
 gcc -O1 -shared -fPIC -o "$OUT/stackpaint.so" "$TINYHUB_LIB/stackpaint.c"
-declare -A STACK
-for label in minimal-q1 telemetry-q1 pub-q1; do
-  STACKPAINT_OUT="$OUT/stack-$label.txt" LD_BIND_NOW=1 run "$label" 100 env LD_PRELOAD="$OUT/stackpaint.so" >/dev/null 2>&1
-  STACK[$label]=$(cat "$OUT/stack-$label.txt")
-done
+# painted_stack LABEL: the deepest stack of a 100-message run, bytes (the connection string as set).
+painted_stack() {
+  STACKPAINT_OUT="$OUT/stack-$1.txt" LD_BIND_NOW=1 run "$1" 100 env LD_PRELOAD="$OUT/stackpaint.so" >/dev/null 2>&1
+  cat "$OUT/stack-$1.txt"
+}
+declare -A STACK STACK_LITERAL
+for label in minimal-q1 telemetry-q1 pub-q1; do STACK[$label]=$(painted_stack "$label"); done
 # Again with the hub as a literal address: with a name, glibc's getaddrinfo runs its AI_ADDRCONFIG
 # probe (a netlink request whose buffer is on the stack), which is the deepest stack of the run.
-declare -A STACK_LITERAL
 for label in minimal-q1 telemetry-q1; do
-  IOTHUB_DEVICE_CONNECTION_STRING=${IOTHUB_DEVICE_CONNECTION_STRING/HostName=localhost/HostName=127.0.0.1} \
-    STACKPAINT_OUT="$OUT/stack-$label-literal.txt" LD_BIND_NOW=1 run "$label" 100 env LD_PRELOAD="$OUT/stackpaint.so" >/dev/null 2>&1
-  STACK_LITERAL[$label]=$(cat "$OUT/stack-$label-literal.txt")
+  STACK_LITERAL[$label]=$(IOTHUB_DEVICE_CONNECTION_STRING=${IOTHUB_DEVICE_CONNECTION_STRING/HostName=localhost/HostName=127.0.0.1} \
+    painted_stack "$label")
 done
 
 # ---- 10,000 QoS 1: wall and client CPU, median of RUNS interleaved runs --------------------------
@@ -188,27 +188,37 @@ target_rows() {
 # "default / small" (asserts and Azure preconditions on / -DNDEBUG -DAZ_NO_PRECONDITION_CHECKING
 # -DAZ_NO_LOGGING); "0" where the C program leaves the concern to the application.
 THUMB=.build-cross/armv7/text-hub-minimal.txt
-declare -A C_X86=(["SAS token and renewal"]="1,725 / 1,479" ["client id, user name, CONNECT fields"]="1,202 / 920"
-  ["telemetry topic and property bag"]="827 / 560" ["MQTT encode"]="1,019 / 883" ["MQTT decode"]="1,305 / 1,233"
-  ["MQTT session: connect, keep-alive, QoS 1 window, poll, I/O"]="6,330 / 4,950"
-  ["standard library and TinyHTTP pulled in"]="1,400 / 597")
-declare -A C_THUMB=(["SAS token and renewal"]="1,152 / 1,012" ["client id, user name, CONNECT fields"]="864 / 726"
-  ["telemetry topic and property bag"]="662 / 506" ["MQTT encode"]="732 / 620" ["MQTT decode"]="696 / 696"
-  ["MQTT session: connect, keep-alive, QoS 1 window, poll, I/O"]="4,464 / 3,346"
-  ["standard library and TinyHTTP pulled in"]="1,136 / 664")
+# Bytes with asserts on, then off, by concern (the C program's other concerns are 0).
+declare -A C_X86=(["SAS token and renewal"]="1725 1479" ["client id, user name, CONNECT fields"]="1202 920"
+  ["telemetry topic and property bag"]="827 560" ["MQTT encode"]="1019 883" ["MQTT decode"]="1305 1233"
+  ["MQTT session: connect, keep-alive, QoS 1 window, poll, I/O"]="6330 4950"
+  ["standard library and TinyHTTP pulled in"]="1400 597")
+declare -A C_THUMB=(["SAS token and renewal"]="1152 1012" ["client id, user name, CONNECT fields"]="864 726"
+  ["telemetry topic and property bag"]="662 506" ["MQTT encode"]="732 620" ["MQTT decode"]="696 696"
+  ["MQTT session: connect, keep-alive, QoS 1 window, poll, I/O"]="4464 3346"
+  ["standard library and TinyHTTP pulled in"]="1136 664")
+# concern_of FILE LABEL: the bytes of concern LABEL in a protocol_text.py --concerns output.
+concern_of() { awk -v k="$2" '$1 == "concern" {n = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == k) print n}' "$1"; }
+# c_pair "ON OFF": "ON / OFF", formatted; 0 when empty.
+c_pair() { if [ -n "$1" ]; then set -- $1; echo "$(fmt "$1") / $(fmt "$2")"; else echo 0; fi; }
+# c_total ARRAY-NAME: the formatted sums of an array's "ON OFF" values.
+c_total() {
+  local -n pairs=$1
+  c_pair "$(printf '%s\n' "${pairs[@]}" | awk '{on += $1; off += $2} END {print on, off}')"
+}
 concern_rows() {
   local label x86 thumb
   while read -r label; do
-    x86=$(awk -v k="$label" '$1 == "concern" {n = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == k) print n}' "$OUT/text-hub-minimal.txt")
+    x86=$(concern_of "$OUT/text-hub-minimal.txt" "$label")
     thumb=–
-    [ -f "$THUMB" ] && thumb=$(awk -v k="$label" '$1 == "concern" {n = $2; $1 = $2 = ""; sub(/^ +/, ""); if ($0 == k) print n}' "$THUMB")
+    [ -f "$THUMB" ] && thumb=$(concern_of "$THUMB" "$label")
     [ "${x86:-0}" != 0 ] || [ "${thumb:-0}" != 0 ] || [ -n "${C_X86[$label]:-}" ] || continue # a feature it does not link
     [ "$thumb" = – ] || thumb=$(fmt "$thumb")
-    printf '| %s | %s | %s | %s | %s |\n' "$label" "${C_X86[$label]:-0}" "$(fmt "$x86")" "${C_THUMB[$label]:-0}" "$thumb"
+    printf '| %s | %s | %s | %s | %s |\n' "$label" "$(c_pair "${C_X86[$label]:-}")" "$(fmt "$x86")" "$(c_pair "${C_THUMB[$label]:-}")" "$thumb"
   done < <(awk '$1 == "concern" {$1 = $2 = ""; sub(/^ +/, ""); print}' "$OUT/text-hub-minimal.txt")
   thumb=–
   [ -f "$THUMB" ] && thumb=$(fmt "$(awk '$1 == "protocol-total" {print $2}' "$THUMB")")
-  printf '| **total** | **13,808 / 10,622** | **%s** | **9,706 / 7,570** | **%s** |\n' "$(fmt "${PT[hub-minimal]}")" "$thumb"
+  printf '| **total** | **%s** | **%s** | **%s** | **%s** |\n' "$(c_total C_X86)" "$(fmt "${PT[hub-minimal]}")" "$(c_total C_THUMB)" "$thumb"
 }
 
 # ---- report -----------------------------------------------------------------------------------------
